@@ -1,0 +1,1 @@
+"""Data the program reads: pinned versions, controller capabilities, workloads. No resources here."""

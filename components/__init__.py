@@ -1,0 +1,1 @@
+"""Cloud-agnostic ComponentResources, one per concern; each takes a typed args object."""

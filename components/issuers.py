@@ -1,0 +1,128 @@
+"""cert-manager ClusterIssuers: Let's Encrypt staging and production, and an internal CA chain."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.kube import CERT_MANAGER_GROUP, GATEWAY_GROUP, custom_object
+from providers.base import Dns01Solver
+from stackconfig.model import Acme, InternalCa
+
+ACME_SERVERS = {
+    "letsencrypt-staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
+    "letsencrypt-production": "https://acme-v02.api.letsencrypt.org/directory",
+}
+SELF_SIGNED_ISSUER = "selfsigned-root"
+INTERNAL_CA_ISSUER = "internal-ca"
+INTERNAL_CA_SECRET = "internal-ca-root"
+
+
+@dataclass(frozen=True)
+class Http01Gateway:
+    """Where HTTP-01 challenge routes attach: the gateway's HTTP listener on port 80."""
+
+    name: str
+    namespace: str
+    listener: str
+
+
+@dataclass(frozen=True)
+class IssuersArgs:
+    namespace: str  # cert-manager's namespace: ClusterIssuers read their Secrets there
+    acme: Acme | None
+    internal_ca: InternalCa | None
+    http01_gateway: Http01Gateway | None
+    dns01: Dns01Solver | None
+    depends_on: Sequence[pulumi.Resource]  # cert-manager (its CRDs and webhook)
+
+
+def acme_solver(args: IssuersArgs) -> dict[str, Any]:
+    assert args.acme is not None
+    if args.acme.solver == "dns01":
+        assert args.dns01 is not None  # stackconfig.checks refuses dns01 without a platform solver
+        return {"dns01": dict(args.dns01.solver)}
+    assert args.http01_gateway is not None
+    gateway = args.http01_gateway
+    parent_ref = {
+        "group": GATEWAY_GROUP,
+        "kind": "Gateway",
+        "name": gateway.name,
+        "namespace": gateway.namespace,
+        "sectionName": gateway.listener,
+    }
+    return {"http01": {"gatewayHTTPRoute": {"parentRefs": [parent_ref]}}}
+
+
+def acme_issuer_spec(issuer: str, args: IssuersArgs) -> dict[str, Any]:
+    assert args.acme is not None
+    return {
+        "acme": {
+            "server": ACME_SERVERS[issuer],
+            "email": args.acme.email,
+            "privateKeySecretRef": {"name": f"{issuer}-account-key"},
+            "solvers": [acme_solver(args)],
+        }
+    }
+
+
+class Issuers(pulumi.ComponentResource):
+    def __init__(self, name: str, args: IssuersArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("traffic-edge:issuers:Issuers", name, None, opts)
+        after_cert_manager = pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on))
+        self.names: list[str] = []
+        solver_secrets = [
+            k8s.core.v1.Secret(
+                f"{name}-{secret.name}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=secret.name, namespace=args.namespace),
+                string_data={secret.key: secret.value},
+                opts=after_cert_manager,
+            )
+            for secret in (args.dns01.secrets if args.dns01 and args.acme and args.acme.solver == "dns01" else ())
+        ]
+        if args.acme is not None:
+            for issuer in ACME_SERVERS:
+                custom_object(
+                    f"{name}-{issuer}",
+                    f"{CERT_MANAGER_GROUP}/v1",
+                    "ClusterIssuer",
+                    {"name": issuer},
+                    acme_issuer_spec(issuer, args),
+                    pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, *solver_secrets]),
+                )
+                self.names.append(issuer)
+        if args.internal_ca is not None:
+            self._internal_ca(name, args, args.internal_ca, after_cert_manager)
+        self.register_outputs({"names": self.names})
+
+    def _internal_ca(self, name: str, args: IssuersArgs, ca: InternalCa, opts: pulumi.ResourceOptions) -> None:
+        """Self-signed root → CA Certificate → CA ClusterIssuer, for labs and internal names."""
+        root = custom_object(
+            f"{name}-{SELF_SIGNED_ISSUER}", f"{CERT_MANAGER_GROUP}/v1", "ClusterIssuer",
+            {"name": SELF_SIGNED_ISSUER}, {"selfSigned": {}}, opts,
+        )
+        certificate = custom_object(
+            f"{name}-{INTERNAL_CA_ISSUER}-certificate",
+            f"{CERT_MANAGER_GROUP}/v1",
+            "Certificate",
+            {"name": INTERNAL_CA_ISSUER, "namespace": args.namespace},
+            {
+                "isCA": True,
+                "commonName": ca.common_name,
+                "secretName": INTERNAL_CA_SECRET,
+                "duration": ca.duration,
+                "privateKey": {"algorithm": "ECDSA", "size": 256},
+                "issuerRef": {"name": SELF_SIGNED_ISSUER, "kind": "ClusterIssuer", "group": CERT_MANAGER_GROUP},
+            },
+            pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, root]),
+        )
+        custom_object(
+            f"{name}-{INTERNAL_CA_ISSUER}", f"{CERT_MANAGER_GROUP}/v1", "ClusterIssuer",
+            {"name": INTERNAL_CA_ISSUER}, {"ca": {"secretName": INTERNAL_CA_SECRET}},
+            pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, certificate]),
+        )
+        self.names += [SELF_SIGNED_ISSUER, INTERNAL_CA_ISSUER]

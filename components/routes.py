@@ -1,0 +1,172 @@
+"""Routes of every kind, and exactly the ReferenceGrants their cross-namespace backends need."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from components.kube import GATEWAY_GROUP, custom_object
+from stackconfig.checks import ROUTE_PROTOCOLS
+from stackconfig.model import (
+    Backend,
+    Gateway,
+    GrpcRoute,
+    HeaderMatch,
+    HttpRoute,
+    HttpRule,
+    Route,
+    TcpRoute,
+    TlsRoute,
+    UdpRoute,
+)
+
+EXTERNAL_DNS_HOSTNAME = "external-dns.kubernetes.io/hostname"
+
+
+@dataclass(frozen=True)
+class RoutesArgs:
+    routes: Sequence[Route]
+    gateways: Mapping[str, Gateway]
+    api_versions: Mapping[str, str]  # route kind / ReferenceGrant → version served by the installed CRDs
+    crds: Sequence[pulumi.Resource]
+    namespaces: Callable[..., list[pulumi.Resource]]  # namespace names → the Namespace resources managed here
+
+
+def parent_refs(route: Route, gateway: Gateway) -> list[dict[str, Any]]:
+    """One parentRef per listener the route attaches to, always with sectionName.
+
+    Without sectionName a route would also attach to the gateway's HTTP listener whenever it
+    lives in the gateway's namespace, and be served in clear text beside the redirect.
+    """
+    names = [route.listener] if route.listener else [
+        listener.name for listener in gateway.listeners if listener.protocol in ROUTE_PROTOCOLS[route.kind]
+    ]
+    return [
+        {"group": GATEWAY_GROUP, "kind": "Gateway", "name": gateway.name, "namespace": gateway.namespace, "sectionName": name}
+        for name in names
+    ]
+
+
+def backend_refs(route: Route, backends: Sequence[Backend]) -> list[dict[str, Any]]:
+    refs = []
+    for backend in backends:
+        ref: dict[str, Any] = {"group": "", "kind": "Service", "name": backend.service, "port": backend.port}
+        if backend.namespace not in (None, route.namespace):
+            ref["namespace"] = backend.namespace
+        if len(backends) > 1:
+            ref["weight"] = backend.weight
+        refs.append(ref)
+    return refs
+
+
+def _headers(headers: Sequence[HeaderMatch]) -> list[dict[str, Any]]:
+    return [{"type": header.type, "name": header.name, "value": header.value} for header in headers]
+
+
+def http_rule(route: HttpRoute, rule: HttpRule) -> dict[str, Any]:
+    rendered: dict[str, Any] = {}
+    if rule.matches:
+        matches = []
+        for match in rule.matches:
+            item: dict[str, Any] = {"path": {"type": match.path_type, "value": match.path}}
+            if match.headers:
+                item["headers"] = _headers(match.headers)
+            if match.method:
+                item["method"] = match.method
+            matches.append(item)
+        rendered["matches"] = matches
+    if rule.rewrite_prefix is not None:
+        rewrite = {"path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": rule.rewrite_prefix}}
+        rendered["filters"] = [{"type": "URLRewrite", "urlRewrite": rewrite}]
+    rendered["backendRefs"] = backend_refs(route, rule.backends)
+    return rendered
+
+
+def route_spec(route: Route, gateway: Gateway) -> dict[str, Any]:
+    spec: dict[str, Any] = {"parentRefs": parent_refs(route, gateway)}
+    if isinstance(route, HttpRoute | GrpcRoute | TlsRoute) and route.hostnames:
+        spec["hostnames"] = list(route.hostnames)
+    if isinstance(route, HttpRoute):
+        spec["rules"] = [http_rule(route, rule) for rule in route.rules]
+    elif isinstance(route, GrpcRoute):
+        spec["rules"] = []
+        for grpc_rule in route.rules:
+            rendered: dict[str, Any] = {}
+            if grpc_rule.matches:
+                rendered["matches"] = [
+                    {
+                        **({"method": {"type": "Exact", **({"service": m.service} if m.service else {}),
+                                       **({"method": m.method} if m.method else {})}} if m.service or m.method else {}),
+                        **({"headers": _headers(m.headers)} if m.headers else {}),
+                    }
+                    for m in grpc_rule.matches
+                ]
+            rendered["backendRefs"] = backend_refs(route, grpc_rule.backends)
+            spec["rules"].append(rendered)
+    else:
+        spec["rules"] = [{"backendRefs": backend_refs(route, rule.backends)} for rule in route.rules]
+    return spec
+
+
+def route_metadata(route: Route) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"name": route.name, "namespace": route.namespace}
+    if isinstance(route, TcpRoute | UdpRoute) and route.hostname:
+        metadata["annotations"] = {EXTERNAL_DNS_HOSTNAME: route.hostname}
+    return metadata
+
+
+def reference_grants(routes: Sequence[Route]) -> dict[tuple[str, str], dict[str, Any]]:
+    """(backend namespace, route namespace) → ReferenceGrant spec admitting exactly those Services."""
+    kinds: dict[tuple[str, str], set[str]] = defaultdict(set)
+    services: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for route in routes:
+        for rule in route.rules:
+            for backend in rule.backends:
+                if backend.namespace in (None, route.namespace):
+                    continue
+                key = (backend.namespace, route.namespace)
+                kinds[key].add(route.kind)
+                services[key].add(backend.service)
+    return {
+        key: {
+            "from": [{"group": GATEWAY_GROUP, "kind": kind, "namespace": key[1]} for kind in sorted(kinds[key])],
+            "to": [{"group": "", "kind": "Service", "name": service} for service in sorted(services[key])],
+        }
+        for key in sorted(kinds)
+    }
+
+
+def grant_name(route_namespace: str) -> str:
+    return f"traffic-edge-from-{route_namespace}"
+
+
+class Routes(pulumi.ComponentResource):
+    """All routes of the stack. Children are named `<component>-<namespace>.<route>`: stable when
+    other routes come and go, and unambiguous because DNS labels contain no dot."""
+
+    def __init__(self, name: str, args: RoutesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("traffic-edge:routes:Routes", name, None, opts)
+        for route in args.routes:
+            custom_object(
+                f"{name}-{route.namespace}.{route.name}",
+                f"{GATEWAY_GROUP}/{args.api_versions[route.kind]}",
+                route.kind,
+                route_metadata(route),
+                route_spec(route, args.gateways[route.gateway]),
+                pulumi.ResourceOptions(parent=self, depends_on=[*args.crds, *args.namespaces(route.namespace)]),
+            )
+        for (to_namespace, from_namespace), spec in reference_grants(args.routes).items():
+            custom_object(
+                f"{name}-grant-{to_namespace}.{from_namespace}",
+                f"{GATEWAY_GROUP}/{args.api_versions['ReferenceGrant']}",
+                "ReferenceGrant",
+                {"name": grant_name(from_namespace), "namespace": to_namespace},
+                spec,
+                pulumi.ResourceOptions(parent=self, depends_on=[*args.crds, *args.namespaces(to_namespace)]),
+            )
+        self.count = len(args.routes)
+        self.register_outputs({"count": self.count})

@@ -1,0 +1,94 @@
+"""Render one stack file of this project offline: config merge, program run, recorded plan."""
+
+from __future__ import annotations
+
+import runpy
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from offline.engine import Recording, config_for_runtime, record
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+# Modules of this project that a render imports; dropped between renders so each one starts clean.
+PROJECT_PACKAGES = ("components", "providers", "stackconfig")
+
+
+class StackFileError(Exception):
+    """The stack file or Pulumi.yaml cannot be read; a user mistake, reported without a traceback."""
+
+
+def stack_name_of(path: Path) -> str:
+    """`Pulumi.<stack>.yaml` → `<stack>`, as the Pulumi CLI names stacks."""
+    parts = path.name.split(".")
+    if len(parts) < 3 or parts[0] != "Pulumi" or parts[-1] not in ("yaml", "yml"):
+        raise StackFileError(f"{path}: a stack file is named Pulumi.<stack>.yaml")
+    return ".".join(parts[1:-1])
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except OSError as error:
+        raise StackFileError(f"{path}: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        raise StackFileError(f"{path}: not valid YAML: {error}") from None
+    if not isinstance(data, dict):
+        raise StackFileError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def project_config(project_dir: Path) -> tuple[str, dict[str, Any]]:
+    """Project name and the config defaults Pulumi.yaml declares (`config: {key: {default: v}}`)."""
+    project = _read_yaml(project_dir / "Pulumi.yaml")
+    name = str(project.get("name", ""))
+    defaults: dict[str, Any] = {}
+    for key, declared in (project.get("config") or {}).items():
+        if isinstance(declared, dict) and ("default" in declared or "value" in declared):
+            defaults[key] = declared.get("value", declared.get("default"))
+        elif not isinstance(declared, dict):
+            defaults[key] = declared
+    return name, defaults
+
+
+def stack_config(stack_file: Path) -> dict[str, Any]:
+    config = _read_yaml(stack_file).get("config") or {}
+    if not isinstance(config, dict):
+        raise StackFileError(f"{stack_file}: `config` must be a mapping")
+    return config
+
+
+def _forget_project_modules() -> None:
+    for module in list(sys.modules):
+        if module.split(".")[0] in PROJECT_PACKAGES:
+            del sys.modules[module]
+
+
+def render(stack_file: Path, project_dir: Path = PROJECT_DIR) -> Recording:
+    """Run the project's `__main__.py` for one stack file and return what it registered."""
+    project, defaults = project_config(project_dir)
+    stack = stack_name_of(stack_file)
+    values = {**_qualified(project, defaults), **_qualified(project, stack_config(stack_file))}
+    config, secret_keys = config_for_runtime(project, values)
+
+    def program() -> None:
+        runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
+
+    _forget_project_modules()
+    try:
+        return record(
+            program,
+            project=project,
+            stack=stack,
+            config=config,
+            secret_keys=secret_keys,
+            project_dir=project_dir,
+        )
+    finally:
+        _forget_project_modules()
+
+
+def _qualified(project: str, values: dict[str, Any]) -> dict[str, Any]:
+    return {key if ":" in key else f"{project}:{key}": value for key, value in values.items()}

@@ -1,0 +1,150 @@
+"""Read the stack config from the Pulumi runtime and validate all of it before anything is created."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+from pulumi.runtime.config import CONFIG, get_config_env, is_config_secret
+
+from stackconfig import checks
+from stackconfig.errors import ConfigError, Issue
+from stackconfig.model import ROUTE_KINDS, SecretRef, StackConfig
+
+# Config keys that hold secrets; their values never enter the model, only a reference does.
+SECRET_KEYS = ("tsigSecret",)
+PLATFORM_KINDS = ("onprem", "gke", "eks", "aks")
+
+FRIENDLY_PATTERNS = {
+    "DNS-1123 label": "must be a DNS-1123 label: lowercase letters, digits and '-', at most 63 characters",
+}
+
+
+def load_stack_config() -> StackConfig:
+    """The validated config of the running stack; raises ConfigError listing every mistake."""
+    prefix = f"{pulumi.get_project()}:"
+    config = {**get_config_env(), **CONFIG.get()}
+    raw = {key[len(prefix) :]: _decode(value) for key, value in config.items() if key.startswith(prefix)}
+    secret = {key for key in raw if is_config_secret(prefix + key)}
+    return parse(raw, secret)
+
+
+def _decode(value: Any) -> Any:
+    """The engine hands every value over as a string; objects and lists arrive JSON-encoded."""
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def parse(raw: Mapping[str, Any], secret_keys: set[str]) -> StackConfig:
+    """Validate raw config (key without the project prefix → value); every issue is reported at once."""
+    issues: list[Issue] = []
+    data = dict(raw)
+    for key in SECRET_KEYS:
+        if key not in data:
+            continue
+        if key in secret_keys:
+            data[key] = SecretRef(key=key)
+        else:
+            issues.append(Issue(key, "is stored in clear text", f"pulumi config set --secret {key} <value>"))
+            del data[key]
+    try:
+        model = StackConfig.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(issues + [_issue_of(detail) for detail in error.errors()]) from None
+    issues += checks.check(model)
+    if issues:
+        raise ConfigError(issues)
+    return model
+
+
+def key_path(loc: tuple[int | str, ...]) -> str:
+    """('routes', 2, 'HTTPRoute', 'rules', 0) → routes[2].rules[0]; union tags are dropped."""
+    path = ""
+    previous: int | str | None = None
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif (previous == "platform" and part in PLATFORM_KINDS) or (isinstance(previous, int) and part in ROUTE_KINDS):
+            continue
+        else:
+            path += f".{part}" if path else str(part)
+        previous = part
+    return path or "(top level)"
+
+
+def _issue_of(detail: ErrorDetails) -> Issue:
+    loc = tuple(detail["loc"])
+    path = key_path(loc)
+    kind = detail["type"]
+    context = detail.get("ctx") or {}
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        close = difflib.get_close_matches(key, _vocabulary(), n=1)
+        return Issue(path, "unknown key", f"did you mean `{close[0]}`?" if close else "remove it")
+    if kind == "missing":
+        return Issue(path, "is required", f"add `{loc[-1]}`")
+    if kind in ("greater_than_equal", "less_than_equal") and str(loc[-1]) == "port":
+        return Issue(path, "must be 1-65535", "use a port number between 1 and 65535")
+    if kind == "greater_than_equal":
+        return Issue(path, f"must be at least {context.get('ge')}")
+    if kind == "less_than_equal":
+        return Issue(path, f"must be at most {context.get('le')}")
+    if kind == "literal_error":
+        return Issue(path, f"must be one of {context.get('expected')}")
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        return Issue(path, f"unknown kind; must be one of {context.get('expected_tags') or ', '.join(ROUTE_KINDS)}")
+    if kind == "string_pattern_mismatch":
+        return Issue(path, _pattern_message(loc, str(context.get("pattern", ""))))
+    if kind == "value_error":
+        return Issue(path, str(context.get("error", detail["msg"])))
+    return Issue(path, detail["msg"][:1].lower() + detail["msg"][1:])
+
+
+def _pattern_message(loc: tuple[int | str, ...], pattern: str) -> str:
+    field = str(loc[-1]) if not isinstance(loc[-1], int) else str(loc[-2])
+    if field in ("hostnames", "hostname", "dnsNames", "domain", "zone", "tsigKeyName"):
+        return "must be a lowercase DNS name (a leading `*.` is allowed)"
+    if field in ("path", "rewritePrefix"):
+        return "must start with /"
+    if field == "email":
+        return "must be an email address"
+    if field == "nameserver":
+        return "must be host or host:port"
+    return FRIENDLY_PATTERNS["DNS-1123 label"] if "[a-z0-9]" in pattern else f"must match {pattern}"
+
+
+def _vocabulary() -> list[str]:
+    """Every key any config object accepts, for 'did you mean' hints."""
+    seen: set[str] = set()
+    visited: set[type[BaseModel]] = set()
+    pending: list[type[BaseModel]] = [StackConfig]
+    while pending:
+        model = pending.pop()
+        if model in visited:
+            continue
+        visited.add(model)
+        for name, field in model.model_fields.items():
+            seen.add(field.alias or name)
+            pending.extend(_models_in(field.annotation))
+    return sorted(seen)
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    found: list[type[BaseModel]] = []
+    for argument in getattr(annotation, "__args__", ()) + tuple(getattr(annotation, "__metadata__", ())):
+        found += _models_in(argument)
+    origin = getattr(annotation, "__origin__", None)
+    if origin is not None and origin is not annotation:
+        found += _models_in(origin)
+    return found

@@ -1,0 +1,286 @@
+"""The stack config: one typed model for everything under `traffic-edge:` in Pulumi.<stack>.yaml.
+
+Every object is closed (unknown keys are errors, so typos fail) and keys are camelCase as in
+Kubernetes. Shape and ranges live here; rules that relate several keys live in checks.py.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+from pydantic.alias_generators import to_camel
+
+from catalog.controllers import CONTROLLERS, ServiceType
+from catalog.versions import CHARTS, GATEWAY_API_CHANNEL, GATEWAY_API_VERSION, ROUTE_API_VERSIONS
+
+DNS_LABEL = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
+DNS1123_LABEL = re.compile(rf"^{DNS_LABEL}$")
+HOSTNAME = re.compile(rf"^(\*\.)?{DNS_LABEL}(\.{DNS_LABEL})*$")
+
+
+class Model(BaseModel):
+    """Closed, camelCase, immutable."""
+
+    model_config = ConfigDict(
+        extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True, validate_default=True
+    )
+
+
+Name = Annotated[str, Field(pattern=DNS1123_LABEL.pattern, max_length=63, description="a DNS-1123 label")]
+Hostname = Annotated[str, Field(pattern=HOSTNAME.pattern, max_length=253, description="a DNS name, `*.` allowed")]
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+class SecretRef(BaseModel):
+    """A config key stored with `pulumi config set --secret`; the value is read as a Pulumi secret."""
+
+    model_config = ConfigDict(frozen=True)
+    key: str
+
+
+class OnPrem(Model):
+    kind: Literal["onprem"]
+
+
+class Gke(Model):
+    kind: Literal["gke"]
+
+
+class Eks(Model):
+    kind: Literal["eks"]
+
+
+class Aks(Model):
+    kind: Literal["aks"]
+
+
+Platform = Annotated[OnPrem | Gke | Eks | Aks, Field(discriminator="kind")]
+
+
+class Rfc2136(Model):
+    """An authoritative DNS server that accepts TSIG-signed dynamic updates (RFC 2136)."""
+
+    nameserver: Annotated[str, Field(pattern=r"^[^\s:]+(:\d{1,5})?$", description="host or host:port")]
+    tsig_key_name: Hostname
+    tsig_algorithm: Literal["HMACMD5", "HMACSHA1", "HMACSHA256", "HMACSHA512"] = "HMACSHA256"
+
+
+class Dns(Model):
+    zone: Hostname | None = Field(None, description="the zone's DNS name; defaults to `domain`")
+    rfc2136: Rfc2136 | None = Field(None, description="on-prem: dynamic updates to this server")
+
+
+class Versions(Model):
+    gateway_api: str = Field(GATEWAY_API_VERSION, description="Gateway API release of the CRDs")
+    gateway_api_channel: Literal["standard", "experimental"] = GATEWAY_API_CHANNEL
+    charts: dict[str, str] = Field(default_factory=dict, description="chart name → version, over the pinned ones")
+
+    @field_validator("gateway_api")
+    @classmethod
+    def _known_release(cls, version: str) -> str:
+        known = sorted({release for release, _ in ROUTE_API_VERSIONS})
+        if version not in known:
+            raise ValueError(f"Gateway API {version} is not one this program knows; use one of {', '.join(known)}")
+        return version
+
+    @field_validator("charts")
+    @classmethod
+    def _known_charts(cls, charts: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(charts) - set(CHARTS))
+        if unknown:
+            raise ValueError(f"unknown chart {', '.join(unknown)}; pinned charts are {', '.join(sorted(CHARTS))}")
+        return charts
+
+
+class Controller(Model):
+    name: str = Field("envoy-gateway", description="a row of the controller table")
+    service_type: ServiceType = "LoadBalancer"
+    values: dict[str, Any] = Field(default_factory=dict, description="extra chart values (escape hatch)")
+
+    @field_validator("name")
+    @classmethod
+    def _known_controller(cls, name: str) -> str:
+        if name not in CONTROLLERS:
+            raise ValueError(f"unknown controller {name!r}; choose one of {', '.join(sorted(CONTROLLERS))}")
+        return name
+
+
+class CertManager(Model):
+    values: dict[str, Any] = Field(default_factory=dict, description="extra chart values (escape hatch)")
+
+
+class Acme(Model):
+    email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+    solver: Literal["http01", "dns01"] = "http01"
+    gateway: Name | None = Field(None, description="http01: the Gateway serving challenges; defaults to the first")
+
+
+class InternalCa(Model):
+    common_name: str = "traffic-edge internal CA"
+    duration: str = Field("87600h", pattern=r"^\d+h$")
+
+
+class Issuers(Model):
+    acme: Acme | None = None
+    internal_ca: InternalCa | None = None
+
+
+IssuerName = Literal["letsencrypt-staging", "letsencrypt-production", "internal-ca"]
+
+
+class Certificate(Model):
+    name: Name
+    issuer: IssuerName
+    dns_names: Annotated[list[Hostname], Field(min_length=1)]
+
+
+class AllowedRoutes(Model):
+    all: bool = Field(False, description="admit routes from every namespace (off: a namespace whitelist)")
+    namespaces: list[Name] = Field(default_factory=list, description="namespaces admitted besides the whitelist")
+
+
+class Listener(Model):
+    name: Name
+    protocol: Literal["HTTP", "HTTPS", "TLS", "TCP", "UDP"]
+    port: Port
+    hostname: Hostname | None = None
+    certificate: Name | None = Field(None, description="HTTPS/TLS-terminate: a certificate of this gateway")
+    tls_mode: Literal["Terminate", "Passthrough"] | None = Field(None, description="TLS: Terminate or Passthrough")
+    allowed_routes: AllowedRoutes = Field(default_factory=AllowedRoutes)
+
+
+class Gateway(Model):
+    name: Name
+    namespace: Name = "gateway"
+    class_name: Name | None = Field(None, description="defaults to the controller's GatewayClass")
+    certificates: list[Certificate] = Field(default_factory=list)
+    listeners: Annotated[list[Listener], Field(min_length=1, max_length=64)]
+
+
+class Backend(Model):
+    service: Name
+    namespace: Name | None = Field(None, description="defaults to the route's namespace")
+    port: Port
+    weight: Annotated[int, Field(ge=0, le=1_000_000)] = 1
+
+
+class HeaderMatch(Model):
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$")]
+    value: str
+    type: Literal["Exact", "RegularExpression"] = "Exact"
+
+
+class HttpMatch(Model):
+    path: Annotated[str, Field(pattern=r"^/")] = "/"
+    path_type: Literal["PathPrefix", "Exact", "RegularExpression"] = "PathPrefix"
+    headers: list[HeaderMatch] = Field(default_factory=list)
+    method: Literal["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"] | None = None
+
+
+class HttpRule(Model):
+    matches: list[HttpMatch] = Field(default_factory=list)
+    rewrite_prefix: Annotated[str, Field(pattern=r"^/")] | None = Field(
+        None, description="replace the matched path prefix, e.g. /api/governance → /governance"
+    )
+    backends: Annotated[list[Backend], Field(min_length=1)]
+
+
+class GrpcMatch(Model):
+    service: str | None = None
+    method: str | None = None
+    headers: list[HeaderMatch] = Field(default_factory=list)
+
+
+class GrpcRule(Model):
+    matches: list[GrpcMatch] = Field(default_factory=list)
+    backends: Annotated[list[Backend], Field(min_length=1)]
+
+
+class L4Rule(Model):
+    backends: Annotated[list[Backend], Field(min_length=1)]
+
+
+class RouteBase(Model):
+    name: Name
+    namespace: Name
+    gateway: Name
+    listener: Name | None = Field(None, description="sectionName; defaults to every listener of a matching protocol")
+
+
+class HttpRoute(RouteBase):
+    kind: Literal["HTTPRoute"] = "HTTPRoute"
+    hostnames: list[Hostname] = Field(default_factory=list)
+    rules: Annotated[list[HttpRule], Field(min_length=1, max_length=16)]
+
+
+class GrpcRoute(RouteBase):
+    kind: Literal["GRPCRoute"]
+    hostnames: list[Hostname] = Field(default_factory=list)
+    rules: Annotated[list[GrpcRule], Field(min_length=1, max_length=16)]
+
+
+class TlsRoute(RouteBase):
+    kind: Literal["TLSRoute"]
+    hostnames: Annotated[list[Hostname], Field(min_length=1)]
+    rules: Annotated[list[L4Rule], Field(min_length=1, max_length=1)]
+
+
+class TcpRoute(RouteBase):
+    kind: Literal["TCPRoute"]
+    hostname: Hostname | None = Field(None, description="published by external-dns (TCP carries no hostname)")
+    rules: Annotated[list[L4Rule], Field(min_length=1, max_length=1)]
+
+
+class UdpRoute(RouteBase):
+    kind: Literal["UDPRoute"]
+    hostname: Hostname | None = Field(None, description="published by external-dns (UDP carries no hostname)")
+    rules: Annotated[list[L4Rule], Field(min_length=1, max_length=1)]
+
+
+def _route_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("kind", "HTTPRoute"))
+    return str(getattr(value, "kind", "HTTPRoute"))
+
+
+Route = Annotated[
+    Annotated[HttpRoute, Tag("HTTPRoute")]
+    | Annotated[GrpcRoute, Tag("GRPCRoute")]
+    | Annotated[TlsRoute, Tag("TLSRoute")]
+    | Annotated[TcpRoute, Tag("TCPRoute")]
+    | Annotated[UdpRoute, Tag("UDPRoute")],
+    Discriminator(_route_kind),
+]
+ROUTE_KINDS = ("HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute")
+
+
+class Namespace(Model):
+    create: bool = Field(True, description="create the namespace (false: it exists already)")
+    labels: dict[str, str] = Field(default_factory=dict)
+    gateways: list[Name] = Field(default_factory=list, description="gateways this namespace may attach routes to")
+
+
+class StackConfig(Model):
+    """Everything under `traffic-edge:` in one stack file."""
+
+    platform: Platform
+    domain: Hostname = Field(description="the environment's DNS domain; every hostname lies inside it")
+    production: bool = Field(False, description="marks a production stack (guards issuers and policies)")
+    dns: Dns = Field(default_factory=Dns)
+    tsig_secret: SecretRef | None = Field(None, description="RFC 2136 TSIG key (base64), set with --secret")
+    versions: Versions = Field(default_factory=Versions)
+    controller: Controller = Field(default_factory=Controller)
+    cert_manager: CertManager = Field(default_factory=CertManager)
+    issuers: Issuers = Field(default_factory=Issuers)
+    gateways: list[Gateway] = Field(default_factory=list)
+    routes: list[Route] = Field(default_factory=list)
+    namespaces: dict[Name, Namespace] = Field(default_factory=dict)
+
+    @property
+    def zone_name(self) -> str:
+        return self.dns.zone or self.domain
+
+    def chart_version(self, chart: str) -> str:
+        return self.versions.charts.get(chart, CHARTS[chart].version)
