@@ -1,0 +1,1 @@
+"""Offline conformance checks against upstream schemas (see validator.py)."""
