@@ -33,7 +33,69 @@ CHARTS: dict[str, ChartPin] = {
         repo=None,
         source="https://gateway.envoyproxy.io/docs/install/install-helm/",
     ),
+    "external-dns": ChartPin(
+        chart="external-dns",
+        version="1.21.1",
+        repo="https://kubernetes-sigs.github.io/external-dns/",
+        source="https://github.com/kubernetes-sigs/external-dns/tree/master/charts/external-dns",
+    ),
+    "nginx-gateway-fabric": ChartPin(
+        chart="oci://ghcr.io/nginx/charts/nginx-gateway-fabric",
+        version="2.6.7",
+        repo=None,
+        source="https://docs.nginx.com/nginx-gateway-fabric/install/helm/",
+    ),
+    "istiod": ChartPin(
+        chart="istiod",
+        version="1.30.5",
+        repo="https://istio-release.storage.googleapis.com/charts",
+        source="https://istio.io/latest/docs/setup/install/helm/",
+    ),
+    "traefik": ChartPin(
+        chart="traefik",
+        version="41.5.0",
+        repo="https://traefik.github.io/charts",
+        source="https://github.com/traefik/traefik-helm-chart/pull/1997",
+    ),
+    "aws-load-balancer-controller": ChartPin(
+        chart="aws-load-balancer-controller",
+        version="3.5.0",
+        repo="https://aws.github.io/eks-charts",
+        source="https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/deploy/installation/",
+    ),
+    "alb-controller": ChartPin(
+        chart="oci://mcr.microsoft.com/application-lb/charts/alb-controller",
+        version="1.12.4",
+        repo=None,
+        source="https://learn.microsoft.com/azure/application-gateway/for-containers/alb-controller-release-notes",
+    ),
 }
+
+
+@dataclass(frozen=True)
+class ImagePin:
+    """An application image and the apiVersion at which it reads each Gateway API route kind."""
+
+    tag: str
+    reads: dict[str, str]
+    source: str
+
+
+# external-dns images, newest first; v0.21.0 (the chart's default app) still reads TLSRoute at v1alpha2.
+EXTERNAL_DNS_IMAGES: tuple[ImagePin, ...] = (
+    ImagePin(
+        tag="v0.22.0",
+        reads={"HTTPRoute": "v1", "GRPCRoute": "v1", "TLSRoute": "v1", "TCPRoute": "v1alpha2", "UDPRoute": "v1alpha2"},
+        source="https://github.com/kubernetes-sigs/external-dns/issues/6247",
+    ),
+    ImagePin(
+        tag="v0.21.0",
+        reads={"HTTPRoute": "v1", "GRPCRoute": "v1", "TLSRoute": "v1alpha2", "TCPRoute": "v1alpha2",
+               "UDPRoute": "v1alpha2"},
+        source="https://github.com/kubernetes-sigs/external-dns/blob/master/docs/sources/gateway-api.md",
+    ),
+)
+EXTERNAL_DNS_IMAGE_REPOSITORY = "registry.k8s.io/external-dns/external-dns"
 
 GATEWAY_API_VERSION: Final = "v1.6.1"
 GATEWAY_API_CHANNEL: Final = "standard"
@@ -60,3 +122,38 @@ ROUTE_API_VERSIONS: dict[tuple[str, str], dict[str, str]] = {
     ("v1.6.1", "standard"): _V1_ALL,
     ("v1.6.1", "experimental"): _V1_ALL,
 }
+
+# Every apiVersion each route kind is served at (`served: true`), per release and channel: what a controller or
+# external-dns may watch. Source: config/crd/<channel>/ at each tag (../shared/refdata); tests compare with it.
+_STANDARD_V1_6 = {
+    "HTTPRoute": frozenset({"v1", "v1beta1"}), "GRPCRoute": frozenset({"v1"}), "TLSRoute": frozenset({"v1"}),
+    "TCPRoute": frozenset({"v1"}), "UDPRoute": frozenset({"v1"}),
+}
+_EXPERIMENTAL_V1_6 = {
+    **_STANDARD_V1_6, "TLSRoute": frozenset({"v1", "v1alpha2", "v1alpha3"}), "TCPRoute": frozenset({"v1", "v1alpha2"}),
+    "UDPRoute": frozenset({"v1", "v1alpha2"}),
+}
+SERVED_ROUTE_VERSIONS: dict[tuple[str, str], dict[str, frozenset[str]]] = {
+    ("v1.4.1", "standard"): {"HTTPRoute": frozenset({"v1", "v1beta1"}), "GRPCRoute": frozenset({"v1"})},
+    ("v1.4.1", "experimental"): {
+        "HTTPRoute": frozenset({"v1", "v1beta1"}), "GRPCRoute": frozenset({"v1"}),
+        "TLSRoute": frozenset({"v1alpha2", "v1alpha3"}), "TCPRoute": frozenset({"v1alpha2"}),
+        "UDPRoute": frozenset({"v1alpha2"}),
+    },
+    ("v1.6.0", "standard"): _STANDARD_V1_6,
+    ("v1.6.0", "experimental"): _EXPERIMENTAL_V1_6,
+    ("v1.6.1", "standard"): _STANDARD_V1_6,
+    ("v1.6.1", "experimental"): _EXPERIMENTAL_V1_6,
+}
+
+
+def external_dns_image(gateway_api: str, channel: str, kinds: frozenset[str]) -> ImagePin:
+    """The newest external-dns image that reads every route kind in `kinds` at a version the CRDs serve.
+
+    Falls back to the newest pin; stackconfig.compat refuses the combination before that image is ever used.
+    """
+    served = SERVED_ROUTE_VERSIONS[(gateway_api, channel)]
+    readable = (
+        image for image in EXTERNAL_DNS_IMAGES if all(image.reads[kind] in served.get(kind, ()) for kind in kinds)
+    )
+    return next(readable, EXTERNAL_DNS_IMAGES[0])

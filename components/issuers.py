@@ -1,10 +1,14 @@
-"""cert-manager ClusterIssuers: Let's Encrypt staging and production, and an internal CA chain."""
+"""cert-manager issuers: Let's Encrypt staging (and production, in production stacks) and an internal CA chain.
+
+ClusterIssuers for the platform; for a tenant's own gateway the same set as namespaced Issuers in its
+namespace, so the tenant's ACME account key and CA live with the tenant and nowhere else.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -33,12 +37,23 @@ class Http01Gateway:
 
 @dataclass(frozen=True)
 class IssuersArgs:
-    namespace: str  # cert-manager's namespace: ClusterIssuers read their Secrets there
+    namespace: str  # where the issuers' Secrets live: cert-manager's for ClusterIssuers, the Issuers' own otherwise
     acme: Acme | None
     internal_ca: InternalCa | None
     http01_gateway: Http01Gateway | None
     dns01: Dns01Solver | None
     depends_on: Sequence[pulumi.Resource]  # cert-manager (its CRDs and webhook)
+    production: bool = False  # the Let's Encrypt production issuer exists only in production stacks
+    kind: Literal["ClusterIssuer", "Issuer"] = "ClusterIssuer"
+
+
+def acme_issuers(production: bool) -> list[str]:
+    """Staging always; production only where the stack is marked production (the policy pack checks it too)."""
+    return [name for name in ACME_SERVERS if production or name != "letsencrypt-production"]
+
+
+def issuer_metadata(args: IssuersArgs, name: str) -> dict[str, str]:
+    return {"name": name, "namespace": args.namespace} if args.kind == "Issuer" else {"name": name}
 
 
 def acme_solver(args: IssuersArgs) -> dict[str, Any]:
@@ -85,12 +100,12 @@ class Issuers(pulumi.ComponentResource):
             for secret in (args.dns01.secrets if args.dns01 and args.acme and args.acme.solver == "dns01" else ())
         ]
         if args.acme is not None:
-            for issuer in ACME_SERVERS:
+            for issuer in acme_issuers(args.production):
                 custom_object(
                     f"{name}-{issuer}",
                     f"{CERT_MANAGER_GROUP}/v1",
-                    "ClusterIssuer",
-                    {"name": issuer},
+                    args.kind,
+                    issuer_metadata(args, issuer),
                     acme_issuer_spec(issuer, args),
                     pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, *solver_secrets]),
                 )
@@ -100,10 +115,10 @@ class Issuers(pulumi.ComponentResource):
         self.register_outputs({"names": self.names})
 
     def _internal_ca(self, name: str, args: IssuersArgs, ca: InternalCa, opts: pulumi.ResourceOptions) -> None:
-        """Self-signed root → CA Certificate → CA ClusterIssuer, for labs and internal names."""
+        """Self-signed root → CA Certificate → CA issuer, for labs and internal names."""
         root = custom_object(
-            f"{name}-{SELF_SIGNED_ISSUER}", f"{CERT_MANAGER_GROUP}/v1", "ClusterIssuer",
-            {"name": SELF_SIGNED_ISSUER}, {"selfSigned": {}}, opts,
+            f"{name}-{SELF_SIGNED_ISSUER}", f"{CERT_MANAGER_GROUP}/v1", args.kind,
+            issuer_metadata(args, SELF_SIGNED_ISSUER), {"selfSigned": {}}, opts,
         )
         certificate = custom_object(
             f"{name}-{INTERNAL_CA_ISSUER}-certificate",
@@ -116,13 +131,13 @@ class Issuers(pulumi.ComponentResource):
                 "secretName": INTERNAL_CA_SECRET,
                 "duration": ca.duration,
                 "privateKey": {"algorithm": "ECDSA", "size": 256},
-                "issuerRef": {"name": SELF_SIGNED_ISSUER, "kind": "ClusterIssuer", "group": CERT_MANAGER_GROUP},
+                "issuerRef": {"name": SELF_SIGNED_ISSUER, "kind": args.kind, "group": CERT_MANAGER_GROUP},
             },
             pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, root]),
         )
         custom_object(
-            f"{name}-{INTERNAL_CA_ISSUER}", f"{CERT_MANAGER_GROUP}/v1", "ClusterIssuer",
-            {"name": INTERNAL_CA_ISSUER}, {"ca": {"secretName": INTERNAL_CA_SECRET}},
+            f"{name}-{INTERNAL_CA_ISSUER}", f"{CERT_MANAGER_GROUP}/v1", args.kind,
+            issuer_metadata(args, INTERNAL_CA_ISSUER), {"ca": {"secretName": INTERNAL_CA_SECRET}},
             pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, certificate]),
         )
         self.names += [SELF_SIGNED_ISSUER, INTERNAL_CA_ISSUER]

@@ -14,7 +14,9 @@ from stackconfig.checks import ROUTE_PROTOCOLS
 from stackconfig.model import (
     Backend,
     Gateway,
+    GrpcMatch,
     GrpcRoute,
+    GrpcRule,
     HeaderMatch,
     HttpRoute,
     HttpRule,
@@ -24,7 +26,9 @@ from stackconfig.model import (
     UdpRoute,
 )
 
-EXTERNAL_DNS_HOSTNAME = "external-dns.kubernetes.io/hostname"
+# TCP and UDP carry no hostname, so external-dns reads theirs from this annotation. The prefix is external-dns'
+# default annotation prefix (source/annotations/annotations.go, AnnotationKeyPrefix).
+EXTERNAL_DNS_HOSTNAME = "external-dns.alpha.kubernetes.io/hostname"
 
 
 @dataclass(frozen=True)
@@ -45,10 +49,8 @@ def parent_refs(route: Route, gateway: Gateway) -> list[dict[str, Any]]:
     names = [route.listener] if route.listener else [
         listener.name for listener in gateway.listeners if listener.protocol in ROUTE_PROTOCOLS[route.kind]
     ]
-    return [
-        {"group": GATEWAY_GROUP, "kind": "Gateway", "name": gateway.name, "namespace": gateway.namespace, "sectionName": name}
-        for name in names
-    ]
+    gateway_ref = {"group": GATEWAY_GROUP, "kind": "Gateway", "name": gateway.name, "namespace": gateway.namespace}
+    return [{**gateway_ref, "sectionName": name} for name in names]
 
 
 def backend_refs(route: Route, backends: Sequence[Backend]) -> list[dict[str, Any]]:
@@ -86,27 +88,34 @@ def http_rule(route: HttpRoute, rule: HttpRule) -> dict[str, Any]:
     return rendered
 
 
+def grpc_match(match: GrpcMatch) -> dict[str, Any]:
+    """A GRPCRoute match: an exact service and/or method, and header matches; `{}` matches every call."""
+    rendered: dict[str, Any] = {}
+    method = {key: value for key, value in (("service", match.service), ("method", match.method)) if value}
+    if method:
+        rendered["method"] = {"type": "Exact", **method}
+    if match.headers:
+        rendered["headers"] = _headers(match.headers)
+    return rendered
+
+
+def grpc_rule(route: GrpcRoute, rule: GrpcRule) -> dict[str, Any]:
+    rendered: dict[str, Any] = {}
+    if rule.matches:
+        rendered["matches"] = [grpc_match(match) for match in rule.matches]
+    rendered["backendRefs"] = backend_refs(route, rule.backends)
+    return rendered
+
+
 def route_spec(route: Route, gateway: Gateway) -> dict[str, Any]:
+    """The spec of any route kind; TLSRoute hostnames are the SNI names it matches."""
     spec: dict[str, Any] = {"parentRefs": parent_refs(route, gateway)}
     if isinstance(route, HttpRoute | GrpcRoute | TlsRoute) and route.hostnames:
         spec["hostnames"] = list(route.hostnames)
     if isinstance(route, HttpRoute):
         spec["rules"] = [http_rule(route, rule) for rule in route.rules]
     elif isinstance(route, GrpcRoute):
-        spec["rules"] = []
-        for grpc_rule in route.rules:
-            rendered: dict[str, Any] = {}
-            if grpc_rule.matches:
-                rendered["matches"] = [
-                    {
-                        **({"method": {"type": "Exact", **({"service": m.service} if m.service else {}),
-                                       **({"method": m.method} if m.method else {})}} if m.service or m.method else {}),
-                        **({"headers": _headers(m.headers)} if m.headers else {}),
-                    }
-                    for m in grpc_rule.matches
-                ]
-            rendered["backendRefs"] = backend_refs(route, grpc_rule.backends)
-            spec["rules"].append(rendered)
+        spec["rules"] = [grpc_rule(route, rule) for rule in route.rules]
     else:
         spec["rules"] = [{"backendRefs": backend_refs(route, rule.backends)} for rule in route.rules]
     return spec

@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,11 +106,13 @@ class OfflineMocks(pulumi.runtime.Mocks):
     """Echo inputs back as state, plus the computed outputs a cloud would return (offline.fakes)."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        state = {**args.inputs, **fake_state(args.typ, args.name, args.inputs)}
-        return f"{args.name}-id", state
+        """A fake row may name the physical ID (`id`), where it is shaped, e.g. an Azure resource ID."""
+        computed = fake_state(args.typ, args.name, args.inputs)
+        resource_id = computed.pop("id", None) or f"{args.name}-id"
+        return resource_id, {**args.inputs, **computed}
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        return fake_call(args.token, args.args), None
+        return fake_call(args.token, args.args), []
 
 
 class RecordingMonitor(mocks.MockMonitor):
@@ -167,9 +170,21 @@ def config_for_runtime(project: str, values: Mapping[str, Any]) -> tuple[dict[st
 
 @contextmanager
 def _isolated_runtime(project_dir: Path | None) -> Iterator[None]:
-    """Fresh event loop, cwd and import state for one render; restores all of it afterwards."""
+    """Fresh event loop, cwd and import state for one render; restores all of it afterwards.
+
+    The SDK calls the mock monitor from executor threads, each of which needs an event loop of its
+    own; they are created here, so that they are closed with the render instead of leaking.
+    """
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    thread_loops: list[asyncio.AbstractEventLoop] = []
+
+    def give_thread_a_loop() -> None:
+        thread_loops.append(asyncio.new_event_loop())
+        asyncio.set_event_loop(thread_loops[-1])
+
+    executor = ThreadPoolExecutor(initializer=give_thread_a_loop)
+    loop.set_default_executor(executor)
     old_cwd = os.getcwd()
     old_path = list(sys.path)
     if project_dir is not None:
@@ -180,6 +195,9 @@ def _isolated_runtime(project_dir: Path | None) -> Iterator[None]:
     finally:
         os.chdir(old_cwd)
         sys.path[:] = old_path
+        executor.shutdown(wait=True)
+        for thread_loop in thread_loops:
+            thread_loop.close()
         loop.close()
         asyncio.set_event_loop(None)
         settings.reset_options()

@@ -2,19 +2,131 @@
 
 Rows are keyed by Pulumi type token (resources) or function token (invokes). Values are shaped
 like the real provider's outputs and obviously fake (account 123456789012, project number
-000000000000), so they never pass for real identifiers in a plan.
+000000000000), so they never pass for real identifiers in a plan. A resource row's `id` is the
+resource's physical ID, where other resources refer to it (an Azure resource ID).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
 FakeState = Callable[[str, dict[str, Any]], dict[str, Any]]
 
-RESOURCE_OUTPUTS: dict[str, FakeState] = {}
+AWS_ACCOUNT = "123456789012"
+AWS_ZONE_ID = "Z0000000000000FAKEZONE"
+AZURE_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+AZURE_TENANT = "00000000-0000-0000-0000-00000000000a"
+GCP_NAME_SERVERS = [f"ns-cloud-a{n}.googledomains.com." for n in range(1, 5)]
+AWS_NAME_SERVERS = [f"ns-{n}.awsdns-00.{tld}." for n, tld in ((0, "com"), (512, "net"), (1024, "org"), (1536, "co.uk"))]
+AZURE_NAME_SERVERS = [f"ns{n}-00.azure-dns.{tld}." for n, tld in ((1, "com"), (2, "net"), (3, "org"), (4, "info"))]
 
-CALL_RESULTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+# What a cluster's stack exports, under the output names stackconfig.clouds.CLUSTER_OUTPUTS documents.
+CLUSTER_STACK_OUTPUTS: dict[str, Any] = {
+    "projectId": "fake-project-000000",
+    "projectNumber": "000000000000",
+    "clusterName": "fake-cluster",
+    "oidcProviderArn": f"arn:aws:iam::{AWS_ACCOUNT}:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/"
+    "00000000000000000000000000000FAKE",
+    "subscriptionId": AZURE_SUBSCRIPTION,
+    "resourceGroup": "fake-resource-group",
+    "location": "westeurope",
+    "oidcIssuerUrl": f"https://westeurope.oic.prod-aks.azure.com/{AZURE_TENANT}/00000000-0000-0000-0000-00000000fake/",
+    "nodeResourceGroup": "MC_fake-resource-group_fake-cluster_westeurope",
+}
+
+
+def _fake_guid(*seed: object) -> str:
+    """A GUID that is visibly fake (all zeros but the tail) yet differs per resource."""
+    return "00000000-0000-0000-0000-" + hashlib.sha256(repr(seed).encode()).hexdigest()[:12]
+
+
+def _azure_id(group: object, provider: str, name: object) -> str:
+    return f"/subscriptions/{AZURE_SUBSCRIPTION}/resourceGroups/{group}/providers/{provider}/{name}"
+
+
+def _gcp_account(_name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    email = f"{inputs['accountId']}@{inputs.get('project', 'fake-project-000000')}.iam.gserviceaccount.com"
+    return {
+        "email": email,
+        "member": f"serviceAccount:{email}",
+        "name": f"projects/{inputs.get('project', 'fake-project-000000')}/serviceAccounts/{email}",
+        "uniqueId": "000000000000000000000",
+    }
+
+
+def _user_assigned_identity(_name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    group, name = inputs["resourceGroupName"], inputs["resourceName"]
+    return {
+        "name": name,
+        "clientId": _fake_guid("client", group, name),
+        "principalId": _fake_guid("principal", group, name),
+        "tenantId": AZURE_TENANT,
+        "id": _azure_id(group, "Microsoft.ManagedIdentity/userAssignedIdentities", name),
+    }
+
+
+RESOURCE_OUTPUTS: dict[str, FakeState] = {
+    "pulumi:pulumi:StackReference": lambda _name, _inputs: {"outputs": CLUSTER_STACK_OUTPUTS, "secretOutputNames": []},
+    "gcp:dns/managedZone:ManagedZone": lambda _name, _inputs: {
+        "nameServers": GCP_NAME_SERVERS, "managedZoneId": "0000000000000000000",
+    },
+    "gcp:serviceaccount/account:Account": _gcp_account,
+    "aws:route53/zone:Zone": lambda _name, _inputs: {
+        "zoneId": AWS_ZONE_ID, "arn": f"arn:aws:route53:::hostedzone/{AWS_ZONE_ID}", "nameServers": AWS_NAME_SERVERS,
+    },
+    "aws:iam/role:Role": lambda _name, inputs: {
+        "arn": f"arn:aws:iam::{AWS_ACCOUNT}:role/{inputs.get('name', 'fake-role')}",
+        "uniqueId": "AROA00000000000000FAKE",
+    },
+    "aws:eks/podIdentityAssociation:PodIdentityAssociation": lambda _name, inputs: {
+        "associationId": "a-00000000000000fake",
+        "associationArn": f"arn:aws:eks:us-east-1:{AWS_ACCOUNT}:podidentityassociation/"
+        f"{inputs.get('clusterName', 'fake-cluster')}/a-00000000000000fake",
+    },
+    "azure-native:dns:Zone": lambda _name, inputs: {
+        "name": inputs["zoneName"],
+        "id": _azure_id(inputs["resourceGroupName"], "Microsoft.Network/dnszones", inputs["zoneName"]),
+        "nameServers": AZURE_NAME_SERVERS,
+    },
+    "azure-native:privatedns:PrivateZone": lambda _name, inputs: {
+        "name": inputs["privateZoneName"],
+        "id": _azure_id(inputs["resourceGroupName"], "Microsoft.Network/privateDnsZones", inputs["privateZoneName"]),
+    },
+    "azure-native:managedidentity:UserAssignedIdentity": _user_assigned_identity,
+}
+
+# Zone lookups answer with the zone asked for; a DNS name is returned only where the arguments carry it,
+# so the provider's check that an adopted zone is the configured one is left to a real lookup.
+CALL_RESULTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "aws:index/getPartition:getPartition": lambda _args: {
+        "id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws",
+    },
+    "aws:route53/getZone:getZone": lambda args: {
+        "zoneId": args.get("zoneId") or AWS_ZONE_ID,
+        **({"name": args["name"]} if args.get("name") else {}),
+        "arn": f"arn:aws:route53:::hostedzone/{args.get('zoneId') or AWS_ZONE_ID}",
+        "nameServers": AWS_NAME_SERVERS,
+        "privateZone": bool(args.get("privateZone")),
+    },
+    "gcp:dns/getManagedZone:getManagedZone": lambda args: {
+        "name": args["name"],
+        "project": args.get("project"),
+        "id": f"projects/{args.get('project')}/managedZones/{args['name']}",
+        "managedZoneId": "0000000000000000000",
+        "nameServers": GCP_NAME_SERVERS,
+    },
+    "azure-native:dns:getZone": lambda args: {
+        "name": args["zoneName"],
+        "id": _azure_id(args["resourceGroupName"], "Microsoft.Network/dnszones", args["zoneName"]),
+        "nameServers": AZURE_NAME_SERVERS,
+    },
+    "azure-native:privatedns:getPrivateZone": lambda args: {
+        "name": args["privateZoneName"],
+        "id": _azure_id(args["resourceGroupName"], "Microsoft.Network/privateDnsZones", args["privateZoneName"]),
+    },
+}
 
 
 def fake_state(type_: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:

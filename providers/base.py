@@ -9,6 +9,8 @@ from typing import Any
 
 import pulumi
 
+from catalog.permissions import identity_name
+from catalog.workloads import WORKLOADS
 from stackconfig import StackConfig
 
 
@@ -41,17 +43,19 @@ class Dns01Solver:
 
 @dataclass(frozen=True)
 class ExternalDnsProvider:
-    """external-dns chart values for this platform's DNS, and the Secrets they reference."""
+    """external-dns chart values for this platform's DNS (identity wiring included), and the Secrets they reference."""
 
     values: Mapping[str, Any]
     secrets: Sequence[SecretSpec] = ()
+    # Resources that must exist before external-dns can write records (its identity's grants).
+    ready: Sequence[pulumi.Resource] = ()
 
 
 @dataclass(frozen=True)
 class DnsZone:
     name: str
     zone_id: pulumi.Input[str] | None = None
-    name_servers: pulumi.Input[Sequence[str]] | None = None
+    name_servers: pulumi.Input[Sequence[str]] | None = None  # to delegate to; None for private zones
 
 
 class Platform(ABC):
@@ -82,3 +86,71 @@ class Platform(ABC):
     @abstractmethod
     def external_dns_provider(self) -> ExternalDnsProvider | None:
         """external-dns provider settings, or None where records cannot be written."""
+
+
+def checked_dns_name(found: str | None, expected: str) -> None:
+    """An adopted zone must be the configured one; a lookup that reports no DNS name (offline) is taken on trust."""
+    if found and found.rstrip(".") != expected:
+        raise pulumi.RunError(
+            f"dns.adopt: the adopted zone serves {found.rstrip('.')}, not {expected} (dns.zone, defaulting to "
+            f"domain); adopt the zone of {expected}, or set dns.zone to a zone that covers the domain"
+        )
+
+
+class ClusterFacts:
+    """Facts about the cluster: the value set in config, else the output of the cluster's stack.
+
+    stackconfig.checks guarantees that every fact a provider asks for is in one place or the other.
+    """
+
+    def __init__(self, stack_name: str | None, outputs: Mapping[str, str]) -> None:
+        self._stack_name = stack_name
+        self._outputs = outputs  # config key → output name
+        self._reference: pulumi.StackReference | None = None
+
+    def get(self, key: str, configured: str | int | None) -> pulumi.Output[str]:
+        if configured is not None:
+            return pulumi.Output.from_input(str(configured))
+        if self._stack_name is None:
+            raise ValueError(f"cluster fact {key} is neither configured nor in a cluster stack")
+        if self._reference is None:
+            self._reference = pulumi.StackReference("cluster-stack", stack_name=self._stack_name)
+        return self._reference.require_output(self._outputs[key]).apply(str)
+
+
+class CloudPlatform(Platform):
+    """What the clouds share: their resources under one component, and one identity per needed workload."""
+
+    def __init__(self, config: StackConfig) -> None:
+        super().__init__(config)
+        self._zone: DnsZone | None = None
+        self._identities: dict[str, WorkloadIdentity] | None = None
+
+    def _component(self, opts: pulumi.ResourceOptions | None) -> pulumi.ComponentResource:
+        """The parent of every cloud resource, `traffic-edge:<module>:<Class>` like the components."""
+        module = type(self).__module__.rsplit(".", 1)[-1]
+        return pulumi.ComponentResource(f"traffic-edge:{module}:{type(self).__name__}", "platform", None, opts)
+
+    @staticmethod
+    def _identity_name(workload: str, limit: int) -> str:
+        """The name upstream docs fix for the workload's identity, else `<project>-<stack>-<workload>`."""
+        fixed = WORKLOADS[workload].identity_name
+        return fixed or identity_name((pulumi.get_project(), pulumi.get_stack(), workload), limit)
+
+    @staticmethod
+    def _description(workload: str) -> str:
+        where = WORKLOADS[workload]
+        return f"{workload} ({where.namespace}/{where.service_account}) of {pulumi.get_project()}/{pulumi.get_stack()}"
+
+    def _provisioned(self, zone: DnsZone, identities: dict[str, WorkloadIdentity]) -> None:
+        self._zone = zone
+        self._identities = identities
+
+    def dns_zone(self) -> DnsZone | None:
+        return self._zone
+
+    def workload_identity(self, workload: str) -> WorkloadIdentity:
+        """The identity provision() created for a needed workload; nothing for one that needs no cloud access."""
+        if self._identities is None:
+            raise RuntimeError("provision() creates the identities; call it first")
+        return self._identities.get(workload, WorkloadIdentity())

@@ -1,11 +1,14 @@
-"""Values derived from a valid config that several components need: namespaces, whitelists."""
+"""Values derived from a valid config that several components need: namespaces, whitelists, tenant issuers."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from catalog.controllers import ControllerRow
 from catalog.workloads import WORKLOADS
-from stackconfig.checks import allowed_namespaces
-from stackconfig.model import Gateway, StackConfig
+from stackconfig.checks import ISSUER_SOURCE, allowed_namespaces
+from stackconfig.model import Acme, Gateway, InternalCa, StackConfig
+from stackconfig.tenancy import namespace_owners, tenant_labels
 
 
 def managed_namespaces(config: StackConfig, controller: ControllerRow) -> dict[str, dict[str, str]]:
@@ -20,7 +23,15 @@ def managed_namespaces(config: StackConfig, controller: ControllerRow) -> dict[s
             managed[name] = dict(settings.labels)
         else:
             managed.pop(name, None)
+    for name, tenant in config.tenants.items():
+        for namespace in tenant.namespaces:
+            managed[namespace] = {**managed.get(namespace, {}), **tenant_labels(name, tenant)}
     return managed
+
+
+def issuer_kind(config: StackConfig, gateway: Gateway) -> str:
+    """A tenant's gateway takes its certificates from Issuers in its own namespace, others from ClusterIssuers."""
+    return "Issuer" if gateway.namespace in namespace_owners(config.tenants) else "ClusterIssuer"
 
 
 def listener_whitelists(config: StackConfig, gateway: Gateway) -> dict[str, list[str] | None]:
@@ -41,3 +52,31 @@ def http01_gateway(config: StackConfig) -> tuple[Gateway, str] | None:
     gateway = next(g for g in config.gateways if g.name == name)
     listener = next(item for item in gateway.listeners if item.protocol == "HTTP" and item.port == 80)
     return gateway, listener.name
+
+
+@dataclass(frozen=True)
+class TenantIssuers:
+    """The issuers in a tenant gateway's namespace: its own ACME account and/or its own CA."""
+
+    tenant: str
+    gateway: Gateway
+    acme: Acme | None  # HTTP-01 through the gateway's port-80 listener
+    internal_ca: InternalCa | None
+    http01_listener: str | None
+
+
+def tenant_issuers(config: StackConfig) -> list[TenantIssuers]:
+    """One entry per tenant-owned gateway with certificates, holding only the issuers they name."""
+    owners = namespace_owners(config.tenants)
+    found = []
+    for gateway in config.gateways:
+        owner = owners.get(gateway.namespace)
+        if owner is None or not gateway.certificates:
+            continue
+        sources = {ISSUER_SOURCE[certificate.issuer] for certificate in gateway.certificates}
+        email = config.tenants[owner].acme_email or (config.issuers.acme.email if config.issuers.acme else None)
+        acme = Acme(email=email, solver="http01", gateway=gateway.name) if "issuers.acme" in sources and email else None
+        ca = InternalCa(common_name=f"traffic-edge tenant {owner} CA") if "issuers.internalCa" in sources else None
+        listener = next((item.name for item in gateway.listeners if item.protocol == "HTTP" and item.port == 80), None)
+        found.append(TenantIssuers(owner, gateway, acme, ca, listener))
+    return found

@@ -5,12 +5,12 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, get_args
 
 import pulumi
+from pulumi.runtime.config import CONFIG, get_config_env, is_config_secret
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
-from pulumi.runtime.config import CONFIG, get_config_env, is_config_secret
 
 from stackconfig import checks
 from stackconfig.errors import ConfigError, Issue
@@ -57,7 +57,7 @@ def parse(raw: Mapping[str, Any], secret_keys: set[str]) -> StackConfig:
             issues.append(Issue(key, "is stored in clear text", f"pulumi config set --secret {key} <value>"))
             del data[key]
     try:
-        model = StackConfig.model_validate(data)
+        model = StackConfig.model_validate(data, by_name=False)  # stack files spell keys in camelCase only
     except ValidationError as error:
         raise ConfigError(issues + [_issue_of(detail) for detail in error.errors()]) from None
     issues += checks.check(model)
@@ -67,13 +67,18 @@ def parse(raw: Mapping[str, Any], secret_keys: set[str]) -> StackConfig:
 
 
 def key_path(loc: tuple[int | str, ...]) -> str:
-    """('routes', 2, 'HTTPRoute', 'rules', 0) → routes[2].rules[0]; union tags are dropped."""
+    """('routes', 2, 'HTTPRoute', 'rules', 0) → routes[2].rules[0]; union tags and pydantic's map-key marker
+    (('namespaces', 'Apps', '[key]') → namespaces.Apps) are dropped."""
     path = ""
     previous: int | str | None = None
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
-        elif (previous == "platform" and part in PLATFORM_KINDS) or (isinstance(previous, int) and part in ROUTE_KINDS):
+        elif (
+            (previous == "platform" and part in PLATFORM_KINDS)
+            or (isinstance(previous, int) and part in ROUTE_KINDS)
+            or part == "[key]"
+        ):
             continue
         else:
             path += f".{part}" if path else str(part)
@@ -88,7 +93,7 @@ def _issue_of(detail: ErrorDetails) -> Issue:
     context = detail.get("ctx") or {}
     if kind == "extra_forbidden":
         key = str(loc[-1])
-        close = difflib.get_close_matches(key, _vocabulary(), n=1)
+        close = difflib.get_close_matches(key, _keys_at(loc[:-1]), n=1)
         return Issue(path, "unknown key", f"did you mean `{close[0]}`?" if close else "remove it")
     if kind == "missing":
         return Issue(path, "is required", f"add `{loc[-1]}`")
@@ -101,7 +106,9 @@ def _issue_of(detail: ErrorDetails) -> Issue:
     if kind == "literal_error":
         return Issue(path, f"must be one of {context.get('expected')}")
     if kind in ("union_tag_invalid", "union_tag_not_found"):
-        return Issue(path, f"unknown kind; must be one of {context.get('expected_tags') or ', '.join(ROUTE_KINDS)}")
+        tags = context.get("expected_tags") or ", ".join(PLATFORM_KINDS if path == "platform" else ROUTE_KINDS)
+        problem = "is required" if kind == "union_tag_not_found" else "unknown kind"
+        return Issue(f"{path}.kind", f"{problem}; must be one of {tags}")
     if kind == "string_pattern_mismatch":
         return Issue(path, _pattern_message(loc, str(context.get("pattern", ""))))
     if kind == "value_error":
@@ -120,6 +127,20 @@ def _pattern_message(loc: tuple[int | str, ...], pattern: str) -> str:
     if field == "nameserver":
         return "must be host or host:port"
     return FRIENDLY_PATTERNS["DNS-1123 label"] if "[a-z0-9]" in pattern else f"must match {pattern}"
+
+
+def _keys_at(loc: tuple[int | str, ...]) -> list[str]:
+    """The keys the object at `loc` accepts, so a typo is matched against its siblings only."""
+    models: list[type[BaseModel]] = [StackConfig]
+    for part in loc:
+        fields = [f for model in models for n, f in model.model_fields.items() if part in (n, f.alias)]
+        tagged = [m for m in models if get_args(getattr(m.model_fields.get("kind"), "annotation", None)) == (part,)]
+        if fields:
+            models = [inner for f in fields for inner in _models_in(f.annotation)]
+        elif tagged:  # a union tag picks one of the objects; a list index or map key keeps them
+            models = tagged
+    keys = sorted({f.alias or n for model in models for n, f in model.model_fields.items()})
+    return keys or _vocabulary()
 
 
 def _vocabulary() -> list[str]:

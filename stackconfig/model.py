@@ -14,6 +14,19 @@ from pydantic.alias_generators import to_camel
 
 from catalog.controllers import CONTROLLERS, ServiceType
 from catalog.versions import CHARTS, GATEWAY_API_CHANNEL, GATEWAY_API_VERSION, ROUTE_API_VERSIONS
+from stackconfig.clouds import (
+    AwsPartition,
+    AwsRegion,
+    AzureEnvironment,
+    AzureLocation,
+    AzureUuid,
+    EksClusterName,
+    GcpProjectId,
+    HttpsUrl,
+    OidcProviderArn,
+    ResourceGroup,
+    StackName,
+)
 
 DNS_LABEL = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
 DNS1123_LABEL = re.compile(rf"^{DNS_LABEL}$")
@@ -31,6 +44,7 @@ class Model(BaseModel):
 Name = Annotated[str, Field(pattern=DNS1123_LABEL.pattern, max_length=63, description="a DNS-1123 label")]
 Hostname = Annotated[str, Field(pattern=HOSTNAME.pattern, max_length=253, description="a DNS name, `*.` allowed")]
 Port = Annotated[int, Field(ge=1, le=65535)]
+AcmArn = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+$")]
 
 
 class SecretRef(BaseModel):
@@ -45,15 +59,67 @@ class OnPrem(Model):
 
 
 class Gke(Model):
+    """GKE with Workload Identity Federation for GKE; DNS in Cloud DNS."""
+
     kind: Literal["gke"]
+    project: GcpProjectId | None = Field(
+        None, description="the cluster's project (also the zone's, unless adopted by ID); else the cluster stack's"
+    )
+    project_number: Annotated[int, Field(gt=0)] | None = Field(
+        None, description="the cluster project's number, for identity: principal; else the cluster stack's"
+    )
+    identity: Literal["serviceAccount", "principal"] = Field(
+        "serviceAccount",
+        description="serviceAccount: a Google service account per controller; "
+        "principal: roles bound to the Kubernetes service account itself",
+    )
+    cluster_stack: StackName | None = Field(
+        None, description="the cluster's stack, read for facts not set here (outputs projectId, projectNumber)"
+    )
 
 
 class Eks(Model):
+    """EKS with IAM roles for service accounts (IRSA) or EKS Pod Identity; DNS in Route 53."""
+
     kind: Literal["eks"]
+    region: AwsRegion = Field(description="the cluster's region")
+    partition: AwsPartition | None = Field(None, description="aws, aws-cn or aws-us-gov; looked up when unset")
+    identity: Literal["irsa", "podIdentity"] = Field("irsa", description="how controllers assume their IAM roles")
+    cluster_name: EksClusterName | None = Field(
+        None, description="the cluster, for podIdentity; else the cluster stack's"
+    )
+    oidc_provider_arn: OidcProviderArn | None = Field(
+        None, description="the cluster's IAM OIDC provider, for irsa; else the cluster stack's"
+    )
+    cluster_stack: StackName | None = Field(
+        None, description="the cluster's stack, read for facts not set here (outputs clusterName, oidcProviderArn)"
+    )
 
 
 class Aks(Model):
+    """AKS with Microsoft Entra Workload ID; DNS in Azure DNS."""
+
     kind: Literal["aks"]
+    subscription_id: AzureUuid | None = Field(None, description="the cluster's subscription; else the cluster stack's")
+    resource_group: ResourceGroup | None = Field(
+        None, description="where the managed identities are created; else the cluster stack's"
+    )
+    location: AzureLocation | None = Field(None, description="the managed identities' region; else the cluster stack's")
+    oidc_issuer_url: HttpsUrl | None = Field(
+        None, description="the cluster's OIDC issuer (oidcIssuerProfile.issuerUrl); else the cluster stack's"
+    )
+    node_resource_group: ResourceGroup | None = Field(
+        None, description="the cluster's node resource group (ALB controller); else the cluster stack's"
+    )
+    zone_resource_group: ResourceGroup | None = Field(
+        None, description="the DNS zone's resource group; defaults to resourceGroup"
+    )
+    environment: AzureEnvironment = Field("AzurePublicCloud", description="the Azure cloud, for cert-manager")
+    cluster_stack: StackName | None = Field(
+        None,
+        description="the cluster's stack, read for facts not set here (outputs subscriptionId, resourceGroup, "
+        "location, oidcIssuerUrl, nodeResourceGroup)",
+    )
 
 
 Platform = Annotated[OnPrem | Gke | Eks | Aks, Field(discriminator="kind")]
@@ -67,15 +133,32 @@ class Rfc2136(Model):
     tsig_algorithm: Literal["HMACMD5", "HMACSHA1", "HMACSHA256", "HMACSHA512"] = "HMACSHA256"
 
 
+class ZoneRef(Model):
+    """An existing zone, used without creating or changing it."""
+
+    name: str | None = Field(None, description="GKE: the managed zone's name; EKS, AKS: the zone's DNS name")
+    id: str | None = Field(None, description="the zone's ID: projects/<p>/managedZones/<n>, Z…, an Azure resource ID")
+
+
 class Dns(Model):
     zone: Hostname | None = Field(None, description="the zone's DNS name; defaults to `domain`")
     rfc2136: Rfc2136 | None = Field(None, description="on-prem: dynamic updates to this server")
+    adopt: ZoneRef | None = Field(None, description="clouds: use this existing zone instead of creating one")
+    private: bool = Field(False, description="clouds: a private zone, resolvable only from `networks`")
+    networks: list[str] = Field(
+        default_factory=list,
+        description="private zones: GKE VPC network URLs, EKS VPC IDs or AKS virtual network IDs",
+    )
+    protect: bool = Field(True, description="clouds: refuse to delete the zone this program created")
 
 
 class Versions(Model):
     gateway_api: str = Field(GATEWAY_API_VERSION, description="Gateway API release of the CRDs")
     gateway_api_channel: Literal["standard", "experimental"] = GATEWAY_API_CHANNEL
     charts: dict[str, str] = Field(default_factory=dict, description="chart name → version, over the pinned ones")
+    installed_gateway_api: Annotated[str, Field(pattern=r"^v\d+\.\d+\.\d+$")] | None = Field(
+        None, description="the Gateway API release the cluster has now, if any: guards against downgrades"
+    )
 
     @field_validator("gateway_api")
     @classmethod
@@ -107,6 +190,25 @@ class Controller(Model):
         return name
 
 
+class ExternalDns(Model):
+    """external-dns publishes route hostnames in the zone, where the platform offers DNS."""
+
+    enabled: bool = True
+    policy: Literal["sync", "upsert-only"] = Field(
+        "upsert-only", description="sync also deletes records it owns once their route is gone"
+    )
+    txt_owner_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][-A-Za-z0-9_.]{0,62}$")] | None = Field(
+        None, description="TXT registry owner, unique per cluster; defaults to <project>-<stack>"
+    )
+    txt_prefix: Annotated[str, Field(pattern=r"^[a-z0-9][-a-z0-9_.%{}]*$", max_length=40)] = Field(
+        "edns-", description="prefix of the ownership TXT records, so they never collide with CNAMEs"
+    )
+    sources: list[Literal["service"]] = Field(
+        default_factory=list, description="sources besides the route kinds in use"
+    )
+    values: dict[str, Any] = Field(default_factory=dict, description="extra chart values (escape hatch)")
+
+
 class CertManager(Model):
     values: dict[str, Any] = Field(default_factory=dict, description="extra chart values (escape hatch)")
 
@@ -134,6 +236,9 @@ class Certificate(Model):
     name: Name
     issuer: IssuerName
     dns_names: Annotated[list[Hostname], Field(min_length=1)]
+    namespace: Name | None = Field(
+        None, description="issue it (and its Secret) here instead of the gateway's namespace (a ReferenceGrant)"
+    )
 
 
 class AllowedRoutes(Model):
@@ -148,6 +253,7 @@ class Listener(Model):
     hostname: Hostname | None = None
     certificate: Name | None = Field(None, description="HTTPS/TLS-terminate: a certificate of this gateway")
     tls_mode: Literal["Terminate", "Passthrough"] | None = Field(None, description="TLS: Terminate or Passthrough")
+    certificate_arn: AcmArn | None = Field(None, description="AWS load balancers: an ACM certificate ARN")
     allowed_routes: AllowedRoutes = Field(default_factory=AllowedRoutes)
 
 
@@ -256,10 +362,17 @@ Route = Annotated[
 ROUTE_KINDS = ("HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute")
 
 
+# tenancy.py builds on Model, Name, Hostname and Port above, so it is imported only once they exist.
+from stackconfig.tenancy import EgressRule, Guardrails, Tenant  # noqa: E402
+
+
 class Namespace(Model):
     create: bool = Field(True, description="create the namespace (false: it exists already)")
     labels: dict[str, str] = Field(default_factory=dict)
     gateways: list[Name] = Field(default_factory=list, description="gateways this namespace may attach routes to")
+    egress: list[EgressRule] | None = Field(
+        None, description="an egress allow-list: pods reach only these (and DNS); unset: unrestricted"
+    )
 
 
 class StackConfig(Model):
@@ -273,10 +386,13 @@ class StackConfig(Model):
     versions: Versions = Field(default_factory=Versions)
     controller: Controller = Field(default_factory=Controller)
     cert_manager: CertManager = Field(default_factory=CertManager)
+    external_dns: ExternalDns = Field(default_factory=ExternalDns)
     issuers: Issuers = Field(default_factory=Issuers)
     gateways: list[Gateway] = Field(default_factory=list)
     routes: list[Route] = Field(default_factory=list)
     namespaces: dict[Name, Namespace] = Field(default_factory=dict)
+    tenants: dict[Name, Tenant] = Field(default_factory=dict, description="teams owning namespaces and a suffix")
+    guardrails: Guardrails = Field(default_factory=Guardrails)
 
     @property
     def zone_name(self) -> str:

@@ -1,0 +1,1 @@
+"""A Pulumi policy pack for traffic-edge stacks: `pulumi preview --policy-pack policy`."""

@@ -1,0 +1,274 @@
+"""User mistakes in a stack file: each is refused with its key path and fix, before any resource exists."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from offline.__main__ import main
+from stackconfig import ConfigError, checks
+from tests.conftest import Config, Rejection, RenderStack, delete_key, parse_config, set_key, write_stack
+
+RFC2136 = {"nameserver": "10.0.0.53", "tsigKeyName": "edge-key.example.test"}
+
+# A valid lab stack that exercises every rule below; each case changes one thing in it.
+BASE: Config = {
+    "platform": {"kind": "onprem"},
+    "domain": "example.test",
+    "issuers": {"acme": {"email": "ops@example.test"}, "internalCa": {}},
+    "namespaces": {"apps": {"gateways": ["edge"]}},
+    "gateways": [
+        {
+            "name": "edge",
+            "certificates": [{"name": "wildcard", "issuer": "letsencrypt-staging", "dnsNames": ["*.example.test"]}],
+            "listeners": [
+                {"name": "http", "protocol": "HTTP", "port": 80},
+                {
+                    "name": "https",
+                    "protocol": "HTTPS",
+                    "port": 443,
+                    "hostname": "*.example.test",
+                    "certificate": "wildcard",
+                },
+                {"name": "db", "protocol": "TCP", "port": 5432},
+            ],
+        }
+    ],
+    "routes": [
+        {
+            "name": "web",
+            "namespace": "apps",
+            "gateway": "edge",
+            "hostnames": ["www.example.test"],
+            "rules": [
+                {"matches": [{"path": "/api"}], "rewritePrefix": "/", "backends": [{"service": "web", "port": 8080}]},
+            ],
+        },
+        {
+            "name": "db",
+            "kind": "TCPRoute",
+            "namespace": "apps",
+            "gateway": "edge",
+            "listener": "db",
+            "rules": [{"backends": [{"service": "postgres", "port": 5432}]}],
+        },
+    ],
+}
+
+Edit = Callable[[Config], None]
+
+
+def put(path: str, value: object) -> Edit:
+    return lambda config: set_key(config, path, copy.deepcopy(value))
+
+
+def drop(path: str) -> Edit:
+    return lambda config: delete_key(config, path)
+
+
+def rename(old: str, new: str) -> Edit:
+    def edit(config: Config) -> None:
+        config[new] = config.pop(old)
+
+    return edit
+
+
+def append(path: str, value: object) -> Edit:
+    def edit(config: Config) -> None:
+        target = config[path]
+        target.append(copy.deepcopy(value))
+
+    return edit
+
+
+def edited(*edits: Edit) -> Config:
+    config = copy.deepcopy(BASE)
+    for edit in edits:
+        edit(config)
+    return config
+
+
+# id, edits, and the issue line the user must see: `<key path>: <what is wrong>`, with the fix where it helps.
+CASES: list[tuple[str, list[Edit], str]] = [
+    ("typo-top-level-key", [rename("gateways", "gateway")],
+     "gateway: unknown key (fix: did you mean `gateways`?)"),
+    ("typo-nested-key", [put("gateways[0].listeners[1].hostnames", ["a.example.test"])],
+     "gateways[0].listeners[1].hostnames: unknown key (fix: did you mean `hostname`?)"),
+    ("typo-key-of-route-kind", [put("routes[1].hostnames", ["db.example.test"])],
+     "routes[1].hostnames: unknown key (fix: did you mean `hostname`?)"),
+    ("port-not-a-number", [put("routes[0].rules[0].backends[0].port", "abc")],
+     "routes[0].rules[0].backends[0].port: input should be a valid integer"),
+    ("backend-port-70000", [put("routes[0].rules[0].backends[0].port", 70000)],
+     "routes[0].rules[0].backends[0].port: must be 1-65535"),
+    ("listener-port-0", [put("gateways[0].listeners[2].port", 0)],
+     "gateways[0].listeners[2].port: must be 1-65535"),
+    ("scalar-for-list", [put("gateways", "edge")],
+     "gateways: input should be a valid list"),
+    ("missing-domain", [drop("domain")],
+     "domain: is required (fix: add `domain`)"),
+    ("route-host-outside", [put("routes[0].hostnames[0]", "www.example.org")],
+     "routes[0].hostnames[0]: www.example.org is outside the domain example.test"),
+    ("listener-host-outside", [put("gateways[0].listeners[1].hostname", "*.example.org")],
+     "gateways[0].listeners[1].hostname: *.example.org is outside the domain example.test"),
+    ("certificate-name-outside", [put("gateways[0].certificates[0].dnsNames", ["*.example.test", "example.org"])],
+     "gateways[0].certificates[0].dnsNames[1]: example.org is outside the domain example.test"),
+    ("route-host-not-served", [put("gateways[0].listeners[1].hostname", "app.example.test")],
+     "routes[0].hostnames[0]: www.example.test matches no listener hostname"),
+    ("route-to-missing-gateway", [put("routes[0].gateway", "edg")],
+     "routes[0].gateway: edg is not a configured gateway"),
+    ("route-to-missing-listener", [put("routes[0].listener", "https2")],
+     "routes[0].listener: gateway edge has no listener https2"),
+    ("httproute-on-http-listener", [put("routes[0].listener", "http")],
+     "routes[0].listener: a HTTPRoute attaches to HTTPS listeners (HTTP listeners only redirect to HTTPS)"),
+    ("namespace-not-whitelisted", [put("routes[0].namespace", "shop")],
+     "routes[0].namespace: namespace shop may not attach routes to gateway edge "
+     "(fix: add edge to namespaces.shop.gateways)"),
+    ("namespace-grant-unknown-gateway", [put("namespaces.apps.gateways", ["edge", "egde"])],
+     "namespaces.apps.gateways[1]: egde is not a configured gateway"),
+    ("https-without-certificate", [drop("gateways[0].listeners[1].certificate")],
+     "gateways[0].listeners[1].certificate: a HTTPS listener that terminates TLS needs a certificate"),
+    ("certificate-not-on-gateway", [put("gateways[0].listeners[1].certificate", "other")],
+     "gateways[0].listeners[1].certificate: other is not a certificate of gateway edge"),
+    ("certificate-on-http", [put("gateways[0].listeners[0].certificate", "wildcard")],
+     "gateways[0].listeners[0].certificate: a HTTP listener takes no certificate"),
+    ("issuer-not-configured", [drop("issuers.acme")],
+     "gateways[0].certificates[0].issuer: letsencrypt-staging is not configured (fix: configure issuers.acme)"),
+    ("duplicate-listener", [put("gateways[0].listeners[2].name", "https")],
+     "gateways[0].listeners: listener name https is used twice"),
+    ("duplicate-gateway", [append("gateways", BASE["gateways"][0])],
+     "gateways: gateway name edge is used twice"),
+    ("duplicate-route", [append("routes", BASE["routes"][0])],
+     "routes: HTTPRoute apps/web is defined twice"),
+    ("uppercase-name", [put("gateways[0].name", "Edge")],
+     "gateways[0].name: must be a DNS-1123 label: lowercase letters, digits and '-'"),
+    ("rewrite-with-exact", [put("routes[0].rules[0].matches[0].pathType", "Exact")],
+     "routes[0].rules[0].rewritePrefix: a prefix rewrite needs PathPrefix matches"),
+    ("rule-without-backends", [put("routes[0].rules[0].backends", [])],
+     "routes[0].rules[0].backends: list should have at least 1 item"),
+    ("gateway-without-listeners", [append("gateways", {**BASE["gateways"][0], "name": "edge2", "listeners": []})],
+     "gateways[1].listeners: list should have at least 1 item"),
+    ("unknown-route-kind", [put("routes[0].kind", "HttpRoute")],
+     "routes[0].kind: unknown kind; must be one of 'HTTPRoute'"),
+    ("unknown-platform", [put("platform.kind", "openshift")],
+     "platform.kind: unknown kind; must be one of 'onprem'"),
+    ("platform-without-kind", [put("platform", {})],
+     "platform.kind: is required; must be one of onprem"),
+    ("dns01-without-rfc2136", [put("issuers.acme.solver", "dns01")],
+     "issuers.acme.solver: dns01 on-prem needs an RFC 2136 server"),
+    ("rfc2136-without-tsig", [put("dns", {"rfc2136": RFC2136})],
+     "tsigSecret: is required with dns.rfc2136 (fix: pulumi config set --secret tsigSecret"),
+    ("tsig-in-clear-text", [put("dns", {"rfc2136": RFC2136}), put("tsigSecret", "c2VjcmV0")],
+     "tsigSecret: is stored in clear text (fix: pulumi config set --secret tsigSecret <value>)"),
+    ("zone-not-covering-domain", [put("dns", {"zone": "other.test"})],
+     "dns.zone: zone other.test does not cover the domain example.test"),
+    ("http01-without-port-80", [put("gateways[0].listeners[0].port", 8080)],
+     "issuers.acme.gateway: gateway edge has no HTTP listener on port 80 for HTTP-01"),
+    ("invalid-email", [put("issuers.acme.email", "ops.example.test")],
+     "issuers.acme.email: must be an email address"),
+    ("unknown-controller", [put("controller", {"name": "no-such-controller"})],
+     "controller.name: unknown controller 'no-such-controller'; choose one of"),
+    ("unknown-chart", [put("versions", {"charts": {"no-such-chart": "1.0.0"}})],
+     "versions.charts: unknown chart no-such-chart; pinned charts are"),
+    ("unknown-gateway-api", [put("versions", {"gatewayApi": "v0.9.9"})],
+     "versions.gatewayApi: Gateway API v0.9.9 is not one this program knows"),
+    ("hostname-on-tcp-listener", [put("gateways[0].listeners[2].hostname", "db.example.test")],
+     "gateways[0].listeners[2].hostname: TCP listeners carry no hostname"),
+    ("tls-listener-without-mode", [put("gateways[0].listeners[2].protocol", "TLS")],
+     "gateways[0].listeners[2].tlsMode: a TLS listener needs a mode"),
+]
+MISTAKES = [pytest.param(edits, expected, id=name) for name, edits, expected in CASES]
+
+
+def issue_lines(message: str) -> list[str]:
+    return [line.removeprefix("  - ") for line in message.splitlines() if line.startswith("  - ")]
+
+
+def test_base_stack_is_valid(tmp_path: Path, render_stack: RenderStack) -> None:
+    """Every case below fails because of its one edit, not because the base is wrong."""
+    parse_config(BASE)
+    parse_config(edited(put("dns", {"rfc2136": RFC2136}), put("tsigSecret", {"secure": "v1:c2VjcmV0"})))
+    assert render_stack(write_stack(tmp_path, BASE))
+
+
+@pytest.mark.parametrize(("edits", "expected"), MISTAKES)
+def test_mistake_is_refused_before_any_resource(
+    edits: list[Edit], expected: str, tmp_path: Path, render_rejected: Callable[[Path], Rejection]
+) -> None:
+    rejection = render_rejected(write_stack(tmp_path, edited(*edits)))
+    lines = issue_lines(rejection.message)
+    assert any(line.startswith(expected) for line in lines), rejection.message
+    assert rejection.stack_urn, "the program never ran"
+    assert rejection.registered == {}
+
+
+def test_mistakes_are_distinct() -> None:
+    """Each case is a different mistake, so no two expect the same line."""
+    expected = [line for _, _, line in CASES]
+    assert len(CASES) >= 25
+    assert len(set(expected)) == len(expected)
+
+
+def test_unavailable_platform(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A platform the model knows but whose provider module is not there yet is refused by name."""
+    monkeypatch.setattr(checks, "AVAILABLE_PLATFORMS", ("gke",))
+    with pytest.raises(ConfigError) as raised:
+        parse_config(BASE)
+    assert [str(issue) for issue in raised.value.issues] == [
+        "platform.kind: onprem is not available yet (fix: use one of gke)"
+    ]
+
+
+# Shape mistakes are all found by one validation pass; rule mistakes by the next, once the shape is right.
+SHAPE_MISTAKES = (
+    [rename("gateways", "gateway"), put("routes[0].rules[0].backends[0].port", 70000),
+     put("issuers.acme.email", "ops"), put("namespaces", {"Apps": {}}), put("tsigSecret", "c2VjcmV0")],
+    [
+        "gateway: unknown key (fix: did you mean `gateways`?)",
+        "issuers.acme.email: must be an email address",
+        "namespaces.Apps: must be a DNS-1123 label: lowercase letters, digits and '-', at most 63 characters",
+        "routes[0].rules[0].backends[0].port: must be 1-65535 (fix: use a port number between 1 and 65535)",
+        "tsigSecret: is stored in clear text (fix: pulumi config set --secret tsigSecret <value>)",
+    ],
+)
+RULE_MISTAKES = (
+    [put("routes[0].namespace", "shop"), put("routes[1].gateway", "edg"),
+     put("gateways[0].certificates[0].dnsNames[0]", "example.org"),
+     put("gateways[0].listeners[2].hostname", "db.example.test")],
+    [
+        "gateways[0].certificates[0].dnsNames[0]: example.org is outside the domain example.test "
+        "(fix: use a name under example.test)",
+        "gateways[0].listeners[2].hostname: TCP listeners carry no hostname (fix: remove it)",
+        "routes[0].namespace: namespace shop may not attach routes to gateway edge "
+        "(fix: add edge to namespaces.shop.gateways)",
+        "routes[1].gateway: edg is not a configured gateway (fix: use one of edge)",
+    ],
+)
+
+
+@pytest.mark.parametrize(("edits", "expected"), [SHAPE_MISTAKES, RULE_MISTAKES], ids=["shape", "rules"])
+def test_every_mistake_is_reported_at_once(
+    edits: list[Edit], expected: list[str], tmp_path: Path, render_rejected: Callable[[Path], Rejection]
+) -> None:
+    rejection = render_rejected(write_stack(tmp_path, edited(*edits)))
+    assert rejection.message.splitlines()[0] == f"{len(expected)} config errors under `traffic-edge:`:"
+    assert issue_lines(rejection.message) == expected
+    assert rejection.registered == {}
+
+
+def test_cli_refuses_invalid_stack(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    stack_file = write_stack(tmp_path, edited(*RULE_MISTAKES[0]))
+    assert main(["preview", "--config", str(stack_file), "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.splitlines()[:2] == [
+        "error: Pulumi.lab.yaml is not valid:",
+        "4 config errors under `traffic-edge:`:",
+    ]
+    for line in RULE_MISTAKES[1]:
+        assert f"  - {line}" in captured.err.splitlines()
+    assert "Traceback" not in captured.err
+    assert not out.exists()

@@ -1,0 +1,708 @@
+"""Each component built under mocks inside a test, and the pure builders beside them, against exact documents."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import json
+import runpy
+from collections.abc import Sequence
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pytest
+
+from catalog.controllers import CONTROLLERS, ValuesContext
+from catalog.versions import ROUTE_API_VERSIONS
+from components.cert_manager import CertManager, CertManagerArgs, cert_manager_values
+from components.gateway import EdgeGateway, EdgeGatewayArgs, allowed_routes, gateway_spec
+from components.gateway_api import GatewayApiCrds, GatewayApiCrdsArgs
+from components.gateway_controller import GatewayController, GatewayControllerArgs
+from components.issuers import Http01Gateway, Issuers, IssuersArgs
+from components.kube import deep_merge
+from components.routes import Routes, RoutesArgs, reference_grants, route_spec
+from offline.engine import Recording, Registration
+from offline.render import PROJECT_DIR
+from providers.base import WorkloadIdentity
+from providers.onprem import OnPrem
+from stackconfig.derived import listener_whitelists
+from stackconfig.model import Acme, InternalCa, StackConfig
+from tests.conformance.validator import require_refdata, validate_helm_values
+from tests.conftest import SECRET_PLACEHOLDER, Config, parse_config, record_component
+
+CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+SECRET = "kubernetes:core/v1:Secret"
+CLUSTER_ISSUER = "kubernetes:cert-manager.io/v1:ClusterIssuer"
+CERTIFICATE = "kubernetes:cert-manager.io/v1:Certificate"
+GATEWAY_CLASS = "kubernetes:gateway.networking.k8s.io/v1:GatewayClass"
+GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
+GW = "gateway.networking.k8s.io"
+CM = "cert-manager.io"
+RELEASE_KEYS = ("chart", "name", "namespace", "repositoryOpts", "version", "values")
+
+DOMAIN = "example.test"
+LAB: Config = {
+    "platform": {"kind": "onprem"},
+    "domain": DOMAIN,
+    "namespaces": {"apps": {"gateways": ["edge"]}, "governance": {}},
+    "gateways": [
+        {
+            "name": "edge",
+            "certificates": [{"name": "wildcard", "issuer": "internal-ca", "dnsNames": ["*.example.test"]}],
+            "listeners": [
+                {"name": "http", "protocol": "HTTP", "port": 80},
+                {"name": "https", "protocol": "HTTPS", "port": 8443, "hostname": "*.example.test",
+                 "certificate": "wildcard"},
+                {"name": "public", "protocol": "HTTPS", "port": 9443, "hostname": "*.example.test",
+                 "certificate": "wildcard", "allowedRoutes": {"all": True}},
+                {"name": "db", "protocol": "TCP", "port": 5432, "allowedRoutes": {"namespaces": ["data"]}},
+            ],
+        }
+    ],
+    "issuers": {"internalCa": {}},
+    "routes": [
+        {
+            "name": "api",
+            "namespace": "apps",
+            "gateway": "edge",
+            "listener": "https",
+            "hostnames": ["api.example.test"],
+            "rules": [
+                {"matches": [{"path": "/api/governance"}], "rewritePrefix": "/governance",
+                 "backends": [{"service": "governance", "namespace": "governance", "port": 8080}]},
+                {"matches": [{"path": "/", "headers": [{"name": "x-canary", "value": "true"}]}],
+                 "backends": [{"service": "api", "port": 8080, "weight": 90},
+                              {"service": "api-canary", "port": 8080, "weight": 10}]},
+            ],
+        },
+        {
+            "name": "reports",
+            "namespace": "apps",
+            "gateway": "edge",
+            "listener": "https",
+            "hostnames": ["reports.example.test"],
+            "rules": [{"backends": [{"service": "reports", "namespace": "governance", "port": 80}]}],
+        },
+        {
+            "name": "db",
+            "kind": "TCPRoute",
+            "namespace": "data",
+            "gateway": "edge",
+            "hostname": "db.example.test",
+            "rules": [{"backends": [{"service": "postgres", "port": 5432}]}],
+        },
+    ],
+}
+
+
+def lab() -> StackConfig:
+    return parse_config(LAB)
+
+
+def stand_in(name: str) -> k8s.core.v1.ConfigMap:
+    """A resource standing for a dependency (CRDs, cert-manager, a namespace) that a component must wait for."""
+    return k8s.core.v1.ConfigMap(name)
+
+
+def component(recording: Recording, type_: str, name: str) -> Registration:
+    return recording.named(type_, name)
+
+
+def children(recording: Recording, parent: Registration) -> list[tuple[str, str]]:
+    return sorted((r.type, r.name) for r in recording.resources.values() if r.parent == parent.urn)
+
+
+def urn_of(recording: Recording, name: str) -> str:
+    [found] = [r.urn for r in recording.resources.values() if r.name == name]
+    return found
+
+
+def object_(registration: Registration) -> dict[str, Any]:
+    """apiVersion, kind, metadata, spec of a custom object."""
+    return {key: registration.inputs[key] for key in ("apiVersion", "kind", "metadata", "spec")}
+
+
+# ---------------------------------------------------------------------------------------------------- Gateway API
+
+
+@pytest.mark.parametrize(("version", "channel"), [("v1.6.1", "standard"), ("v1.4.1", "experimental")])
+def test_gateway_api_crds_are_the_release_bundle_kept_on_delete(version: str, channel: str) -> None:
+    def build() -> None:
+        GatewayApiCrds("gateway-api", GatewayApiCrdsArgs(version, channel))
+
+    recording = record_component(build)
+    crds = component(recording, "traffic-edge:gateway_api:GatewayApiCrds", "gateway-api")
+    [bundle] = recording.of_type(CONFIG_FILE)
+    assert bundle.name == "gateway-api-bundle"
+    assert bundle.parent == crds.urn
+    assert bundle.inputs == {
+        "file": f"https://github.com/kubernetes-sigs/gateway-api/releases/download/{version}/{channel}-install.yaml"
+    }
+    assert (bundle.protect, bundle.retain_on_delete) == (True, True)
+
+
+# ---------------------------------------------------------------------------------------------------- cert-manager
+
+IDENTITY_ANNOTATIONS = {"iam.gke.io/gcp-service-account": "cert-manager@lab-project.iam.gserviceaccount.com"}
+POD_LABELS = {"azure.workload.identity/use": "true"}
+
+
+def test_cert_manager_values_without_identity() -> None:
+    assert cert_manager_values(CertManagerArgs(version="v1.21.1", gateway_api=True)) == {
+        "crds": {"enabled": True, "keep": True},
+        "config": {"gatewayAPI": {"enabled": True}},
+        "serviceAccount": {"name": "cert-manager"},
+    }
+
+
+def test_cert_manager_values_with_identity_and_extra_values() -> None:
+    args = CertManagerArgs(
+        version="v1.21.1",
+        gateway_api=False,
+        identity=WorkloadIdentity(service_account_annotations=IDENTITY_ANNOTATIONS, pod_labels=POD_LABELS),
+        extra_values={"replicaCount": 2, "crds": {"keep": False}, "serviceAccount": {"labels": {"team": "edge"}}},
+    )
+    assert cert_manager_values(args) == {
+        "crds": {"enabled": True, "keep": False},
+        "config": {"gatewayAPI": {"enabled": False}},
+        "serviceAccount": {"name": "cert-manager", "annotations": IDENTITY_ANNOTATIONS, "labels": {"team": "edge"}},
+        "podLabels": POD_LABELS,
+        "replicaCount": 2,
+    }
+
+
+def test_cert_manager_release() -> None:
+    def build() -> None:
+        crds, namespace, role = stand_in("crds"), stand_in("namespace"), stand_in("role-binding")
+        identity = WorkloadIdentity(IDENTITY_ANNOTATIONS, POD_LABELS, ready=[role])
+        CertManager("cert-manager", CertManagerArgs("v1.21.1", True, identity, depends_on=[crds, namespace]))
+
+    recording = record_component(build)
+    parent = component(recording, "traffic-edge:cert_manager:CertManager", "cert-manager")
+    release = recording.named(RELEASE, "cert-manager")
+    assert release.parent == parent.urn
+    assert {key: release.inputs.get(key) for key in RELEASE_KEYS} == {
+        "chart": "cert-manager",
+        "name": "cert-manager",  # fixed: no random suffix, so upgrades stay in place
+        "namespace": "cert-manager",
+        "repositoryOpts": {"repo": "https://charts.jetstack.io"},
+        "version": "v1.21.1",
+        "values": {
+            "crds": {"enabled": True, "keep": True},
+            "config": {"gatewayAPI": {"enabled": True}},
+            "serviceAccount": {"name": "cert-manager", "annotations": IDENTITY_ANNOTATIONS},
+            "podLabels": POD_LABELS,
+        },
+    }
+    assert release.dependencies == sorted(urn_of(recording, name) for name in ("crds", "namespace", "role-binding"))
+
+
+def test_cert_manager_values_match_the_chart_schema() -> None:
+    require_refdata()
+    args = CertManagerArgs(
+        "v1.21.1", True, WorkloadIdentity(service_account_annotations=IDENTITY_ANNOTATIONS, pod_labels=POD_LABELS)
+    )
+    assert validate_helm_values("cert-manager", "v1.21.1", cert_manager_values(args)) == []
+
+
+# ---------------------------------------------------------------------------------------------------- controller
+
+
+def test_envoy_gateway_controller() -> None:
+    row = CONTROLLERS["envoy-gateway"]
+
+    def build() -> None:
+        crds, namespace = stand_in("crds"), stand_in("namespace")
+        GatewayController("envoy-gateway", GatewayControllerArgs(
+            row=row,
+            context=ValuesContext("LoadBalancer", manages_gateway_api_crds=True),
+            extra_values={"deployment": {"replicas": 2}},
+            crds=[crds],
+            namespace=[namespace],
+        ))
+
+    recording = record_component(build)
+    release = recording.named(RELEASE, "envoy-gateway")
+    assert {key: release.inputs.get(key) for key in RELEASE_KEYS} == {
+        "chart": "oci://docker.io/envoyproxy/gateway-helm",
+        "name": "envoy-gateway",
+        "namespace": "envoy-gateway-system",
+        "repositoryOpts": None,
+        "version": "v1.9.0",
+        "values": {
+            # the Gateway API bundle brings its own safe-upgrade policy, so the chart's is off
+            "crds": {"enabled": True, "gatewayAPI": {"safeUpgradePolicy": {"enabled": False}}},
+            "deployment": {"replicas": 2},
+        },
+    }
+    assert release.dependencies == sorted(urn_of(recording, name) for name in ("crds", "namespace"))
+    [gateway_class] = recording.of_type(GATEWAY_CLASS)
+    assert object_(gateway_class) == {
+        "apiVersion": f"{GW}/v1",
+        "kind": "GatewayClass",
+        "metadata": {"name": "envoy-gateway"},
+        "spec": {"controllerName": "gateway.envoyproxy.io/gatewayclass-controller"},
+    }
+    assert gateway_class.dependencies == [urn_of(recording, "crds")]
+
+
+def test_controller_without_chart_installs_no_release() -> None:
+    row = dataclasses.replace(CONTROLLERS["envoy-gateway"], chart=None)
+
+    def build() -> None:
+        GatewayController("envoy-gateway", GatewayControllerArgs(row, ValuesContext("LoadBalancer", True)))
+
+    recording = record_component(build)
+    assert recording.of_type(RELEASE) == []
+    assert [r.name for r in recording.of_type(GATEWAY_CLASS)] == ["envoy-gateway-class"]
+
+
+# ---------------------------------------------------------------------------------------------------- issuers
+
+ACME = Acme(email="ops@example.test", solver="http01")
+HTTP01 = Http01Gateway(name="edge", namespace="gateway", listener="http")
+SERVERS = {
+    "letsencrypt-staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
+    "letsencrypt-production": "https://acme-v02.api.letsencrypt.org/directory",
+}
+
+
+def build_issuers(
+    acme: Acme | None, internal_ca: InternalCa | None, config: StackConfig | None = None, production: bool = True
+) -> Recording:
+    def build() -> None:
+        cert_manager = stand_in("cert-manager")
+        Issuers("issuers", IssuersArgs(
+            namespace="cert-manager",
+            acme=acme,
+            internal_ca=internal_ca,
+            http01_gateway=HTTP01 if acme is not None and acme.solver == "http01" else None,
+            dns01=OnPrem(config).dns01_solver() if config is not None else None,
+            depends_on=[cert_manager],
+            production=production,
+        ))
+
+    return record_component(build, config={"tsigSecret": {"secure": "v1:c2VjcmV0"}})
+
+
+def acme_issuer(issuer: str, solver: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "apiVersion": f"{CM}/v1",
+        "kind": "ClusterIssuer",
+        "metadata": {"name": issuer},
+        "spec": {
+            "acme": {
+                "server": SERVERS[issuer],
+                "email": "ops@example.test",
+                "privateKeySecretRef": {"name": f"{issuer}-account-key"},
+                "solvers": [solver],
+            }
+        },
+    }
+
+
+def test_acme_issuers_solve_http01_on_the_gateway_http_listener() -> None:
+    recording = build_issuers(ACME, None)
+    http01 = {
+        "http01": {
+            "gatewayHTTPRoute": {
+                "parentRefs": [
+                    {"group": GW, "kind": "Gateway", "name": "edge", "namespace": "gateway", "sectionName": "http"}
+                ]
+            }
+        }
+    }
+    issuers = recording.of_type(CLUSTER_ISSUER)
+    assert [object_(r) for r in issuers] == [acme_issuer(name, http01) for name in sorted(SERVERS)]
+    assert all(r.dependencies == [urn_of(recording, "cert-manager")] for r in issuers)
+    assert recording.of_type(SECRET) == []
+    assert recording.of_type(CERTIFICATE) == []
+
+
+def test_only_production_stacks_get_the_production_issuer() -> None:
+    recording = build_issuers(ACME, None, production=False)
+    assert [r.inputs["metadata"]["name"] for r in recording.of_type(CLUSTER_ISSUER)] == ["letsencrypt-staging"]
+
+
+def test_acme_issuers_solve_dns01_by_rfc2136_with_a_masked_tsig_secret() -> None:
+    config = parse_config({
+        **LAB,
+        "dns": {"rfc2136": {"nameserver": "ns1.example.test:5353", "tsigKeyName": "edge-key.example.test"}},
+        "tsigSecret": {"secure": "v1:c2VjcmV0"},
+        "issuers": {"acme": {"email": "ops@example.test", "solver": "dns01"}, "internalCa": {}},
+        "routes": [],
+    })
+    recording = build_issuers(config.issuers.acme, None, config)
+    [secret] = recording.of_type(SECRET)
+    assert secret.inputs == {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "rfc2136-tsig", "namespace": "cert-manager"},
+        "stringData": "[secret]",
+    }
+    dns01 = {
+        "dns01": {
+            "rfc2136": {
+                "nameserver": "ns1.example.test:5353",
+                "tsigKeyName": "edge-key.example.test",
+                "tsigAlgorithm": "HMACSHA256",
+                "tsigSecretSecretRef": {"name": "rfc2136-tsig", "key": "tsig-secret-key"},
+            }
+        }
+    }
+    issuers = recording.of_type(CLUSTER_ISSUER)
+    assert [object_(r) for r in issuers] == [acme_issuer(name, dns01) for name in sorted(SERVERS)]
+    assert all(secret.urn in r.dependencies for r in issuers)
+    everything = json.dumps([r.as_json() for r in recording.resources.values()])
+    assert SECRET_PLACEHOLDER not in everything
+
+
+def test_internal_ca_chain() -> None:
+    recording = build_issuers(None, InternalCa(common_name="lab root CA", duration="43800h"))
+    root = recording.named(CLUSTER_ISSUER, "issuers-selfsigned-root")
+    ca = recording.named(CERTIFICATE, "issuers-internal-ca-certificate")
+    issuer = recording.named(CLUSTER_ISSUER, "issuers-internal-ca")
+    assert object_(root)["spec"] == {"selfSigned": {}}
+    assert object_(ca) == {
+        "apiVersion": f"{CM}/v1",
+        "kind": "Certificate",
+        "metadata": {"name": "internal-ca", "namespace": "cert-manager"},
+        "spec": {
+            "isCA": True,
+            "commonName": "lab root CA",
+            "secretName": "internal-ca-root",
+            "duration": "43800h",
+            "privateKey": {"algorithm": "ECDSA", "size": 256},
+            "issuerRef": {"name": "selfsigned-root", "kind": "ClusterIssuer", "group": CM},
+        },
+    }
+    assert object_(issuer) == {
+        "apiVersion": f"{CM}/v1",
+        "kind": "ClusterIssuer",
+        "metadata": {"name": "internal-ca"},
+        "spec": {"ca": {"secretName": "internal-ca-root"}},
+    }
+    cert_manager = urn_of(recording, "cert-manager")
+    assert root.dependencies == [cert_manager]
+    assert ca.dependencies == sorted([cert_manager, root.urn])
+    assert issuer.dependencies == sorted([cert_manager, ca.urn])
+    assert [r.name for r in recording.of_type(CLUSTER_ISSUER)] == ["issuers-internal-ca", "issuers-selfsigned-root"]
+
+
+def test_no_issuer_configured_creates_nothing() -> None:
+    recording = build_issuers(None, None)
+    assert sorted(r.type for r in recording.resources.values()) == [
+        "kubernetes:core/v1:ConfigMap", "traffic-edge:issuers:Issuers"
+    ]
+
+
+# ---------------------------------------------------------------------------------------------------- gateway
+
+
+def test_listener_whitelists() -> None:
+    """HTTP only ever admits the gateway's own redirect; `All` only where configured; else a namespace list."""
+    config = lab()
+    assert listener_whitelists(config, config.gateways[0]) == {
+        "http": ["gateway"],
+        "https": ["apps", "gateway"],
+        "public": None,
+        "db": ["apps", "data", "gateway"],
+    }
+
+
+def test_allowed_routes() -> None:
+    assert allowed_routes(None) == {"namespaces": {"from": "All"}}
+    assert allowed_routes(["apps", "gateway"]) == {
+        "namespaces": {
+            "from": "Selector",
+            "selector": {
+                "matchExpressions": [
+                    {"key": "kubernetes.io/metadata.name", "operator": "In", "values": ["apps", "gateway"]}
+                ]
+            },
+        }
+    }
+
+
+def selector(*namespaces: str) -> dict[str, Any]:
+    return allowed_routes(list(namespaces))
+
+
+WILDCARD_REF = [{"group": "", "kind": "Secret", "name": "edge-wildcard-tls"}]
+EXPECTED_GATEWAY_SPEC = {
+    "gatewayClassName": "envoy-gateway",
+    "listeners": [
+        {
+            "name": "http",
+            "port": 80,
+            "protocol": "HTTP",
+            "allowedRoutes": {**selector("gateway"), "kinds": [{"group": GW, "kind": "HTTPRoute"}]},
+        },
+        {
+            "name": "https",
+            "port": 8443,
+            "protocol": "HTTPS",
+            "hostname": "*.example.test",
+            "tls": {"mode": "Terminate", "certificateRefs": WILDCARD_REF},
+            "allowedRoutes": selector("apps", "gateway"),
+        },
+        {
+            "name": "public",
+            "port": 9443,
+            "protocol": "HTTPS",
+            "hostname": "*.example.test",
+            "tls": {"mode": "Terminate", "certificateRefs": WILDCARD_REF},
+            "allowedRoutes": {"namespaces": {"from": "All"}},
+        },
+        {"name": "db", "port": 5432, "protocol": "TCP", "allowedRoutes": selector("apps", "data", "gateway")},
+    ],
+}
+
+
+def gateway_args(config: StackConfig, crds: Sequence[pulumi.Resource] = (),
+                 cert_manager: Sequence[pulumi.Resource] = ()) -> EdgeGatewayArgs:
+    gateway = config.gateways[0]
+    return EdgeGatewayArgs(
+        gateway=gateway,
+        class_name="envoy-gateway",
+        allowed_namespaces=listener_whitelists(config, gateway),
+        crds=crds,
+        cert_manager=cert_manager,
+        namespaces=lambda *_: [],
+    )
+
+
+def test_gateway_spec() -> None:
+    assert gateway_spec(gateway_args(lab())) == EXPECTED_GATEWAY_SPEC
+
+
+def test_edge_gateway() -> None:
+    config = lab()
+
+    def build() -> None:
+        EdgeGateway("gateway-edge", gateway_args(config, [stand_in("crds")], [stand_in("cert-manager")]))
+
+    recording = record_component(build)
+    parent = component(recording, "traffic-edge:gateway:EdgeGateway", "gateway-edge")
+    assert children(recording, parent) == [
+        (CERTIFICATE, "gateway-edge-wildcard"),
+        (GATEWAY, "gateway-edge"),
+        ("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "gateway-edge-http-redirect"),
+    ]
+    gateway = recording.named(GATEWAY, "gateway-edge")
+    assert object_(gateway) == {
+        "apiVersion": f"{GW}/v1",
+        "kind": "Gateway",
+        "metadata": {"name": "edge", "namespace": "gateway"},
+        "spec": EXPECTED_GATEWAY_SPEC,
+    }
+    assert gateway.dependencies == [urn_of(recording, "crds")]
+    certificate = recording.named(CERTIFICATE, "gateway-edge-wildcard")
+    assert object_(certificate) == {
+        "apiVersion": f"{CM}/v1",
+        "kind": "Certificate",
+        "metadata": {"name": "edge-wildcard", "namespace": "gateway"},
+        "spec": {
+            "secretName": "edge-wildcard-tls",  # what the HTTPS listeners' certificateRefs name
+            "dnsNames": ["*.example.test"],
+            "issuerRef": {"name": "internal-ca", "kind": "ClusterIssuer", "group": CM},
+            "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"},
+        },
+    }
+    assert certificate.dependencies == [urn_of(recording, "cert-manager")]
+    redirect = recording.named("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "gateway-edge-http-redirect")
+    assert object_(redirect) == {
+        "apiVersion": f"{GW}/v1",
+        "kind": "HTTPRoute",
+        "metadata": {"name": "edge-http-redirect", "namespace": "gateway"},
+        "spec": {
+            "parentRefs": [{"group": GW, "kind": "Gateway", "name": "edge", "sectionName": "http"}],
+            "rules": [
+                # to the first HTTPS port, since it is not 443
+                {"filters": [{"type": "RequestRedirect",
+                              "requestRedirect": {"scheme": "https", "statusCode": 301, "port": 8443}}]}
+            ],
+        },
+    }
+
+
+def test_redirect_to_443_names_no_port() -> None:
+    config = parse_config({**LAB, "gateways": [{
+        "name": "edge",
+        "certificates": LAB["gateways"][0]["certificates"],
+        "listeners": [
+            {"name": "http", "protocol": "HTTP", "port": 80},
+            {"name": "https", "protocol": "HTTPS", "port": 443, "certificate": "wildcard"},
+        ],
+    }], "routes": []})
+
+    def build() -> None:
+        EdgeGateway("gateway-edge", gateway_args(config))
+
+    recording = record_component(build)
+    redirect = recording.named("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "gateway-edge-http-redirect")
+    assert redirect.inputs["spec"]["rules"] == [
+        {"filters": [{"type": "RequestRedirect", "requestRedirect": {"scheme": "https", "statusCode": 301}}]}
+    ]
+
+
+# ---------------------------------------------------------------------------------------------------- routes
+
+
+def parent_ref(section: str) -> dict[str, str]:
+    return {"group": GW, "kind": "Gateway", "name": "edge", "namespace": "gateway", "sectionName": section}
+
+
+def test_http_route_spec() -> None:
+    config = lab()
+    assert route_spec(config.routes[0], config.gateways[0]) == {
+        "parentRefs": [parent_ref("https")],
+        "hostnames": ["api.example.test"],
+        "rules": [
+            {
+                "matches": [{"path": {"type": "PathPrefix", "value": "/api/governance"}}],
+                "filters": [
+                    {
+                        "type": "URLRewrite",
+                        "urlRewrite": {"path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/governance"}},
+                    }
+                ],
+                "backendRefs": [
+                    {"group": "", "kind": "Service", "name": "governance", "namespace": "governance", "port": 8080}
+                ],
+            },
+            {
+                "matches": [{"path": {"type": "PathPrefix", "value": "/"},
+                             "headers": [{"type": "Exact", "name": "x-canary", "value": "true"}]}],
+                "backendRefs": [
+                    {"group": "", "kind": "Service", "name": "api", "port": 8080, "weight": 90},
+                    {"group": "", "kind": "Service", "name": "api-canary", "port": 8080, "weight": 10},
+                ],
+            },
+        ],
+    }
+
+
+def test_route_without_listener_attaches_to_every_listener_of_its_protocol() -> None:
+    """sectionName always: never to the HTTP listener, which only redirects."""
+    config = parse_config({**LAB, "routes": [{**LAB["routes"][1], "listener": None}]})
+    assert route_spec(config.routes[0], config.gateways[0])["parentRefs"] == [
+        parent_ref("https"), parent_ref("public")
+    ]
+
+
+def test_reference_grants_admit_exactly_the_cross_namespace_services() -> None:
+    config = lab()
+    assert reference_grants(config.routes) == {
+        ("governance", "apps"): {
+            "from": [{"group": GW, "kind": "HTTPRoute", "namespace": "apps"}],
+            "to": [{"group": "", "kind": "Service", "name": "governance"},
+                   {"group": "", "kind": "Service", "name": "reports"}],
+        }
+    }
+    assert reference_grants(config.routes[2:]) == {}
+
+
+def build_routes(config: StackConfig, version: str = "v1.6.1", channel: str = "standard") -> Recording:
+    def build() -> None:
+        crds = stand_in("crds")
+        namespaces = {name: stand_in(f"namespace-{name}") for name in ("apps", "governance", "data")}
+        Routes("routes", RoutesArgs(
+            routes=config.routes,
+            gateways={gateway.name: gateway for gateway in config.gateways},
+            api_versions=ROUTE_API_VERSIONS[(version, channel)],
+            crds=[crds],
+            namespaces=lambda *names: [namespaces[name] for name in names],
+        ))
+
+    return record_component(build)
+
+
+def test_routes_component() -> None:
+    config = lab()
+    recording = build_routes(config)
+    parent = component(recording, "traffic-edge:routes:Routes", "routes")
+    assert children(recording, parent) == [
+        ("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "routes-apps.api"),
+        ("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "routes-apps.reports"),
+        ("kubernetes:gateway.networking.k8s.io/v1:ReferenceGrant", "routes-grant-governance.apps"),
+        ("kubernetes:gateway.networking.k8s.io/v1:TCPRoute", "routes-data.db"),
+    ]
+    api = recording.named("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "routes-apps.api")
+    assert object_(api) == {
+        "apiVersion": f"{GW}/v1",
+        "kind": "HTTPRoute",
+        "metadata": {"name": "api", "namespace": "apps"},
+        "spec": route_spec(config.routes[0], config.gateways[0]),
+    }
+    assert api.dependencies == sorted([urn_of(recording, "crds"), urn_of(recording, "namespace-apps")])
+    [grant] = recording.of_type("kubernetes:gateway.networking.k8s.io/v1:ReferenceGrant")
+    assert object_(grant) == {
+        "apiVersion": f"{GW}/v1",
+        "kind": "ReferenceGrant",
+        "metadata": {"name": "traffic-edge-from-apps", "namespace": "governance"},
+        "spec": reference_grants(config.routes)[("governance", "apps")],
+    }
+    assert grant.dependencies == sorted([urn_of(recording, "crds"), urn_of(recording, "namespace-governance")])
+    tcp = recording.named("kubernetes:gateway.networking.k8s.io/v1:TCPRoute", "routes-data.db")
+    assert object_(tcp) == {
+        "apiVersion": f"{GW}/v1",
+        "kind": "TCPRoute",
+        "metadata": {"name": "db", "namespace": "data",
+                     "annotations": {"external-dns.alpha.kubernetes.io/hostname": "db.example.test"}},
+        "spec": {
+            "parentRefs": [parent_ref("db")],
+            "rules": [{"backendRefs": [{"group": "", "kind": "Service", "name": "postgres", "port": 5432}]}],
+        },
+    }
+
+
+def test_routes_follow_the_served_api_versions() -> None:
+    """Gateway API v1.4.1 experimental serves TCPRoute at v1alpha2 and ReferenceGrant at v1beta1 only."""
+    recording = build_routes(lab(), "v1.4.1", "experimental")
+    versions = sorted((r.inputs["kind"], r.inputs["apiVersion"]) for r in recording.resources.values()
+                      if r.type.startswith(f"kubernetes:{GW}"))
+    assert versions == [
+        ("HTTPRoute", f"{GW}/v1"), ("HTTPRoute", f"{GW}/v1"),
+        ("ReferenceGrant", f"{GW}/v1beta1"), ("TCPRoute", f"{GW}/v1alpha2"),
+    ]
+
+
+def test_same_namespace_backends_need_no_grant() -> None:
+    config = parse_config({**LAB, "routes": [LAB["routes"][2]]})
+    recording = build_routes(config)
+    assert recording.of_type("kubernetes:gateway.networking.k8s.io/v1:ReferenceGrant") == []
+
+
+# ---------------------------------------------------------------------------------------------------- wiring
+
+
+def test_deep_merge() -> None:
+    base = {"a": {"b": 1, "c": [1, 2]}, "d": "x"}
+    assert deep_merge(base, {"a": {"c": [3], "e": {"f": True}}, "d": None}) == {
+        "a": {"b": 1, "c": [3], "e": {"f": True}}, "d": None
+    }
+    assert base == {"a": {"b": 1, "c": [1, 2]}, "d": "x"}, "the base is not modified"
+    assert deep_merge({"a": 1}, {"a": {"b": 2}}) == {"a": {"b": 2}}
+
+
+def test_platform_managed_crds_are_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the platform owns the Gateway API CRDs the program installs no bundle, and waits for none."""
+    onprem = importlib.import_module("providers.onprem")  # the module object the program will import
+    monkeypatch.setattr(onprem.OnPrem, "manages_gateway_api_crds", True)
+    config = {**LAB, "production": True, "issuers": {"internalCa": {}, "acme": {"email": "ops@example.test"}}}
+
+    def program() -> None:
+        runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__")
+
+    recording = record_component(program, config=config)
+    assert recording.of_type(CONFIG_FILE) == []
+    assert recording.of_type("traffic-edge:gateway_api:GatewayApiCrds") == []
+    envoy = recording.named(RELEASE, "envoy-gateway")
+    assert envoy.inputs["values"]["crds"]["gatewayAPI"] == {"safeUpgradePolicy": {"enabled": True}}
+    assert [r.name for r in recording.of_type(CLUSTER_ISSUER)] == [
+        "issuers-internal-ca", "issuers-letsencrypt-production", "issuers-letsencrypt-staging",
+        "issuers-selfsigned-root",
+    ]

@@ -1,0 +1,347 @@
+"""The policy pack: every example stack passes it, and each policy flags the violation it exists for.
+
+Plans come from offline renders; policy/plan.py turns their resources into the `pulumi_policy` argument
+objects the analyzer builds, and the stack's config reaches the policies through PULUMI_CONFIG as the
+engine passes it to policy packs.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import runpy
+import select
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import grpc  # type: ignore[import-untyped]  # grpcio ships no stubs
+import pytest
+import yaml
+from google.protobuf import empty_pb2, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+from offline.engine import config_for_runtime
+from offline.plan import plan_document
+from offline.render import PROJECT_DIR, project_config, stack_config
+from policy.plan import Violation, check_plan
+from policy.rules import POLICIES
+from tests.conftest import STACK_FILES, RenderStack
+
+Plan = dict[str, Any]
+MULTITENANT = PROJECT_DIR / "Pulumi.multitenant.yaml"
+DOMAIN = "edge.example.com"
+ZONE_ARN = "arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ"
+SUBSCRIPTION = "/subscriptions/00000000-0000-0000-0000-000000000000"
+ROLES = f"{SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions"
+DNS_ZONE_CONTRIBUTOR = f"{ROLES}/befefa01-2a29-4197-83a8-272ff33ce314"
+READER = f"{ROLES}/acdd72a7-3385-48ef-bd42-f606fba81ae7"
+ZONE_SCOPE = f"{SUBSCRIPTION}/resourceGroups/dns/providers/Microsoft.Network/dnszones/{DOMAIN}"
+
+
+def engine_config(stack_file: Path) -> str:
+    """PULUMI_CONFIG as the engine hands it to a policy pack: project defaults and stack values, as strings."""
+    project, defaults = project_config(PROJECT_DIR)
+    encoded, _ = config_for_runtime(project, {**defaults, **stack_config(stack_file)})
+    return json.dumps(encoded)
+
+
+def rendered_plan(stack_file: Path, render_stack: RenderStack, monkeypatch: pytest.MonkeyPatch) -> Plan:
+    """A copy of the stack's plan (tests edit it); then its config goes where the engine puts it for the pack.
+    (After rendering: the program reads PULUMI_CONFIG too.)"""
+    plan = copy.deepcopy(plan_document(render_stack(stack_file)))
+    monkeypatch.setenv("PULUMI_CONFIG", engine_config(stack_file))
+    return plan
+
+
+@pytest.fixture
+def multitenant(render_stack: RenderStack, monkeypatch: pytest.MonkeyPatch) -> Plan:
+    return rendered_plan(MULTITENANT, render_stack, monkeypatch)
+
+
+def resource(plan: Plan, name: str) -> dict[str, Any]:
+    """The resource of that name other than the project's own components (an EdgeGateway and its Gateway share one)."""
+    matches: list[dict[str, Any]] = [
+        item for item in plan["resources"] if item["name"] == name and not item["type"].startswith("traffic-edge:")
+    ]
+    [found] = matches
+    return found
+
+
+def add(plan: Plan, type_: str, name: str, inputs: dict[str, Any], protect: bool = False) -> str:
+    urn = f"urn:pulumi:multitenant::traffic-edge::{type_}::{name}"
+    plan["resources"].append({"urn": urn, "type": type_, "name": name, "parent": None, "custom": True,
+                              "inputs": inputs, "dependencies": [], "provider": None, "protect": protect,
+                              "retainOnDelete": False})
+    return urn
+
+
+def violations_of(plan: Plan, policy: str, config: dict[str, Any] | None = None) -> list[tuple[str, str]]:
+    """(resource name, message) of each violation of one policy, in that order."""
+    names = {item["urn"]: item["name"] for item in plan["resources"]}
+    found = check_plan(plan, {policy: config or {}})
+    return sorted((names.get(v.urn, v.urn), v.message) for v in found if v.policy == policy)
+
+
+# ---------------------------------------------------------------------------------- the examples
+
+
+@pytest.mark.parametrize("stack_file", STACK_FILES, ids=[path.name for path in STACK_FILES])
+def test_every_example_stack_passes_the_pack(
+    stack_file: Path, render_stack: RenderStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert check_plan(rendered_plan(stack_file, render_stack, monkeypatch)) == []
+
+
+def test_the_pack_names_each_policy_once_and_starts_from_its_main(monkeypatch: pytest.MonkeyPatch) -> None:
+    packs: list[dict[str, Any]] = []
+    monkeypatch.setattr("pulumi_policy.PolicyPack", lambda **kwargs: packs.append(kwargs))
+    runpy.run_path(str(PROJECT_DIR / "policy" / "__main__.py"), run_name="__main__")
+    [pack] = packs
+    assert pack["name"] == "traffic-edge"
+    assert [policy.name for policy in pack["policies"]] == [
+        "hostnames-in-domain", "tls-listeners-have-certificates", "no-letsencrypt-production-outside-production",
+        "zones-and-crds-protected", "dns-grants-least-privilege",
+    ]
+    assert len({policy.name for policy in POLICIES}) == len(POLICIES)
+    project = yaml.safe_load((PROJECT_DIR / "policy" / "PulumiPolicy.yaml").read_text())
+    assert project["runtime"]["name"] == "python"
+    assert (PROJECT_DIR / "policy" / project["runtime"]["options"]["virtualenv"]).resolve() == PROJECT_DIR / ".venv"
+
+
+# ---------------------------------------------------------------------------------- hostnames-in-domain
+
+
+def test_names_outside_the_domain_are_flagged(multitenant: Plan) -> None:
+    resource(multitenant, "gateway-team-c")["inputs"]["spec"]["listeners"][1]["hostname"] = "app.example.org"
+    resource(multitenant, "routes-team-a.shop")["inputs"]["spec"]["hostnames"] = ["shop.example.org"]
+    resource(multitenant, "gateway-edge-wildcard")["inputs"]["spec"]["dnsNames"].append("*.example.org")
+    resource(multitenant, "routes-team-b.payments")["inputs"]["metadata"]["annotations"] = {
+        "external-dns.alpha.kubernetes.io/hostname": f"db.{DOMAIN}, DB.EXAMPLE.ORG"}
+    assert violations_of(multitenant, "hostnames-in-domain") == [
+        ("gateway-edge-wildcard", f"spec.dnsNames[3]: *.example.org is outside the environment's domain {DOMAIN}"),
+        ("gateway-team-c", f"spec.listeners[1].hostname: app.example.org is outside the environment's domain {DOMAIN}"),
+        ("routes-team-a.shop", f"spec.hostnames[0]: shop.example.org is outside the environment's domain {DOMAIN}"),
+        ("routes-team-b.payments", "metadata.annotations[external-dns.alpha.kubernetes.io/hostname]: db.example.org "
+                                   f"is outside the environment's domain {DOMAIN}"),
+    ]
+
+
+def test_the_policy_config_domain_wins_over_the_stack_config(multitenant: Plan) -> None:
+    found = violations_of(multitenant, "hostnames-in-domain", {"domain": f"team-a.{DOMAIN}"})
+    assert ("routes-team-a.shop", "spec.hostnames[0]: shop.team-a.edge.example.com is outside the environment's "
+            f"domain team-a.{DOMAIN}") not in found
+    assert ("routes-team-b.payments", "spec.hostnames[0]: payments.team-b.edge.example.com is outside the "
+            f"environment's domain team-a.{DOMAIN}") in found
+
+
+# ---------------------------------------------------------------------------------- tls-listeners-have-certificates
+
+
+def test_tls_listeners_without_a_certificate_are_flagged(multitenant: Plan) -> None:
+    edge = resource(multitenant, "gateway-edge")["inputs"]["spec"]["listeners"][1]
+    del edge["tls"]["certificateRefs"]
+    team_c = resource(multitenant, "gateway-team-c")["inputs"]["spec"]["listeners"]
+    team_c[1]["tls"]["certificateRefs"][0]["name"] = "hand-made-tls"
+    team_c[2]["tls"]["mode"] = "Terminate"  # the passthrough listener, now terminating without a certificate
+    assert violations_of(multitenant, "tls-listeners-have-certificates") == [
+        ("gateway-edge", "Gateway gateway/edge listener https terminates TLS without a certificate"),
+        ("gateway-team-c", "Gateway team-c/team-c listener https: Secret team-c/hand-made-tls is issued by no "
+                           "Certificate of this stack"),
+        ("gateway-team-c", "Gateway team-c/team-c listener kube-api terminates TLS without a certificate"),
+    ]
+
+
+def test_an_acm_certificate_in_the_load_balancer_configuration_counts(multitenant: Plan) -> None:
+    gateway = resource(multitenant, "gateway-edge")["inputs"]
+    del gateway["spec"]["listeners"][1]["tls"]
+    gateway["spec"]["infrastructure"] = {"parametersRef": {
+        "group": "gateway.k8s.aws", "kind": "LoadBalancerConfiguration", "name": "edge"}}
+    assert violations_of(multitenant, "tls-listeners-have-certificates") == [
+        ("gateway-edge", "Gateway gateway/edge listener https terminates TLS without a certificate")]
+    add(multitenant, "kubernetes:gateway.k8s.aws/v1beta1:LoadBalancerConfiguration", "edge-parameters", {
+        "metadata": {"name": "edge", "namespace": "gateway"},
+        "spec": {"listenerConfigurations": [{"protocolPort": "HTTPS:443", "defaultCertificate": "arn:aws:acm:x"}]}})
+    assert violations_of(multitenant, "tls-listeners-have-certificates") == []
+
+
+# ---------------------------------------------------------------------------------- production issuers
+
+
+def production_issuer(plan: Plan) -> None:
+    issuer = resource(plan, "issuers-team-c-letsencrypt-staging")["inputs"]
+    issuer["spec"]["acme"]["server"] = "https://acme-v02.api.letsencrypt.org/directory"
+
+
+def test_a_production_issuer_is_flagged_outside_production(multitenant: Plan, monkeypatch: pytest.MonkeyPatch) -> None:
+    production_issuer(multitenant)
+    message = ("a Let's Encrypt production issuer in a stack not marked production (traffic-edge:production); its "
+               "rate limits and real certificates belong to production only")
+    policy = "no-letsencrypt-production-outside-production"
+    assert violations_of(multitenant, policy) == [("issuers-team-c-letsencrypt-staging", message)]
+    assert violations_of(multitenant, policy, {"production": True}) == []
+    config = json.loads(engine_config(MULTITENANT))
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({**config, "traffic-edge:production": "true"}))
+    assert violations_of(multitenant, policy) == []
+
+
+# ---------------------------------------------------------------------------------- protection
+
+
+PROTECTED = [
+    ("gcp:dns/managedZone:ManagedZone", "a Cloud DNS zone"),
+    ("aws:route53/zone:Zone", "a Route 53 hosted zone"),
+    ("azure-native:dns:Zone", "an Azure DNS zone"),
+    ("azure-native:privatedns:PrivateZone", "an Azure private DNS zone"),
+    ("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition", "a CRD (deleting it deletes all its objects)"),
+]
+
+
+def test_unprotected_zones_and_crds_are_flagged(multitenant: Plan) -> None:
+    resource(multitenant, "gateway-api-bundle")["protect"] = False
+    for index, (type_, _) in enumerate(PROTECTED):
+        add(multitenant, type_, f"unprotected-{index}", {"name": "zone"})
+        add(multitenant, type_, f"protected-{index}", {"name": "zone"}, protect=True)
+    assert violations_of(multitenant, "zones-and-crds-protected") == [
+        ("gateway-api-bundle", "the Gateway API CRD bundle must be created with protect=True"),
+        *[(f"unprotected-{index}", f"{what} must be created with protect=True") for index, (_, what) in
+          enumerate(PROTECTED)],
+    ]
+
+
+# ---------------------------------------------------------------------------------- DNS grants
+
+
+def aws_policy(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"policy": json.dumps({"Version": "2012-10-17", "Statement": list(statements)})}
+
+
+GRANTS: list[tuple[str, dict[str, Any], str | None]] = [
+    ("aws:iam/rolePolicy:RolePolicy", aws_policy(
+        {"Effect": "Allow", "Action": ["route53:ChangeResourceRecordSets"], "Resource": [ZONE_ARN]},
+        {"Effect": "Allow", "Action": ["route53:ListHostedZones", "route53:ListResourceRecordSets"], "Resource": "*"},
+        {"Effect": "Allow", "Action": "route53:GetChange", "Resource": "arn:aws:route53:::change/*"},
+    ), None),
+    ("aws:iam/rolePolicy:RolePolicy", aws_policy(
+        {"Effect": "Allow", "Action": "route53:ChangeResourceRecordSets", "Resource": "arn:aws:route53:::hostedzone/*"},
+    ), "Statement[0] grants route53:changeresourcerecordsets on ['arn:aws:route53:::hostedzone/*'], wider than one "
+       "hosted zone"),
+    ("aws:iam/policy:Policy", aws_policy({"Effect": "Allow", "Action": "route53:*", "Resource": "*"}),
+     "Statement[0] grants route53:* on ['*'], wider than one hosted zone"),
+    ("aws:iam/policy:Policy", aws_policy({"Effect": "Deny", "Action": "route53:*", "Resource": "*"}), None),
+    ("aws:iam/policy:Policy", aws_policy(
+        {"Effect": "Allow", "Action": "route53:ChangeResourceRecordSets", "Resource": [ZONE_ARN, f"{ZONE_ARN}X"]}),
+     f"Statement[0] grants route53:changeresourcerecordsets on ['{ZONE_ARN}', '{ZONE_ARN}X'], wider than one hosted "
+     "zone"),
+    ("aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+     {"policyArn": "arn:aws:iam::aws:policy/AmazonRoute53FullAccess", "role": "x"},
+     "arn:aws:iam::aws:policy/AmazonRoute53FullAccess grants Route 53 changes on every zone; grant one hosted zone "
+     "instead"),
+    ("gcp:projects/iAMMember:IAMMember", {"role": "roles/dns.admin", "project": "p", "member": "serviceAccount:x"},
+     "roles/dns.admin on a whole projects writes every zone in it; grant it on the managed zone "
+     "(gcp:dns/dnsManagedZoneIamMember) and roles/dns.reader on the project"),
+    ("gcp:projects/iAMMember:IAMMember", {"role": "roles/dns.reader", "project": "p", "member": "serviceAccount:x"},
+     None),
+    ("gcp:dns/dnsManagedZoneIamMember:DnsManagedZoneIamMember", {"role": "roles/dns.admin", "managedZone": "z"}, None),
+    ("azure-native:authorization:RoleAssignment", {"scope": ZONE_SCOPE, "roleDefinitionId": DNS_ZONE_CONTRIBUTOR},
+     None),
+    ("azure-native:authorization:RoleAssignment",
+     {"scope": f"{SUBSCRIPTION}/resourceGroups/dns", "roleDefinitionId": READER}, None),
+    ("azure-native:authorization:RoleAssignment",
+     {"scope": f"{SUBSCRIPTION}/resourceGroups/dns", "roleDefinitionId": DNS_ZONE_CONTRIBUTOR},
+     f"role assignment on {SUBSCRIPTION}/resourceGroups/dns is wider than one DNS zone (only Reader on the zone's "
+     "resource group may be)"),
+    ("azure-native:authorization:RoleAssignment", {"scope": SUBSCRIPTION, "roleDefinitionId": READER},
+     f"role assignment on {SUBSCRIPTION} is wider than one DNS zone (only Reader on the zone's resource group may "
+     "be)"),
+]
+
+
+def test_dns_grants_wider_than_one_zone_are_flagged(multitenant: Plan) -> None:
+    expected = []
+    for index, (type_, inputs, message) in enumerate(GRANTS):
+        add(multitenant, type_, f"grant-{index}", inputs)
+        if message is not None:
+            expected.append((f"grant-{index}", message))
+    assert violations_of(multitenant, "dns-grants-least-privilege") == sorted(expected)
+
+
+def test_a_grant_not_known_until_deploy_is_reported_as_the_analyzer_does(multitenant: Plan) -> None:
+    """Reading an unknown raises in the SDK's proxy; the analyzer turns that into an advisory diagnostic."""
+    urn = add(multitenant, "aws:iam/rolePolicy:RolePolicy", "later", {"policy": "[unknown]"})
+    assert [v for v in check_plan(multitenant) if v.policy == "dns-grants-least-privilege"] == [Violation(
+        "dns-grants-least-privilege", urn, "can't run during preview: string value at .policy can't be known during "
+        "preview", advisory=True)]
+
+
+def test_values_the_offline_preview_masks_are_not_judged(multitenant: Plan) -> None:
+    add(multitenant, "aws:iam/rolePolicy:RolePolicy", "masked", {"policy": "[secret]"})
+    add(multitenant, "azure-native:authorization:RoleAssignment", "masked-too", {"scope": "[secret]"})
+    assert violations_of(multitenant, "dns-grants-least-privilege") == []
+
+
+# ---------------------------------------------------------------------------------- one bad plan
+
+
+BAD_EDITS: list[Callable[[Plan], Any]] = [
+    lambda plan: resource(plan, "routes-team-a.shop")["inputs"]["spec"].update(hostnames=["x.example.org"]),
+    lambda plan: resource(plan, "gateway-edge")["inputs"]["spec"]["listeners"][1].pop("tls"),
+    production_issuer,
+    lambda plan: resource(plan, "gateway-api-bundle").update(protect=False),
+    lambda plan: add(plan, GRANTS[2][0], "wide", GRANTS[2][1]),
+]
+
+
+def test_one_bad_plan_is_flagged_by_every_policy(multitenant: Plan) -> None:
+    """What the config checks cannot see (cloud grants, protection, objects changed outside the config) is the
+    pack's to catch: one plan with one mistake per policy, each against the resource it is on."""
+    for edit in BAD_EDITS:
+        edit(multitenant)
+    names = {item["urn"]: item["name"] for item in multitenant["resources"]}
+    found = sorted((violation.policy, names[violation.urn]) for violation in check_plan(multitenant))
+    assert found == [
+        ("dns-grants-least-privilege", "wide"),
+        ("hostnames-in-domain", "routes-team-a.shop"),
+        ("no-letsencrypt-production-outside-production", "issuers-team-c-letsencrypt-staging"),
+        ("tls-listeners-have-certificates", "gateway-edge"),
+        ("zones-and-crds-protected", "gateway-api-bundle"),
+    ]
+
+
+# ---------------------------------------------------------------------------------- the real analyzer
+
+
+def test_the_pack_answers_as_an_analyzer_over_grpc(tmp_path: Path) -> None:
+    """Start the pack the way the CLI does (`python -m pulumi.policy <engine> .` in policy/, stack config in
+    PULUMI_CONFIG) and ask it over gRPC on loopback; the process is stopped by its handle."""
+    env = {**os.environ, "PULUMI_CONFIG": json.dumps({"traffic-edge:domain": DOMAIN})}
+    command = [sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:9", "."]
+    with (tmp_path / "stderr").open("w") as stderr, subprocess.Popen(
+        command, cwd=PROJECT_DIR / "policy", env=env, stdout=subprocess.PIPE, stderr=stderr, text=True
+    ) as analyzer:
+        try:
+            output = analyzer.stdout
+            assert output is not None
+            ready, _, _ = select.select([output], [], [], 30)
+            assert ready, (tmp_path / "stderr").read_text()
+            port = int(output.readline())
+            with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+                stub = analyzer_pb2_grpc.AnalyzerStub(channel)
+                info = stub.GetAnalyzerInfo(empty_pb2.Empty(), timeout=10)
+                properties = struct_pb2.Struct()
+                properties.update({"spec": {"hostnames": [f"ok.{DOMAIN}", "www.example.org"]}})
+                type_ = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
+                answer = stub.Analyze(analyzer_pb2.AnalyzeRequest(
+                    type=type_, properties=properties, urn=f"urn:pulumi:dev::traffic-edge::{type_}::web", name="web",
+                ), timeout=10)
+        finally:
+            analyzer.terminate()
+            analyzer.wait(timeout=10)
+    assert info.name == "traffic-edge"
+    assert [policy.name for policy in info.policies] == [policy.name for policy in POLICIES]
+    assert [(d.policyName, d.message.splitlines()[-1]) for d in answer.diagnostics] == [
+        ("hostnames-in-domain", f"spec.hostnames[1]: www.example.org is outside the environment's domain {DOMAIN}"),
+    ]

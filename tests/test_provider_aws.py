@@ -1,0 +1,341 @@
+"""EKS: the Route 53 zone, IRSA and Pod Identity roles, and what cert-manager and external-dns are given."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+
+from catalog.permissions import AWS, aws_policy_document, irsa_trust_policy, pod_identity_trust_policy
+from catalog.workloads import WORKLOADS
+from offline import fakes
+from offline.engine import Recording
+from offline.render import PROJECT_DIR
+from providers.aws import Eks
+from tests.conformance.validator import require_refdata, validate_helm_values
+from tests.conftest import Config, RenderStack, depends_on, parse_config, record_component
+
+ISSUER = "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+OIDC_PROVIDER_ARN = f"arn:aws:iam::111122223333:oidc-provider/{ISSUER}"
+ZONE_ID = fakes.AWS_ZONE_ID
+ZONE_ARN = f"arn:aws:route53:::hostedzone/{ZONE_ID}"
+IRSA: Config = {
+    "platform": {"kind": "eks", "region": "eu-west-1", "oidcProviderArn": OIDC_PROVIDER_ARN},
+    "domain": "eks.example.com",
+    "issuers": {"acme": {"email": "ops@example.com", "solver": "dns01"}},
+}
+POD_IDENTITY: Config = {
+    **IRSA,
+    "platform": {"kind": "eks", "region": "eu-west-1", "identity": "podIdentity", "clusterName": "edge"},
+}
+HTTP_LISTENER = {"name": "http", "protocol": "HTTP", "port": 80}
+ROLE = "aws:iam/role:Role"
+POLICY = "aws:iam/rolePolicy:RolePolicy"
+ASSOCIATION = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
+ZONE = "aws:route53/zone:Zone"
+
+CERT_MANAGER_POLICY = {
+    "Statement": [
+        {"Action": ["route53:GetChange"], "Effect": "Allow", "Resource": ["arn:aws:route53:::change/*"]},
+        {
+            "Action": ["route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"],
+            "Effect": "Allow",
+            "Resource": [ZONE_ARN],
+        },
+        {"Action": ["route53:ListHostedZonesByName"], "Effect": "Allow", "Resource": ["*"]},
+    ],
+    "Version": "2012-10-17",
+}
+EXTERNAL_DNS_POLICY = {
+    "Statement": [
+        {
+            "Action": ["route53:ChangeResourceRecordSets", "route53:ListTagsForResource"],
+            "Effect": "Allow",
+            "Resource": [ZONE_ARN],
+        },
+        {"Action": ["route53:ListHostedZones", "route53:ListResourceRecordSets"], "Effect": "Allow", "Resource": ["*"]},
+    ],
+    "Version": "2012-10-17",
+}
+# What may be granted beyond the zone: the listing calls and change polling the upstream docs ask for.
+BEYOND_THE_ZONE = {
+    ("route53:GetChange", "arn:aws:route53:::change/*"),
+    ("route53:ListHostedZonesByName", "*"),
+    ("route53:ListHostedZones", "*"),
+    ("route53:ListResourceRecordSets", "*"),
+}
+
+
+def provision(raw: Config) -> Recording:
+    """Provision EKS as a program and export what the components are handed."""
+    config = parse_config(raw)
+
+    def program() -> None:
+        platform = Eks(config)
+        platform.provision()
+        identities = {name: platform.workload_identity(name) for name in WORKLOADS}
+        pulumi.export("identities", {
+            name: {"annotations": dict(i.service_account_annotations), "labels": dict(i.pod_labels),
+                   "ready": [resource.urn for resource in i.ready]}
+            for name, i in identities.items()
+        })
+        solver = platform.dns01_solver()
+        pulumi.export("solver", dict(solver.solver) if solver else "none")  # an exported None is dropped
+        external_dns = platform.external_dns_provider()
+        assert external_dns is not None
+        pulumi.export("externalDns", {"values": dict(external_dns.values), "secrets": len(external_dns.secrets),
+                                      "ready": [resource.urn for resource in external_dns.ready]})
+        zone = platform.dns_zone()
+        assert zone is not None
+        pulumi.export("zone", {"name": zone.name, "id": zone.zone_id, "nameServers": zone.name_servers or "none"})
+
+    return record_component(program)
+
+
+def policy_of(recording: Recording, workload: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(recording.named(POLICY, f"{workload}-policy").inputs["policy"])
+    return document
+
+
+def trust_of(recording: Recording, workload: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(recording.named(ROLE, f"{workload}-role").inputs["assumeRolePolicy"])
+    return document
+
+
+def test_irsa_trust_policy_names_one_service_account_and_sts() -> None:
+    assert irsa_trust_policy(OIDC_PROVIDER_ARN, "cert-manager", "cert-manager") == {
+        "Statement": [
+            {
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        f"{ISSUER}:aud": "sts.amazonaws.com",
+                        f"{ISSUER}:sub": "system:serviceaccount:cert-manager:cert-manager",
+                    }
+                },
+                "Effect": "Allow",
+                "Principal": {"Federated": OIDC_PROVIDER_ARN},
+            }
+        ],
+        "Version": "2012-10-17",
+    }
+
+
+def test_pod_identity_trust_policy_trusts_the_agent() -> None:
+    assert pod_identity_trust_policy() == {
+        "Statement": [
+            {
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
+                "Effect": "Allow",
+                "Principal": {"Service": "pods.eks.amazonaws.com"},
+            }
+        ],
+        "Version": "2012-10-17",
+    }
+
+
+def test_policy_documents_are_the_upstream_ones_scoped_to_the_zone() -> None:
+    assert aws_policy_document(AWS["cert-manager"], "aws", ZONE_ID) == CERT_MANAGER_POLICY
+    assert aws_policy_document(AWS["external-dns"], "aws", ZONE_ID) == EXTERNAL_DNS_POLICY
+    china = aws_policy_document(AWS["cert-manager"], "aws-cn", "Z1")
+    assert [statement["Resource"] for statement in china["Statement"]] == [
+        ["arn:aws-cn:route53:::change/*"], ["arn:aws-cn:route53:::hostedzone/Z1"], ["*"],
+    ]
+
+
+def test_policy_documents_are_plain_sorted_data() -> None:
+    for row in AWS.values():
+        document = aws_policy_document(row, "aws", ZONE_ID)
+        assert json.loads(json.dumps(document)) == document
+        assert list(document) == sorted(document)
+        for statement in document["Statement"]:
+            assert list(statement) == sorted(statement)
+            assert statement["Action"] == sorted(statement["Action"])
+
+
+def test_irsa_roles_policies_and_annotations() -> None:
+    recording = provision(IRSA)
+    assert sorted(r.name for r in recording.of_type(ROLE)) == ["cert-manager-role", "external-dns-role"]
+    for workload in ("cert-manager", "external-dns"):
+        role = recording.named(ROLE, f"{workload}-role")
+        assert role.inputs["name"] == f"traffic-edge-test-{workload}"
+        assert trust_of(recording, workload) == irsa_trust_policy(OIDC_PROVIDER_ARN, workload, workload)
+        policy = recording.named(POLICY, f"{workload}-policy")
+        assert (policy.inputs["name"], policy.inputs["role"]) == (workload, f"traffic-edge-test-{workload}")
+    assert policy_of(recording, "cert-manager") == CERT_MANAGER_POLICY
+    assert policy_of(recording, "external-dns") == EXTERNAL_DNS_POLICY
+    assert recording.of_type(ASSOCIATION) == []
+    identities = recording.outputs["identities"]
+    for workload in ("cert-manager", "external-dns"):
+        assert identities[workload]["annotations"] == {
+            "eks.amazonaws.com/role-arn": f"arn:aws:iam::123456789012:role/traffic-edge-test-{workload}"
+        }
+        assert identities[workload]["labels"] == {}
+        assert identities[workload]["ready"] == [recording.named(POLICY, f"{workload}-policy").urn]
+
+
+def test_zone_is_created_protected_and_its_name_servers_exported() -> None:
+    recording = provision(IRSA)
+    zone = recording.named(ZONE, "dns-zone")
+    assert zone.protect
+    assert zone.inputs == {"name": "eks.example.com", "comment": "traffic-edge test: eks.example.com"}
+    assert recording.outputs["zone"] == {
+        "name": "eks.example.com", "id": ZONE_ID, "nameServers": fakes.AWS_NAME_SERVERS,
+    }
+    unprotected = provision({**IRSA, "dns": {"protect": False}})
+    assert not unprotected.named(ZONE, "dns-zone").protect
+
+
+def test_solver_and_external_dns_settings() -> None:
+    recording = provision(IRSA)
+    assert recording.outputs["solver"] == {"route53": {"region": "eu-west-1", "hostedZoneID": ZONE_ID}}
+    external_dns = recording.outputs["externalDns"]
+    assert external_dns["values"] == {
+        "provider": {"name": "aws"},
+        "env": [{"name": "AWS_DEFAULT_REGION", "value": "eu-west-1"}],
+        "domainFilters": ["eks.example.com"],
+        "extraArgs": ["--aws-zone-type=public", f"--zone-id-filter={ZONE_ID}"],
+        "serviceAccount": {
+            "annotations": {
+                "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/traffic-edge-test-external-dns",
+            }
+        },
+    }
+    assert external_dns["secrets"] == 0
+    assert external_dns["ready"] == [recording.named(POLICY, "external-dns-policy").urn]
+    require_refdata()
+    assert validate_helm_values("external-dns", "1.21.1", external_dns["values"]) == []
+
+
+def test_pod_identity_associates_each_role_with_its_service_account() -> None:
+    recording = provision(POD_IDENTITY)
+    for workload in ("cert-manager", "external-dns"):
+        assert trust_of(recording, workload) == pod_identity_trust_policy()
+        association = recording.named(ASSOCIATION, f"{workload}-pod-identity")
+        assert association.inputs == {
+            "clusterName": "edge",
+            "namespace": WORKLOADS[workload].namespace,
+            "serviceAccount": WORKLOADS[workload].service_account,
+            "roleArn": f"arn:aws:iam::123456789012:role/traffic-edge-test-{workload}",
+        }
+        identity = recording.outputs["identities"][workload]
+        assert identity["annotations"] == {}
+        assert identity["ready"] == [recording.named(POLICY, f"{workload}-policy").urn, association.urn]
+    assert "serviceAccount" not in recording.outputs["externalDns"]["values"]
+
+
+def test_partition_comes_from_config_or_the_account() -> None:
+    gov = {**IRSA, "platform": {"kind": "eks", "region": "us-gov-west-1", "partition": "aws-us-gov",
+                                "oidcProviderArn": OIDC_PROVIDER_ARN.replace("arn:aws:", "arn:aws-us-gov:")}}
+    recording = provision(gov)
+    assert policy_of(recording, "cert-manager") == aws_policy_document(AWS["cert-manager"], "aws-us-gov", ZONE_ID)
+    assert "arn:aws-us-gov:route53:::hostedzone/" + ZONE_ID in json.dumps(policy_of(recording, "external-dns"))
+
+
+def test_http01_leaves_cert_manager_without_a_role() -> None:
+    recording = provision({**IRSA, "issuers": {"acme": {"email": "ops@example.com", "solver": "http01"}},
+                           "gateways": [{"name": "edge", "listeners": [HTTP_LISTENER]}]})
+    assert [r.name for r in recording.of_type(ROLE)] == ["external-dns-role"]
+    assert recording.outputs["identities"]["cert-manager"] == {"annotations": {}, "labels": {}, "ready": []}
+
+
+def test_adopting_a_zone_by_id_creates_none() -> None:
+    recording = provision({**IRSA, "dns": {"adopt": {"id": "Z0ADOPTED0000"}}})
+    assert recording.of_type(ZONE) == []
+    assert "arn:aws:route53:::hostedzone/Z0ADOPTED0000" in json.dumps(policy_of(recording, "cert-manager"))
+    assert recording.outputs["zone"]["id"] == "Z0ADOPTED0000"
+    assert recording.outputs["zone"]["nameServers"] == fakes.AWS_NAME_SERVERS
+
+
+def test_an_adopted_zone_for_another_name_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    lookup = fakes.CALL_RESULTS["aws:route53/getZone:getZone"]
+    monkeypatch.setitem(fakes.CALL_RESULTS, "aws:route53/getZone:getZone",
+                        lambda args: {**lookup(args), "name": "other.example.com."})
+    with pytest.raises(pulumi.RunError, match=r"dns\.adopt: the adopted zone serves other\.example\.com, "
+                                              r"not eks\.example\.com"):
+        provision({**IRSA, "dns": {"adopt": {"id": "Z0ADOPTED0000"}}})
+
+
+def test_private_zone_is_attached_to_its_vpcs_and_offers_no_acme() -> None:
+    recording = provision({**IRSA, "issuers": {}, "dns": {"private": True, "networks": ["vpc-0123456789abcdef0"]}})
+    vpcs = recording.named(ZONE, "dns-zone").inputs["vpcs"]
+    assert vpcs == [{"vpcId": "vpc-0123456789abcdef0", "vpcRegion": "eu-west-1"}]
+    assert recording.outputs["solver"] == "none"
+    assert recording.outputs["zone"]["nameServers"] == "none"
+    assert "--aws-zone-type=private" in recording.outputs["externalDns"]["values"]["extraArgs"]
+
+
+def test_cluster_facts_come_from_the_cluster_stack() -> None:
+    stack = {"kind": "eks", "region": "us-east-1", "identity": "podIdentity", "clusterStack": "acme/eks/prod"}
+    recording = provision({**IRSA, "platform": stack})
+    assert recording.named(ASSOCIATION, "cert-manager-pod-identity").inputs["clusterName"] == "fake-cluster"
+    irsa = provision({**IRSA, "platform": {**stack, "identity": "irsa"}})
+    assert trust_of(irsa, "external-dns") == irsa_trust_policy(
+        fakes.CLUSTER_STACK_OUTPUTS["oidcProviderArn"], "external-dns", "external-dns"
+    )
+
+
+@pytest.mark.parametrize("config", [IRSA, POD_IDENTITY], ids=["irsa", "pod-identity"])
+def test_no_identity_reaches_beyond_its_zone(config: Config) -> None:
+    recording = provision(config)
+    iam = [r for r in recording.resources.values() if r.type.startswith(("aws:iam/", "aws:eks/"))]
+    assert {r.type for r in iam} <= {ROLE, POLICY, ASSOCIATION}
+    for policy in recording.of_type(POLICY):
+        for statement in json.loads(policy.inputs["policy"])["Statement"]:
+            assert statement["Effect"] == "Allow"
+            assert "Condition" not in statement
+            for resource in statement["Resource"]:
+                if resource != ZONE_ARN:
+                    assert {(action, resource) for action in statement["Action"]} <= BEYOND_THE_ZONE, policy.name
+    for role in recording.of_type(ROLE):
+        assert {"managedPolicyArns", "inlinePolicies", "permissionsBoundary"}.isdisjoint(role.inputs)
+
+
+def test_load_balancer_controller_role_follows_the_controller() -> None:
+    """The controller's row is data: its policy is the upstream one, in the account's partition."""
+    document = aws_policy_document(AWS["aws-load-balancer-controller"], "aws-cn", ZONE_ID)
+    resources = {resource for statement in document["Statement"] for resource in statement["Resource"]}
+    assert "arn:aws-cn:ec2:*:*:security-group/*" in resources
+    assert not any("route53" in resource or "{" in resource for resource in resources)
+    assert len(json.dumps(document, separators=(",", ":"))) < 10_240  # IAM's inline policy limit per role
+    assert not AWS["aws-load-balancer-controller"].needed(parse_config(IRSA))
+
+
+def test_a_controller_workload_gets_its_role_from_its_rows_alone() -> None:
+    lbc = "aws-load-balancer-controller"
+    listener = {"name": "https", "protocol": "HTTPS", "port": 443, "hostname": "*.eks.example.com",
+                "certificateArn": "arn:aws:acm:eu-west-1:111122223333:certificate/0000-1111"}
+    recording = provision({
+        **IRSA,
+        "platform": {**IRSA["platform"], "clusterName": "edge"},
+        "controller": {"name": lbc},
+        "gateways": [{"name": "edge", "listeners": [listener]}],
+    })
+    assert recording.named(ROLE, f"{lbc}-role").inputs["name"] == f"traffic-edge-test-{lbc}"
+    assert trust_of(recording, lbc) == irsa_trust_policy(OIDC_PROVIDER_ARN, WORKLOADS[lbc].namespace,
+                                                         WORKLOADS[lbc].service_account)
+    assert policy_of(recording, lbc) == aws_policy_document(AWS[lbc], "aws", ZONE_ID)
+    assert recording.outputs["identities"][lbc]["annotations"] == {
+        "eks.amazonaws.com/role-arn": f"arn:aws:iam::123456789012:role/traffic-edge-test-{lbc}"
+    }
+
+
+def test_cert_manager_waits_for_its_role(render_stack: RenderStack) -> None:
+    for stack in ("eks", "eks-pod-identity"):
+        recording = render_stack(PROJECT_DIR / f"Pulumi.{stack}.yaml")
+        release = recording.named("kubernetes:helm.sh/v3:Release", "cert-manager")
+        assert depends_on(recording, release, recording.named(POLICY, "cert-manager-policy"))
+        if stack == "eks-pod-identity":
+            assert depends_on(recording, release, recording.named(ASSOCIATION, "cert-manager-pod-identity"))
+            assert recording.of_type(ZONE) == []
+        require_refdata()
+        assert validate_helm_values("cert-manager", release.inputs["version"], release.inputs["values"]) == []
+
+
+def test_example_stacks_exist() -> None:
+    assert {path.name for path in Path(PROJECT_DIR).glob("Pulumi.eks*.yaml")} >= {
+        "Pulumi.eks.yaml", "Pulumi.eks-pod-identity.yaml"
+    }

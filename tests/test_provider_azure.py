@@ -1,0 +1,267 @@
+"""AKS: the Azure DNS zone, Workload ID managed identities, and role assignments on the zone only."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+import pytest
+
+from catalog.permissions import AZURE, AZURE_ROLES, azure_role_definition_id, azure_subject
+from catalog.workloads import WORKLOADS
+from offline import fakes
+from offline.engine import Recording
+from offline.render import PROJECT_DIR
+from providers.azure import Aks
+from tests.conformance.validator import require_refdata, validate_helm_values
+from tests.conftest import Config, RenderStack, depends_on, parse_config, record_component
+
+SUBSCRIPTION = "11111111-2222-3333-4444-555555555555"
+ISSUER = "https://westeurope.oic.prod-aks.azure.com/tenant/cluster/"
+AKS: Config = {
+    "platform": {
+        "kind": "aks",
+        "subscriptionId": SUBSCRIPTION,
+        "resourceGroup": "edge",
+        "location": "westeurope",
+        "oidcIssuerUrl": ISSUER,
+        "zoneResourceGroup": "dns",
+    },
+    "domain": "aks.example.com",
+    "issuers": {"acme": {"email": "ops@example.com", "solver": "dns01"}},
+}
+# The fakes answer resource IDs in their all-zero subscription; the zone's group and name are ours.
+ZONE_ID = f"/subscriptions/{fakes.AZURE_SUBSCRIPTION}/resourceGroups/dns/providers/Microsoft.Network/dnszones/" \
+    "aks.example.com"
+DNS_GROUP_ID = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/dns"
+IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
+CREDENTIAL = "azure-native:managedidentity:FederatedIdentityCredential"
+ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+ZONE = "azure-native:dns:Zone"
+PRIVATE_ZONE = "azure-native:privatedns:PrivateZone"
+
+
+def client_id(workload: str, group: str = "edge") -> str:
+    return fakes._fake_guid("client", group, f"traffic-edge-test-{workload}")
+
+
+def principal_id(workload: str, group: str = "edge") -> str:
+    return fakes._fake_guid("principal", group, f"traffic-edge-test-{workload}")
+
+
+def provision(raw: Config) -> tuple[Recording, list[dict[str, Any]]]:
+    """Provision AKS as a program; also returns the azure.json documents external-dns is handed."""
+    config = parse_config(raw)
+    azure_json: list[dict[str, Any]] = []
+
+    def program() -> None:
+        platform = Aks(config)
+        platform.provision()
+        pulumi.export("identities", {
+            name: {"annotations": dict(identity.service_account_annotations), "labels": dict(identity.pod_labels),
+                   "ready": [resource.urn for resource in identity.ready]}
+            for name, identity in ((name, platform.workload_identity(name)) for name in WORKLOADS)
+        })
+        solver = platform.dns01_solver()
+        pulumi.export("solver", dict(solver.solver) if solver else "none")  # an exported None is dropped
+        external_dns = platform.external_dns_provider()
+        assert external_dns is not None
+        pulumi.export("externalDns", dict(external_dns.values))
+        pulumi.export("secrets", [{"name": secret.name, "key": secret.key} for secret in external_dns.secrets])
+        for secret in external_dns.secrets:
+            secret.value.apply(lambda text: azure_json.append(json.loads(text)))
+        zone = platform.dns_zone()
+        assert zone is not None
+        pulumi.export("zone", {"name": zone.name, "id": zone.zone_id, "nameServers": zone.name_servers or "none"})
+
+    return record_component(program), azure_json
+
+
+def test_subject_and_role_definitions() -> None:
+    assert azure_subject("external-dns", "external-dns") == "system:serviceaccount:external-dns:external-dns"
+    assert azure_role_definition_id(SUBSCRIPTION, "DNS Zone Contributor") == (
+        f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/"
+        "befefa01-2a29-4197-83a8-272ff33ce314"
+    )
+    assert AZURE_ROLES["Private DNS Zone Contributor"] == "b12aa53e-6015-4669-85d0-8515ebb3ae7f"
+    assert AZURE_ROLES["Reader"] == "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+
+
+def test_zone_is_public_protected_and_delegated() -> None:
+    recording, _ = provision(AKS)
+    zone = recording.named(ZONE, "dns-zone")
+    assert zone.protect
+    assert zone.inputs == {"resourceGroupName": "dns", "zoneName": "aks.example.com", "location": "global",
+                           "zoneType": "Public"}
+    assert recording.outputs["zone"] == {
+        "name": "aks.example.com", "id": ZONE_ID, "nameServers": fakes.AZURE_NAME_SERVERS,
+    }
+
+
+def test_a_managed_identity_and_federated_credential_per_controller() -> None:
+    recording, _ = provision(AKS)
+    for workload in ("cert-manager", "external-dns"):
+        where = WORKLOADS[workload]
+        identity = recording.named(IDENTITY, f"{workload}-identity")
+        assert (identity.inputs["resourceGroupName"], identity.inputs["resourceName"], identity.inputs["location"]) == (
+            "edge", f"traffic-edge-test-{workload}", "westeurope"
+        )
+        assert recording.named(CREDENTIAL, f"{workload}-federated-credential").inputs == {
+            "resourceGroupName": "edge",
+            "resourceName": f"traffic-edge-test-{workload}",
+            "federatedIdentityCredentialResourceName": workload,
+            "issuer": ISSUER,
+            "subject": f"system:serviceaccount:{where.namespace}:{where.service_account}",
+            "audiences": ["api://AzureADTokenExchange"],
+        }
+        wiring = recording.outputs["identities"][workload]
+        assert wiring["annotations"] == {"azure.workload.identity/client-id": client_id(workload)}
+        assert wiring["labels"] == {"azure.workload.identity/use": "true"}
+
+
+def test_roles_are_assigned_on_the_zone_and_its_group_only() -> None:
+    recording, _ = provision(AKS)
+    assignments = {r.name: r.inputs for r in recording.of_type(ASSIGNMENT)}
+    zone_contributor = azure_role_definition_id(SUBSCRIPTION, "DNS Zone Contributor")
+    assert {name: (a["principalId"], a["roleDefinitionId"], a["scope"]) for name, a in assignments.items()} == {
+        "cert-manager-dns-zone-contributor-zone": (principal_id("cert-manager"), zone_contributor, ZONE_ID),
+        "external-dns-dns-zone-contributor-zone": (principal_id("external-dns"), zone_contributor, ZONE_ID),
+        "external-dns-reader-zone-resource-group": (
+            principal_id("external-dns"),
+            azure_role_definition_id(SUBSCRIPTION, "Reader"),
+            DNS_GROUP_ID,
+        ),
+    }
+    assert {a["principalType"] for a in assignments.values()} == {"ServicePrincipal"}
+
+
+def test_solver_uses_the_cert_manager_identity() -> None:
+    recording, _ = provision(AKS)
+    assert recording.outputs["solver"] == {
+        "azureDNS": {
+            "subscriptionID": SUBSCRIPTION,
+            "resourceGroupName": "dns",
+            "hostedZoneName": "aks.example.com",
+            "environment": "AzurePublicCloud",
+            "managedIdentity": {"clientID": client_id("cert-manager")},
+        }
+    }
+
+
+def test_http01_leaves_cert_manager_without_an_identity() -> None:
+    http01 = {"acme": {"email": "ops@example.com", "solver": "http01"}}
+    listener = {"name": "http", "protocol": "HTTP", "port": 80}
+    recording, _ = provision({**AKS, "issuers": http01, "gateways": [{"name": "edge", "listeners": [listener]}]})
+    assert [r.name for r in recording.of_type(IDENTITY)] == ["external-dns-identity"]
+    assert recording.outputs["solver"] == "none"
+    assert recording.outputs["identities"]["cert-manager"] == {"annotations": {}, "labels": {}, "ready": []}
+
+
+def test_external_dns_reads_a_mounted_azure_json_without_a_password() -> None:
+    recording, azure_json = provision(AKS)
+    assert recording.outputs["externalDns"] == {
+        "provider": {"name": "azure"},
+        "domainFilters": ["aks.example.com"],
+        "extraVolumes": [{"name": "azure-config-file", "secret": {"secretName": "external-dns-azure"}}],
+        "extraVolumeMounts": [{"name": "azure-config-file", "mountPath": "/etc/kubernetes", "readOnly": True}],
+        "serviceAccount": {"annotations": {"azure.workload.identity/client-id": client_id("external-dns")}},
+        "podLabels": {"azure.workload.identity/use": "true"},
+    }
+    assert recording.outputs["secrets"] == [{"name": "external-dns-azure", "key": "azure.json"}]
+    require_refdata()
+    assert validate_helm_values("external-dns", "1.21.1", recording.outputs["externalDns"]) == []
+    assert azure_json == [{
+        "cloud": "AzurePublicCloud",
+        "tenantId": fakes.AZURE_TENANT,
+        "subscriptionId": SUBSCRIPTION,
+        "resourceGroup": "dns",
+        "useWorkloadIdentityExtension": True,
+        "userAssignedIdentityID": client_id("external-dns"),
+    }]
+
+
+def test_private_zone_links_its_networks_and_uses_the_private_role() -> None:
+    network = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/hub"
+    recording, _ = provision({**AKS, "issuers": {}, "dns": {"private": True, "networks": [network]}})
+    assert recording.of_type(ZONE) == []
+    assert recording.named(PRIVATE_ZONE, "dns-zone").inputs == {
+        "resourceGroupName": "dns", "privateZoneName": "aks.example.com", "location": "Global",
+    }
+    link = recording.named("azure-native:privatedns:VirtualNetworkLink", "dns-zone-link-0")
+    assert link.inputs == {"resourceGroupName": "dns", "privateZoneName": "aks.example.com",
+                           "virtualNetwork": {"id": network}, "registrationEnabled": False, "location": "Global"}
+    roles = {r.name: r.inputs["roleDefinitionId"].rsplit("/", 1)[1] for r in recording.of_type(ASSIGNMENT)}
+    assert roles == {
+        "external-dns-private-dns-zone-contributor-zone": AZURE_ROLES["Private DNS Zone Contributor"],
+        "external-dns-reader-zone-resource-group": AZURE_ROLES["Reader"],
+    }
+    assert recording.outputs["solver"] == "none"
+    assert recording.outputs["externalDns"]["provider"] == {"name": "azure-private-dns"}
+
+
+def test_adopting_by_id_uses_the_zone_subscription_and_creates_nothing() -> None:
+    other = "99999999-8888-7777-6666-555555555555"
+    zone_id = f"/subscriptions/{other}/resourceGroups/shared-dns/providers/Microsoft.Network/dnszones/aks.example.com"
+    recording, azure_json = provision({**AKS, "dns": {"adopt": {"id": zone_id}}})
+    assert recording.of_type(ZONE) == []
+    assert recording.of_type(PRIVATE_ZONE) == []
+    reader = recording.named(ASSIGNMENT, "external-dns-reader-zone-resource-group").inputs
+    assert reader["scope"] == f"/subscriptions/{other}/resourceGroups/shared-dns"
+    assert reader["roleDefinitionId"] == azure_role_definition_id(other, "Reader")
+    assert recording.outputs["solver"]["azureDNS"]["subscriptionID"] == other
+    assert recording.outputs["solver"]["azureDNS"]["resourceGroupName"] == "shared-dns"
+    assert azure_json[0]["resourceGroup"] == "shared-dns"
+
+
+def test_an_adopted_zone_for_another_name_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    lookup = fakes.CALL_RESULTS["azure-native:dns:getZone"]
+    monkeypatch.setitem(fakes.CALL_RESULTS, "azure-native:dns:getZone", lambda args: {**lookup(args), "name": "x.test"})
+    with pytest.raises(pulumi.RunError, match=r"serves x\.test, not aks\.example\.com"):
+        provision({**AKS, "dns": {"adopt": {"name": "aks.example.com"}}})
+
+
+def test_cluster_facts_come_from_the_cluster_stack() -> None:
+    recording, _ = provision({**AKS, "platform": {"kind": "aks", "clusterStack": "acme/aks/prod"}})
+    facts = fakes.CLUSTER_STACK_OUTPUTS
+    identity = recording.named(IDENTITY, "cert-manager-identity").inputs
+    assert (identity["resourceGroupName"], identity["location"]) == (facts["resourceGroup"], facts["location"])
+    assert recording.named(CREDENTIAL, "cert-manager-federated-credential").inputs["issuer"] == facts["oidcIssuerUrl"]
+    assert recording.named(ZONE, "dns-zone").inputs["resourceGroupName"] == facts["resourceGroup"]
+
+
+def test_alb_controller_row_is_named_upstream_and_scoped_to_the_node_group() -> None:
+    row = AZURE["alb-controller"]
+    assert {(grant.role, grant.scope) for grant in row.grants} == {
+        ("Reader", "node_resource_group"), ("AppGw for Containers Configuration Manager", "node_resource_group"),
+    }
+    assert WORKLOADS["alb-controller"].identity_name == "azure-alb-identity"
+    assert (WORKLOADS["alb-controller"].namespace, WORKLOADS["alb-controller"].service_account) == (
+        "azure-alb-system", "alb-controller-sa"
+    )
+    assert not row.needed(parse_config(AKS))
+
+
+def test_no_identity_reaches_beyond_its_zone() -> None:
+    recording, _ = provision(AKS)
+    for assignment in recording.of_type(ASSIGNMENT):
+        role = assignment.inputs["roleDefinitionId"].rsplit("/", 1)[1]
+        if assignment.inputs["scope"] == ZONE_ID:
+            assert role == AZURE_ROLES["DNS Zone Contributor"]
+        else:  # listing the zones of the zone's resource group, for external-dns only
+            assert (assignment.inputs["scope"], role) == (DNS_GROUP_ID, AZURE_ROLES["Reader"])
+            assert assignment.inputs["principalId"] == principal_id("external-dns")
+    for credential in recording.of_type(CREDENTIAL):
+        workload = credential.name.removesuffix("-federated-credential")
+        assert credential.inputs["subject"] == azure_subject(WORKLOADS[workload].namespace,
+                                                            WORKLOADS[workload].service_account)
+
+
+def test_cert_manager_waits_for_its_role_and_credential(render_stack: RenderStack) -> None:
+    recording = render_stack(PROJECT_DIR / "Pulumi.aks.yaml")
+    release = recording.named("kubernetes:helm.sh/v3:Release", "cert-manager")
+    assert depends_on(recording, release, recording.named(ASSIGNMENT, "cert-manager-dns-zone-contributor-zone"))
+    assert depends_on(recording, release, recording.named(CREDENTIAL, "cert-manager-federated-credential"))
+    assert release.inputs["values"]["podLabels"] == {"azure.workload.identity/use": "true"}
+    require_refdata()
+    assert validate_helm_values("cert-manager", release.inputs["version"], release.inputs["values"]) == []

@@ -1,0 +1,219 @@
+"""GKE: the Cloud DNS zone, Workload Identity for cert-manager and external-dns, and their zone-scoped roles."""
+
+from __future__ import annotations
+
+import pulumi
+import pytest
+
+from catalog.permissions import gke_principal, gke_service_account_member
+from catalog.workloads import WORKLOADS
+from offline import fakes
+from offline.engine import Recording
+from offline.render import PROJECT_DIR
+from providers.gcp import Gke
+from stackconfig.clouds import managed_zone_name
+from tests.conformance.validator import require_refdata, validate_helm_values
+from tests.conftest import Config, RenderStack, depends_on, parse_config, record_component
+
+PROJECT = "acme-edge-prod"
+GKE: Config = {
+    "platform": {"kind": "gke", "project": PROJECT},
+    "domain": "gke.example.com",
+    "issuers": {"acme": {"email": "ops@example.com", "solver": "dns01"}},
+}
+PRINCIPAL: Config = {
+    **GKE, "platform": {"kind": "gke", "project": PROJECT, "projectNumber": 123456789, "identity": "principal"},
+}
+ACCOUNT = "gcp:serviceaccount/account:Account"
+IMPERSONATION = "gcp:serviceaccount/iAMMember:IAMMember"
+ZONE_MEMBER = "gcp:dns/dnsManagedZoneIamMember:DnsManagedZoneIamMember"
+PROJECT_MEMBER = "gcp:projects/iAMMember:IAMMember"
+ZONE = "gcp:dns/managedZone:ManagedZone"
+
+
+def email(workload: str) -> str:
+    return f"traffic-edge-test-{workload}@{PROJECT}.iam.gserviceaccount.com"
+
+
+def provision(raw: Config) -> Recording:
+    config = parse_config(raw)
+
+    def program() -> None:
+        platform = Gke(config)
+        platform.provision()
+        pulumi.export("identities", {
+            name: {"annotations": dict(identity.service_account_annotations), "labels": dict(identity.pod_labels),
+                   "ready": [resource.urn for resource in identity.ready]}
+            for name, identity in ((name, platform.workload_identity(name)) for name in WORKLOADS)
+        })
+        solver = platform.dns01_solver()
+        pulumi.export("solver", dict(solver.solver) if solver else "none")  # an exported None is dropped
+        external_dns = platform.external_dns_provider()
+        assert external_dns is not None
+        pulumi.export("externalDns", dict(external_dns.values))
+        zone = platform.dns_zone()
+        assert zone is not None
+        pulumi.export("zone", {"name": zone.name, "id": zone.zone_id, "nameServers": zone.name_servers or "none"})
+
+    return record_component(program)
+
+
+def test_members_are_the_documented_forms() -> None:
+    member = gke_service_account_member("p", "cert-manager", "cert-manager")
+    assert member == "serviceAccount:p.svc.id.goog[cert-manager/cert-manager]"
+    assert gke_principal(42, "p", "external-dns", "external-dns") == (
+        "principal://iam.googleapis.com/projects/42/locations/global/workloadIdentityPools/p.svc.id.goog"
+        "/subject/ns/external-dns/sa/external-dns"
+    )
+
+
+def test_zone_names_are_cloud_dns_names() -> None:
+    assert managed_zone_name("gke.example.com") == "gke-example-com"
+    assert managed_zone_name("10.0.0.1.nip.io.") == "zone-10-0-0-1-nip-io"
+    assert len(managed_zone_name("a" * 60 + ".example.com")) == 63
+
+
+def test_zone_is_public_protected_and_delegated() -> None:
+    recording = provision(GKE)
+    zone = recording.named(ZONE, "dns-zone")
+    assert zone.protect
+    assert zone.inputs == {
+        "name": "gke-example-com",
+        "dnsName": "gke.example.com.",
+        "description": "traffic-edge test: gke.example.com",
+        "visibility": "public",
+        "project": PROJECT,
+    }
+    assert recording.outputs["zone"] == {"name": "gke.example.com", "id": "gke-example-com",
+                                         "nameServers": fakes.GCP_NAME_SERVERS}
+
+
+def test_a_google_service_account_per_controller() -> None:
+    recording = provision(GKE)
+    for workload in ("cert-manager", "external-dns"):
+        where = WORKLOADS[workload]
+        account = recording.named(ACCOUNT, f"{workload}-gsa")
+        assert account.inputs["accountId"] == f"traffic-edge-test-{workload}"
+        assert account.inputs["project"] == PROJECT
+        impersonation = recording.named(IMPERSONATION, f"{workload}-workload-identity-user")
+        assert impersonation.inputs == {
+            "serviceAccountId": f"projects/{PROJECT}/serviceAccounts/{email(workload)}",
+            "role": "roles/iam.workloadIdentityUser",
+            "member": f"serviceAccount:{PROJECT}.svc.id.goog[{where.namespace}/{where.service_account}]",
+        }
+        admin = recording.named(ZONE_MEMBER, f"{workload}-dns.admin-zone")
+        assert admin.inputs == {"project": PROJECT, "managedZone": "gke-example-com", "role": "roles/dns.admin",
+                                "member": f"serviceAccount:{email(workload)}"}
+        identity = recording.outputs["identities"][workload]
+        assert identity["annotations"] == {"iam.gke.io/gcp-service-account": email(workload)}
+        assert identity["labels"] == {}
+    reader = recording.named(PROJECT_MEMBER, "external-dns-dns.reader-project")
+    assert reader.inputs == {"project": PROJECT, "role": "roles/dns.reader",
+                             "member": f"serviceAccount:{email('external-dns')}"}
+    assert [r.name for r in recording.of_type(PROJECT_MEMBER)] == ["external-dns-dns.reader-project"]
+    assert recording.outputs["identities"]["cert-manager"]["ready"] == [
+        recording.named(IMPERSONATION, "cert-manager-workload-identity-user").urn,
+        recording.named(ZONE_MEMBER, "cert-manager-dns.admin-zone").urn,
+    ]
+
+
+def test_principal_binding_has_no_google_service_account() -> None:
+    recording = provision(PRINCIPAL)
+    assert recording.of_type(ACCOUNT) == []
+    assert recording.of_type(IMPERSONATION) == []
+    for workload in ("cert-manager", "external-dns"):
+        where = WORKLOADS[workload]
+        member = gke_principal(123456789, PROJECT, where.namespace, where.service_account)
+        assert recording.named(ZONE_MEMBER, f"{workload}-dns.admin-zone").inputs["member"] == member
+        assert recording.outputs["identities"][workload]["annotations"] == {}
+    assert recording.named(PROJECT_MEMBER, "external-dns-dns.reader-project").inputs["member"] == gke_principal(
+        123456789, PROJECT, "external-dns", "external-dns"
+    )
+
+
+def test_solver_names_its_zone_and_external_dns_its_project() -> None:
+    recording = provision(GKE)
+    assert recording.outputs["solver"] == {"cloudDNS": {"project": PROJECT, "hostedZoneName": "gke-example-com"}}
+    assert recording.outputs["externalDns"] == {
+        "provider": {"name": "google"},
+        "domainFilters": ["gke.example.com"],
+        "extraArgs": [f"--google-project={PROJECT}", "--google-zone-visibility=public"],
+        "serviceAccount": {"annotations": {"iam.gke.io/gcp-service-account": email("external-dns")}},
+    }
+    require_refdata()
+    assert validate_helm_values("external-dns", "1.21.1", recording.outputs["externalDns"]) == []
+
+
+def test_private_zone_is_visible_from_its_networks_only() -> None:
+    network = "projects/acme-net/global/networks/shared"
+    recording = provision({**GKE, "issuers": {}, "dns": {"private": True, "networks": [network]}})
+    zone = recording.named(ZONE, "dns-zone")
+    assert zone.inputs["visibility"] == "private"
+    assert zone.inputs["privateVisibilityConfig"] == {"networks": [{"networkUrl": network}]}
+    assert recording.outputs["solver"] == "none"
+    assert recording.outputs["zone"]["nameServers"] == "none"
+    assert "--google-zone-visibility=private" in recording.outputs["externalDns"]["extraArgs"]
+    assert recording.of_type(ACCOUNT)[0].name == "external-dns-gsa"  # cert-manager solves nothing here
+
+
+def test_adopting_by_id_uses_the_zone_project_and_creates_nothing() -> None:
+    recording = provision({**GKE, "dns": {"adopt": {"id": "projects/acme-dns/managedZones/example-com"},
+                                          "zone": "example.com"}})
+    assert recording.of_type(ZONE) == []
+    admin = recording.named(ZONE_MEMBER, "cert-manager-dns.admin-zone")
+    assert (admin.inputs["project"], admin.inputs["managedZone"]) == ("acme-dns", "example-com")
+    assert recording.named(PROJECT_MEMBER, "external-dns-dns.reader-project").inputs["project"] == "acme-dns"
+    impersonation = recording.named(IMPERSONATION, "cert-manager-workload-identity-user")
+    assert impersonation.inputs["member"] == f"serviceAccount:{PROJECT}.svc.id.goog[cert-manager/cert-manager]"
+    assert recording.outputs["solver"] == {"cloudDNS": {"project": "acme-dns", "hostedZoneName": "example-com"}}
+    assert recording.outputs["zone"]["nameServers"] == fakes.GCP_NAME_SERVERS
+
+
+def test_an_adopted_zone_for_another_name_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    lookup = fakes.CALL_RESULTS["gcp:dns/getManagedZone:getManagedZone"]
+    monkeypatch.setitem(fakes.CALL_RESULTS, "gcp:dns/getManagedZone:getManagedZone",
+                        lambda args: {**lookup(args), "dnsName": "example.org."})
+    with pytest.raises(pulumi.RunError, match=r"serves example\.org, not gke\.example\.com"):
+        provision({**GKE, "dns": {"adopt": {"name": "example-org"}}})
+    monkeypatch.setitem(fakes.CALL_RESULTS, "gcp:dns/getManagedZone:getManagedZone",
+                        lambda args: {**lookup(args), "dnsName": "gke.example.com."})
+    assert provision({**GKE, "dns": {"adopt": {"name": "edge"}}}).outputs["zone"]["id"] == "edge"
+
+
+def test_cluster_facts_come_from_the_cluster_stack() -> None:
+    stack = {"kind": "gke", "identity": "principal", "clusterStack": "acme/gke/prod"}
+    recording = provision({**GKE, "platform": stack})
+    member = recording.named(ZONE_MEMBER, "cert-manager-dns.admin-zone").inputs["member"]
+    assert member == gke_principal("000000000000", "fake-project-000000", "cert-manager", "cert-manager")
+
+
+@pytest.mark.parametrize("config", [GKE, PRINCIPAL], ids=["service-account", "principal"])
+def test_no_identity_reaches_beyond_its_zone(config: Config) -> None:
+    """Every binding is the zone's, impersonation of the controller's own account, or external-dns listing zones."""
+    recording = provision(config)
+    bindings = [r for r in recording.resources.values() if "iam" in r.type.lower()]
+    assert {r.type for r in bindings} <= {ZONE_MEMBER, PROJECT_MEMBER, IMPERSONATION}
+    for binding in bindings:
+        if binding.type == ZONE_MEMBER:
+            assert (binding.inputs["managedZone"], binding.inputs["role"]) == ("gke-example-com", "roles/dns.admin")
+        elif binding.type == PROJECT_MEMBER:
+            assert binding.inputs["role"] == "roles/dns.reader"
+            assert "external-dns" in binding.inputs["member"]
+        else:
+            assert binding.inputs["role"] == "roles/iam.workloadIdentityUser"
+            workload = binding.name.removesuffix("-workload-identity-user")
+            assert binding.inputs["serviceAccountId"].endswith(email(workload))
+            where = WORKLOADS[workload]
+            assert binding.inputs["member"].endswith(f"[{where.namespace}/{where.service_account}]")
+
+
+def test_cert_manager_waits_for_its_binding(render_stack: RenderStack) -> None:
+    recording = render_stack(PROJECT_DIR / "Pulumi.gke.yaml")
+    release = recording.named("kubernetes:helm.sh/v3:Release", "cert-manager")
+    assert depends_on(recording, release, recording.named(ZONE_MEMBER, "cert-manager-dns.admin-zone"))
+    assert depends_on(recording, release, recording.named(IMPERSONATION, "cert-manager-workload-identity-user"))
+    assert release.inputs["values"]["serviceAccount"]["annotations"] == {
+        "iam.gke.io/gcp-service-account": "traffic-edge-gke-cert-manager@acme-edge-prod.iam.gserviceaccount.com"
+    }
+    require_refdata()
+    assert validate_helm_values("cert-manager", release.inputs["version"], release.inputs["values"]) == []
