@@ -4,7 +4,7 @@ import gc
 
 import pulumi
 
-from catalog.controllers import CONTROLLERS, ListenerFacts, ValuesContext
+from catalog.controllers import CONTROLLERS, ListenerFacts
 from catalog.versions import ROUTE_API_VERSIONS, external_dns_image
 from catalog.workloads import WORKLOADS
 from components.admission import AdmissionPolicies, AdmissionPoliciesArgs
@@ -21,8 +21,14 @@ from providers import platform_for
 from providers.base import WorkloadIdentity
 from stackconfig import load_stack_config
 from stackconfig.compat import published_route_kinds
-from stackconfig.derived import http01_gateway, issuer_kind, listener_whitelists, managed_namespaces, tenant_issuers
-from stackconfig.model import Eks
+from stackconfig.derived import (
+    controller_values_context,
+    http01_gateway,
+    issuer_kind,
+    listener_whitelists,
+    managed_namespaces,
+    tenant_issuers,
+)
 
 # Registering resources allocates heavily, and every full GC pass would rescan all the objects the imports
 # made; frozen once (after a collection, so no garbage is kept), they are skipped: ~10% less CPU at 1,000
@@ -61,17 +67,11 @@ cert_manager = CertManager(
 controller_identity = (
     platform.workload_identity(controller_row.workload) if controller_row.workload else WorkloadIdentity()
 )
-controller_context = ValuesContext(
-    config.controller.service_type,
-    manages_gateway_api_crds=bool(crds),
-    route_kinds=frozenset(route.kind for route in config.routes),
-    listeners=tuple(
-        ListenerFacts(listener.protocol, listener.port) for gateway in config.gateways for listener in gateway.listeners
-    ),
+controller_context = controller_values_context(
+    config,
+    installs_gateway_api_crds=bool(crds),
     service_account_annotations=controller_identity.service_account_annotations,
     pod_labels=controller_identity.pod_labels,
-    cluster_name=config.platform.cluster_name if isinstance(config.platform, Eks) else None,
-    region=config.platform.region if isinstance(config.platform, Eks) else None,
 )
 controller = GatewayController(
     config.controller.name,

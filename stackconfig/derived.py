@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from catalog.controllers import ControllerRow
+from pulumi import Input
+
+from catalog.controllers import ControllerRow, ListenerFacts, ValuesContext
 from catalog.workloads import WORKLOADS
 from stackconfig.checks import ISSUER_SOURCE, allowed_namespaces
-from stackconfig.model import Acme, Gateway, InternalCa, StackConfig
+from stackconfig.model import Acme, Eks, Gateway, InternalCa, StackConfig
 from stackconfig.tenancy import namespace_owners, tenant_labels
 
 
@@ -80,3 +83,28 @@ def tenant_issuers(config: StackConfig) -> list[TenantIssuers]:
         listener = next((item.name for item in gateway.listeners if item.protocol == "HTTP" and item.port == 80), None)
         found.append(TenantIssuers(owner, gateway, acme, ca, listener))
     return found
+
+
+def controller_values_context(
+    config: StackConfig,
+    *,
+    installs_gateway_api_crds: bool,
+    service_account_annotations: Mapping[str, Input[str]],
+    pod_labels: Mapping[str, str],
+) -> ValuesContext:
+    """What the controller row's values and gateway parameters may depend on, gathered from config."""
+    eks = config.platform if isinstance(config.platform, Eks) else None
+    return ValuesContext(
+        config.controller.service_type,
+        manages_gateway_api_crds=installs_gateway_api_crds,
+        route_kinds=frozenset(route.kind for route in config.routes),
+        listeners=tuple(
+            ListenerFacts(listener.protocol, listener.port)
+            for gateway in config.gateways
+            for listener in gateway.listeners
+        ),
+        service_account_annotations=service_account_annotations,
+        pod_labels=pod_labels,
+        cluster_name=eks.cluster_name if eks else None,
+        region=eks.region if eks else None,
+    )
