@@ -110,7 +110,10 @@ def critical_paths() -> list[str]:
     return lines
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    if argv:
+        print(__doc__, file=sys.stderr)
+        return 2
     cases = [(routes, 0) for routes in ROUTES] + [(TENANT_ROUTES, tenants) for tenants in TENANTS]
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
         rows = []
@@ -130,4 +133,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
