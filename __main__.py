@@ -4,7 +4,7 @@ import gc
 
 import pulumi
 
-from catalog.controllers import CONTROLLERS, ListenerFacts
+from catalog.controllers import CONTROLLERS
 from catalog.versions import ROUTE_API_VERSIONS, external_dns_image
 from catalog.workloads import WORKLOADS
 from components.admission import AdmissionPolicies, AdmissionPoliciesArgs
@@ -23,6 +23,8 @@ from stackconfig import load_stack_config
 from stackconfig.compat import published_route_kinds
 from stackconfig.derived import (
     controller_values_context,
+    gateway_class_name,
+    gateway_parameters,
     http01_gateway,
     issuer_kind,
     listener_whitelists,
@@ -43,10 +45,9 @@ controller_row = CONTROLLERS[config.controller.name]
 versions = config.versions
 api_versions = ROUTE_API_VERSIONS[(versions.gateway_api, versions.gateway_api_channel)]
 dns_provider = platform.external_dns_provider() if config.external_dns.enabled else None
-external_dns_namespace: dict[str, dict[str, str]] = {WORKLOADS["external-dns"].namespace: {}} if dns_provider else {}
 
 namespaces = Namespaces(
-    "namespaces", NamespacesArgs(labels={**managed_namespaces(config, controller_row), **external_dns_namespace})
+    "namespaces", NamespacesArgs(labels=managed_namespaces(config, controller_row))
 )
 
 crds: list[pulumi.Resource] = []
@@ -120,18 +121,14 @@ gateways = [
         f"gateway-{gateway.name}",
         EdgeGatewayArgs(
             gateway=gateway,
-            class_name=gateway.class_name or controller_row.class_for(item.protocol for item in gateway.listeners).name,
+            class_name=gateway_class_name(config, gateway),
             allowed_namespaces=listener_whitelists(config, gateway),
             crds=crds,
             cert_manager=[cert_manager],
             namespaces=namespaces.needed_by,
             reference_grant_version=api_versions["ReferenceGrant"],
             annotations=controller_row.gateway_annotations(controller_context),
-            parameters=controller_row.gateway_parameters(
-                gateway.name,
-                gateway.namespace,
-                tuple(ListenerFacts(item.protocol, item.port, item.certificate_arn) for item in gateway.listeners),
-            ),
+            parameters=gateway_parameters(config, gateway),
             controller=[controller.release] if controller.release else [],
             issuer_kind=issuer_kind(config, gateway),
         ),

@@ -10,6 +10,7 @@ Each creates .venv with the pinned requirements.txt on first use, and again when
 from __future__ import annotations
 
 import hashlib
+import shutil
 import subprocess
 import sys
 import venv
@@ -20,6 +21,7 @@ VENV = ROOT / ".venv"
 PYTHON = VENV / "bin" / "python"
 REQUIREMENTS = ROOT / "requirements.txt"
 STAMP = VENV / ".requirements.sha256"
+OLDEST_PYTHON = (3, 11)  # pyproject.toml requires-python; the pinned requirements need it
 
 
 def ensure_venv() -> None:
@@ -28,7 +30,11 @@ def ensure_venv() -> None:
         return
     if not PYTHON.exists():
         print(f"creating {VENV.relative_to(ROOT)} ...", flush=True)
-        venv.create(VENV, with_pip=True)
+        try:  # clear: a .venv without a working python (moved, or half made) is rebuilt from scratch
+            venv.create(VENV, clear=True, with_pip=True)
+        except (OSError, subprocess.CalledProcessError) as error:
+            shutil.rmtree(VENV, ignore_errors=True)  # else the next run would find a python without pip
+            sys.exit(f"could not create {VENV}: {error}\n(on Debian/Ubuntu: apt install python3-venv)")
     print("installing pinned requirements ...", flush=True)
     run(str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", str(REQUIREMENTS))
     STAMP.write_text(wanted)
@@ -58,6 +64,9 @@ COMMANDS = {"preview": preview, "check": check}
 def main() -> None:
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
         sys.exit(__doc__)
+    if sys.version_info < OLDEST_PYTHON:  # the venv is made with this interpreter
+        oldest = ".".join(map(str, OLDEST_PYTHON))
+        sys.exit(f"tasks.py needs Python {oldest} or newer, not {sys.version.split()[0]}: try python{oldest} tasks.py")
     ensure_venv()
     COMMANDS[sys.argv[1]](sys.argv[2:])
 

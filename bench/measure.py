@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import resource
-import runpy
 import sys
 import time
 from collections.abc import Callable
@@ -19,9 +18,9 @@ from typing import Any
 
 import pulumi_kubernetes as k8s
 
-from offline.engine import Recording, config_for_runtime, record
+from offline.engine import Recording, record
 from offline.plan import manifest_of
-from offline.render import PROJECT_DIR, project_config, stack_config, stack_name_of
+from offline.render import prepare
 
 
 def _peak_mb() -> float:
@@ -40,24 +39,7 @@ def _timed(run: Callable[[], Recording]) -> tuple[Recording, dict[str, float]]:
 def program(stack_file: Path, objects_out: Path) -> dict[str, Any]:
     """Time the program from config to registrations, as offline.render runs it. The stack file is read
     before the clock starts: in a real deploy the Pulumi CLI parses it, not the program."""
-    project, defaults = project_config(PROJECT_DIR)
-    values = {**defaults, **stack_config(stack_file)}
-    config, secret_keys = config_for_runtime(project, values)
-
-    def main() -> None:
-        runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__")
-
-    def run() -> Recording:
-        return record(
-            main,
-            project=project,
-            stack=stack_name_of(stack_file),
-            config=config,
-            secret_keys=secret_keys,
-            project_dir=PROJECT_DIR,
-        )
-
-    recording, figures = _timed(run)
+    recording, figures = _timed(prepare(stack_file))
     objects = [
         [registration.name, manifest]
         for registration in recording.resources.values()

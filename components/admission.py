@@ -26,13 +26,12 @@ from typing import Any
 
 import pulumi
 
-from components.kube import GATEWAY_GROUP, custom_object
+from components.kube import GATEWAY_GROUP, OBJECT_PREFIX, custom_object
 from components.routes import EXTERNAL_DNS_HOSTNAME
 from stackconfig.model import Gateway
 from stackconfig.tenancy import SUFFIX_LABEL, TENANT_LABEL
 
 API_VERSION = "admissionregistration.k8s.io/v1"
-PREFIX = "traffic-edge-"
 # cert-manager labels the HTTPRoutes it creates for HTTP-01 challenges with this, in the Challenge's namespace:
 # https://github.com/cert-manager/cert-manager/blob/v1.21.1/pkg/apis/acme/v1/types.go (SolverIdentificationLabelKey),
 # pkg/issuer/acme/http/httproute.go.
@@ -95,7 +94,7 @@ def policy(
     if variables:
         spec["variables"] = list(variables)
     spec["validations"] = [{**validation, "reason": "Forbidden"} for validation in validations]
-    return {"apiVersion": API_VERSION, "kind": "ValidatingAdmissionPolicy", "metadata": {"name": PREFIX + name},
+    return {"apiVersion": API_VERSION, "kind": "ValidatingAdmissionPolicy", "metadata": {"name": OBJECT_PREFIX + name},
             "spec": spec}
 
 

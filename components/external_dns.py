@@ -11,11 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from catalog.versions import CHARTS, EXTERNAL_DNS_IMAGE_REPOSITORY, ImagePin
 from catalog.workloads import WORKLOADS
-from components.kube import deep_merge, helm_release
+from components.kube import deep_merge, helm_release, secrets
 from providers.base import ExternalDnsProvider, WorkloadIdentity
 from stackconfig.compat import published_route_kinds
 from stackconfig.model import StackConfig
@@ -88,22 +87,19 @@ class ExternalDns(pulumi.ComponentResource):
     def __init__(self, name: str, args: ExternalDnsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("traffic-edge:external_dns:ExternalDns", name, None, opts)
         self.namespace = WORKLOAD.namespace
-        secrets = [
-            k8s.core.v1.Secret(
-                f"{name}-{secret.name}",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=secret.name, namespace=self.namespace),
-                string_data={secret.key: secret.value},
-                opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
-            )
-            for secret in args.provider.secrets
-        ]
+        provider_secrets = secrets(
+            name,
+            args.provider.secrets,
+            self.namespace,
+            pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
+        )
         self.release = helm_release(
             name,
             CHARTS["external-dns"],
             args.version,
             self.namespace,
             external_dns_values(args),
-            pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, *secrets, *args.identity.ready]),
+            pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, *provider_secrets, *args.identity.ready]),
         )
         self.sources = list(args.sources)
         self.register_outputs({"namespace": self.namespace, "sources": self.sources})

@@ -14,10 +14,15 @@ from typing import Any
 import pulumi
 
 from catalog.controllers import ParametersObject
-from components.kube import CERT_MANAGER_GROUP, GATEWAY_GROUP, custom_object
-from stackconfig.model import Certificate, Gateway, Listener
-
-NAMESPACE_LABEL = "kubernetes.io/metadata.name"  # set by the API server; cannot be spoofed
+from components.kube import (
+    CERT_MANAGER_GROUP,
+    GATEWAY_GROUP,
+    NAMESPACE_LABEL,
+    custom_object,
+    parameters_object,
+    reference_grant_spec,
+)
+from stackconfig.model import Certificate, Gateway, IssuerKind, Listener
 
 
 @dataclass(frozen=True)
@@ -32,7 +37,7 @@ class EdgeGatewayArgs:
     annotations: Mapping[str, str] = field(default_factory=dict)  # controller settings read from the Gateway
     parameters: ParametersObject | None = None  # controller object behind spec.infrastructure.parametersRef
     controller: Sequence[pulumi.Resource] = ()  # the controller release, which serves the parameters' CRD
-    issuer_kind: str = "ClusterIssuer"  # "Issuer" for a tenant's gateway: its certificates come from its namespace
+    issuer_kind: IssuerKind = "ClusterIssuer"  # "Issuer" for a tenant's gateway (certificates from its namespace)
 
 
 def certificate_secret(gateway: Gateway, certificate: str) -> str:
@@ -43,7 +48,7 @@ def certificate_namespace(gateway: Gateway, certificate: Certificate) -> str:
     return certificate.namespace or gateway.namespace
 
 
-def certificate_spec(gateway: Gateway, certificate: Certificate, issuer_kind: str = "ClusterIssuer") -> dict[str, Any]:
+def certificate_spec(gateway: Gateway, certificate: Certificate, issuer_kind: IssuerKind) -> dict[str, Any]:
     return {
         "secretName": certificate_secret(gateway, certificate.name),
         "dnsNames": list(certificate.dns_names),
@@ -108,10 +113,7 @@ def certificate_grants(gateway: Gateway) -> dict[str, dict[str, Any]]:
         if certificate.name in used and namespace != gateway.namespace:
             secrets[namespace].add(certificate_secret(gateway, certificate.name))
     return {
-        namespace: {
-            "from": [{"group": GATEWAY_GROUP, "kind": "Gateway", "namespace": gateway.namespace}],
-            "to": [{"group": "", "kind": "Secret", "name": secret} for secret in sorted(names)],
-        }
+        namespace: reference_grant_spec(gateway.namespace, ["Gateway"], "Secret", names)
         for namespace, names in sorted(secrets.items())
     }
 
@@ -166,12 +168,9 @@ class EdgeGateway(pulumi.ComponentResource):
             )
         parameters = args.parameters
         if parameters is not None:
-            custom_object(
+            parameters_object(
                 f"{name}-parameters",
-                parameters.api_version,
-                parameters.kind,
-                {"name": parameters.name, "namespace": parameters.namespace},
-                parameters.spec,
+                parameters,
                 pulumi.ResourceOptions(
                     parent=self, depends_on=[*args.controller, *args.namespaces(parameters.namespace)]
                 ),

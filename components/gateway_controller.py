@@ -14,7 +14,7 @@ import pulumi
 
 from catalog.controllers import ControllerRow, ParametersObject, ValuesContext
 from catalog.versions import CHARTS
-from components.kube import GATEWAY_GROUP, custom_object, deep_merge, helm_release
+from components.kube import GATEWAY_GROUP, custom_object, deep_merge, helm_release, parameters_object
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,6 @@ class GatewayController(pulumi.ComponentResource):
         super().__init__("traffic-edge:gateway_controller:GatewayController", name, None, opts)
         row = args.row
         self.class_name = row.gateway_class
-        self.class_names = [item.name for item in row.classes]
         self.release = None
         if row.chart is not None:
             pin = CHARTS[row.chart]
@@ -62,12 +61,9 @@ class GatewayController(pulumi.ComponentResource):
         parameters = row.class_parameters(args.context)
         self.parameters = None
         if parameters is not None:
-            self.parameters = custom_object(
+            self.parameters = parameters_object(
                 f"{name}-parameters",
-                parameters.api_version,
-                parameters.kind,
-                {"name": parameters.name, "namespace": parameters.namespace},
-                parameters.spec,
+                parameters,
                 pulumi.ResourceOptions(parent=self, depends_on=[*installed, *args.namespace]),
             )
         self.gateway_classes = []
@@ -83,4 +79,4 @@ class GatewayController(pulumi.ComponentResource):
                 )
                 for item in row.classes
             ]
-        self.register_outputs({"class_name": self.class_name, "class_names": self.class_names})
+        self.register_outputs({"class_name": self.class_name})

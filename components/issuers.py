@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 
-from components.kube import CERT_MANAGER_GROUP, GATEWAY_GROUP, custom_object
+from components.kube import CERT_MANAGER_GROUP, GATEWAY_GROUP, custom_object, secrets
 from providers.base import Dns01Solver
-from stackconfig.model import Acme, InternalCa
+from stackconfig.model import Acme, InternalCa, IssuerKind
 
 ACME_SERVERS = {
     "letsencrypt-staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
@@ -44,7 +43,7 @@ class IssuersArgs:
     dns01: Dns01Solver | None
     depends_on: Sequence[pulumi.Resource]  # cert-manager (its CRDs and webhook)
     production: bool = False  # the Let's Encrypt production issuer exists only in production stacks
-    kind: Literal["ClusterIssuer", "Issuer"] = "ClusterIssuer"
+    kind: IssuerKind = "ClusterIssuer"
 
 
 def acme_issuers(production: bool) -> list[str]:
@@ -56,9 +55,8 @@ def issuer_metadata(args: IssuersArgs, name: str) -> dict[str, str]:
     return {"name": name, "namespace": args.namespace} if args.kind == "Issuer" else {"name": name}
 
 
-def acme_solver(args: IssuersArgs) -> dict[str, Any]:
-    assert args.acme is not None
-    if args.acme.solver == "dns01":
+def acme_solver(acme: Acme, args: IssuersArgs) -> dict[str, Any]:
+    if acme.solver == "dns01":
         assert args.dns01 is not None  # stackconfig.checks refuses dns01 without a platform solver
         return {"dns01": dict(args.dns01.solver)}
     assert args.http01_gateway is not None
@@ -73,14 +71,13 @@ def acme_solver(args: IssuersArgs) -> dict[str, Any]:
     return {"http01": {"gatewayHTTPRoute": {"parentRefs": [parent_ref]}}}
 
 
-def acme_issuer_spec(issuer: str, args: IssuersArgs) -> dict[str, Any]:
-    assert args.acme is not None
+def acme_issuer_spec(issuer: str, acme: Acme, args: IssuersArgs) -> dict[str, Any]:
     return {
         "acme": {
             "server": ACME_SERVERS[issuer],
-            "email": args.acme.email,
+            "email": acme.email,
             "privateKeySecretRef": {"name": f"{issuer}-account-key"},
-            "solvers": [acme_solver(args)],
+            "solvers": [acme_solver(acme, args)],
         }
     }
 
@@ -90,15 +87,12 @@ class Issuers(pulumi.ComponentResource):
         super().__init__("traffic-edge:issuers:Issuers", name, None, opts)
         after_cert_manager = pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on))
         self.names: list[str] = []
-        solver_secrets = [
-            k8s.core.v1.Secret(
-                f"{name}-{secret.name}",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=secret.name, namespace=args.namespace),
-                string_data={secret.key: secret.value},
-                opts=after_cert_manager,
-            )
-            for secret in (args.dns01.secrets if args.dns01 and args.acme and args.acme.solver == "dns01" else ())
-        ]
+        solver_secrets = secrets(
+            name,
+            args.dns01.secrets if args.dns01 and args.acme and args.acme.solver == "dns01" else (),
+            args.namespace,
+            after_cert_manager,
+        )
         if args.acme is not None:
             for issuer in acme_issuers(args.production):
                 custom_object(
@@ -106,7 +100,7 @@ class Issuers(pulumi.ComponentResource):
                     f"{CERT_MANAGER_GROUP}/v1",
                     args.kind,
                     issuer_metadata(args, issuer),
-                    acme_issuer_spec(issuer, args),
+                    acme_issuer_spec(issuer, args.acme, args),
                     pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, *solver_secrets]),
                 )
                 self.names.append(issuer)

@@ -1,17 +1,21 @@
-"""Small constructors shared by the components: objects, releases and values merging."""
+"""Small constructors and names shared by the components: objects, Secrets, grants, releases, values merging."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from catalog.controllers import ParametersObject
 from catalog.versions import ChartPin
+from providers.base import SecretSpec
 
 GATEWAY_GROUP = "gateway.networking.k8s.io"
 CERT_MANAGER_GROUP = "cert-manager.io"
+NAMESPACE_LABEL = "kubernetes.io/metadata.name"  # set by the API server; cannot be spoofed
+OBJECT_PREFIX = "traffic-edge-"  # on the names of policies and grants this program owns beside others' objects
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -37,6 +41,39 @@ def custom_object(
     return k8s.apiextensions.CustomResource(
         resource_name, api_version=api_version, kind=kind, metadata=dict(metadata), spec=dict(spec), opts=opts
     )
+
+
+def parameters_object(
+    resource_name: str, parameters: ParametersObject, opts: pulumi.ResourceOptions
+) -> k8s.apiextensions.CustomResource:
+    """The controller's object behind a GatewayClass's or Gateway's parametersRef."""
+    metadata = {"name": parameters.name, "namespace": parameters.namespace}
+    return custom_object(resource_name, parameters.api_version, parameters.kind, metadata, parameters.spec, opts)
+
+
+def secrets(
+    component: str, specs: Iterable[SecretSpec], namespace: str, opts: pulumi.ResourceOptions
+) -> list[k8s.core.v1.Secret]:
+    """The Secrets a platform hands a consumer (SecretSpec), created beside it as `<component>-<secret name>`."""
+    return [
+        k8s.core.v1.Secret(
+            f"{component}-{spec.name}",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=spec.name, namespace=namespace),
+            string_data={spec.key: spec.value},
+            opts=opts,
+        )
+        for spec in specs
+    ]
+
+
+def reference_grant_spec(
+    from_namespace: str, from_kinds: Iterable[str], to_kind: str, to_names: Iterable[str]
+) -> dict[str, Any]:
+    """A ReferenceGrant admitting the Gateway API kinds of one namespace to exactly the named core objects."""
+    return {
+        "from": [{"group": GATEWAY_GROUP, "kind": kind, "namespace": from_namespace} for kind in sorted(from_kinds)],
+        "to": [{"group": "", "kind": to_kind, "name": name} for name in sorted(to_names)],
+    }
 
 
 def helm_release(

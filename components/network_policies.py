@@ -22,13 +22,11 @@ from typing import Any
 
 import pulumi
 
-from components.kube import custom_object
+from components.kube import NAMESPACE_LABEL, OBJECT_PREFIX, custom_object
 from stackconfig.model import Gateway, Listener
 from stackconfig.tenancy import EgressRule
 
 API_VERSION = "networking.k8s.io/v1"
-NAMESPACE_LABEL = "kubernetes.io/metadata.name"  # set by the API server; cannot be spoofed
-PREFIX = "traffic-edge-"
 
 
 @dataclass(frozen=True)
@@ -129,7 +127,7 @@ def ports(items: Sequence[Port]) -> list[dict[str, Any]]:
 
 def network_policy(namespace: str, name: str, spec: Mapping[str, Any]) -> dict[str, Any]:
     return {"apiVersion": API_VERSION, "kind": "NetworkPolicy",
-            "metadata": {"name": PREFIX + name, "namespace": namespace}, "spec": dict(spec)}
+            "metadata": {"name": OBJECT_PREFIX + name, "namespace": namespace}, "spec": dict(spec)}
 
 
 def selector(labels: Mapping[str, str]) -> dict[str, Any]:

@@ -9,8 +9,8 @@ from typing import Any
 
 import pulumi
 
-from components.kube import GATEWAY_GROUP, custom_object
-from stackconfig.checks import ROUTE_PROTOCOLS
+from components.kube import GATEWAY_GROUP, OBJECT_PREFIX, custom_object, reference_grant_spec
+from stackconfig.checks import attached_listeners
 from stackconfig.model import (
     Backend,
     Gateway,
@@ -46,11 +46,8 @@ def parent_refs(route: Route, gateway: Gateway) -> list[dict[str, Any]]:
     Without sectionName a route would also attach to the gateway's HTTP listener whenever it
     lives in the gateway's namespace, and be served in clear text beside the redirect.
     """
-    names = [route.listener] if route.listener else [
-        listener.name for listener in gateway.listeners if listener.protocol in ROUTE_PROTOCOLS[route.kind]
-    ]
     gateway_ref = {"group": GATEWAY_GROUP, "kind": "Gateway", "name": gateway.name, "namespace": gateway.namespace}
-    return [{**gateway_ref, "sectionName": name} for name in names]
+    return [{**gateway_ref, "sectionName": listener.name} for listener in attached_listeners(route, gateway)]
 
 
 def backend_refs(route: Route, backends: Sequence[Backend]) -> list[dict[str, Any]]:
@@ -140,17 +137,11 @@ def reference_grants(routes: Sequence[Route]) -> dict[tuple[str, str], dict[str,
                 key = (backend.namespace, route.namespace)
                 kinds[key].add(route.kind)
                 services[key].add(backend.service)
-    return {
-        key: {
-            "from": [{"group": GATEWAY_GROUP, "kind": kind, "namespace": key[1]} for kind in sorted(kinds[key])],
-            "to": [{"group": "", "kind": "Service", "name": service} for service in sorted(services[key])],
-        }
-        for key in sorted(kinds)
-    }
+    return {key: reference_grant_spec(key[1], kinds[key], "Service", services[key]) for key in sorted(kinds)}
 
 
 def grant_name(route_namespace: str) -> str:
-    return f"traffic-edge-from-{route_namespace}"
+    return f"{OBJECT_PREFIX}from-{route_namespace}"
 
 
 class Routes(pulumi.ComponentResource):

@@ -29,8 +29,12 @@ def preview(args: argparse.Namespace) -> int:
     except pulumi.RunError as error:
         print(f"error: {stack_file.name} is not valid:\n{error}", file=sys.stderr)
         return 2
+    try:
+        plan_path, manifest_count = write(recording, Path(args.out))
+    except OSError as error:
+        print(f"error: cannot write --out {args.out}: {error.strerror}: {error.filename}", file=sys.stderr)
+        return 2
     print(render_tree(recording))
-    plan_path, manifest_count = write(recording, Path(args.out))
     print(f"\nplan: {plan_path}\nmanifests: {manifest_count} in {plan_path.parent / 'manifests'}")
     return 0
 

@@ -37,7 +37,7 @@ CLUSTER_STACK_OUTPUTS: dict[str, Any] = {
 }
 
 
-def _fake_guid(*seed: object) -> str:
+def fake_guid(*seed: object) -> str:
     """A GUID that is visibly fake (all zeros but the tail) yet differs per resource."""
     return "00000000-0000-0000-0000-" + hashlib.sha256(repr(seed).encode()).hexdigest()[:12]
 
@@ -60,8 +60,8 @@ def _user_assigned_identity(_name: str, inputs: dict[str, Any]) -> dict[str, Any
     group, name = inputs["resourceGroupName"], inputs["resourceName"]
     return {
         "name": name,
-        "clientId": _fake_guid("client", group, name),
-        "principalId": _fake_guid("principal", group, name),
+        "clientId": fake_guid("client", group, name),
+        "principalId": fake_guid("principal", group, name),
         "tenantId": AZURE_TENANT,
         "id": _azure_id(group, "Microsoft.ManagedIdentity/userAssignedIdentities", name),
     }

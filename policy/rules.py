@@ -260,8 +260,8 @@ def tls_listeners_have_certificates(args: StackArgs, report: ReportViolation) ->
         for listener in map(_map, _items(spec.get("listeners"))):
             if not _terminates_tls(listener):
                 continue
-            tls, at = _map(listener.get("tls")), f"Gateway {meta.get('namespace')}/{meta.get('name')} listener " \
-                                                  f"{listener.get('name')}"
+            tls = _map(listener.get("tls"))
+            at = f"Gateway {meta.get('namespace')}/{meta.get('name')} listener {listener.get('name')}"
             refs = [_map(ref) for ref in _items(tls.get("certificateRefs"))]
             for ref in refs:
                 secret = (ref.get("namespace") or meta.get("namespace"), ref.get("name"))

@@ -23,15 +23,12 @@ from catalog.permissions import (
 from catalog.workloads import WORKLOADS
 from providers.base import (
     CloudPlatform,
-    ClusterFacts,
     Dns01Solver,
     DnsZone,
     ExternalDnsProvider,
     WorkloadIdentity,
     checked_dns_name,
 )
-from stackconfig import StackConfig
-from stackconfig.clouds import CLUSTER_OUTPUTS
 from stackconfig.model import Eks as EksSettings
 
 ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
@@ -44,15 +41,10 @@ class _Zone:
     name_servers: pulumi.Output[Sequence[str]] | None
 
 
-class Eks(CloudPlatform):
+class Eks(CloudPlatform[EksSettings]):
+    settings_type = EksSettings
     partition: pulumi.Output[str]
     zone: _Zone
-
-    def __init__(self, config: StackConfig) -> None:
-        super().__init__(config)
-        assert isinstance(config.platform, EksSettings)
-        self.settings = config.platform
-        self.facts = ClusterFacts(self.settings.cluster_stack, CLUSTER_OUTPUTS["eks"])
 
     def provision(self, opts: pulumi.ResourceOptions | None = None) -> None:
         component = self._component(opts)

@@ -23,7 +23,6 @@ from catalog.permissions import (
 from catalog.workloads import WORKLOADS
 from providers.base import (
     CloudPlatform,
-    ClusterFacts,
     Dns01Solver,
     DnsZone,
     ExternalDnsProvider,
@@ -32,7 +31,7 @@ from providers.base import (
     checked_dns_name,
 )
 from stackconfig import StackConfig
-from stackconfig.clouds import AZURE_ZONE_ID, CLUSTER_OUTPUTS
+from stackconfig.clouds import AZURE_ZONE_ID
 from stackconfig.model import Aks as AksSettings
 
 CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
@@ -63,16 +62,14 @@ def resource_group_id(subscription_id: str, resource_group: str) -> str:
     return f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
 
 
-class Aks(CloudPlatform):
+class Aks(CloudPlatform[AksSettings]):
+    settings_type = AksSettings
     subscription_id: pulumi.Output[str]
     resource_group: pulumi.Output[str]
     zone: _Zone
 
     def __init__(self, config: StackConfig) -> None:
         super().__init__(config)
-        assert isinstance(config.platform, AksSettings)
-        self.settings = config.platform
-        self.facts = ClusterFacts(self.settings.cluster_stack, CLUSTER_OUTPUTS["aks"])
         self._managed: dict[str, _Identity] = {}
 
     def provision(self, opts: pulumi.ResourceOptions | None = None) -> None:

@@ -5,13 +5,15 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import pulumi
 
 from catalog.permissions import identity_name
 from catalog.workloads import WORKLOADS
 from stackconfig import StackConfig
+from stackconfig.clouds import CLUSTER_OUTPUTS
+from stackconfig.model import Aks, Eks, Gke
 
 
 @dataclass(frozen=True)
@@ -118,11 +120,20 @@ class ClusterFacts:
         return self._reference.require_output(self._outputs[key]).apply(str)
 
 
-class CloudPlatform(Platform):
-    """What the clouds share: their resources under one component, and one identity per needed workload."""
+Settings = TypeVar("Settings", bound=Gke | Eks | Aks)
+
+
+class CloudPlatform(Platform, Generic[Settings]):
+    """What the clouds share: settings and cluster facts, resources under one component, an identity per workload."""
+
+    settings_type: type[Settings]  # the `platform` model this cloud runs
 
     def __init__(self, config: StackConfig) -> None:
         super().__init__(config)
+        if not isinstance(config.platform, self.settings_type):  # providers.platform_for picks by kind
+            raise TypeError(f"{type(self).__name__} cannot run platform.kind {config.platform.kind}")
+        self.settings: Settings = config.platform
+        self.facts = ClusterFacts(config.platform.cluster_stack, CLUSTER_OUTPUTS[config.platform.kind])
         self._zone: DnsZone | None = None
         self._identities: dict[str, WorkloadIdentity] | None = None
 

@@ -22,15 +22,13 @@ from catalog.permissions import (
 from catalog.workloads import WORKLOADS
 from providers.base import (
     CloudPlatform,
-    ClusterFacts,
     Dns01Solver,
     DnsZone,
     ExternalDnsProvider,
     WorkloadIdentity,
     checked_dns_name,
 )
-from stackconfig import StackConfig
-from stackconfig.clouds import CLUSTER_OUTPUTS, GCP_ZONE_ID, managed_zone_name
+from stackconfig.clouds import GCP_ZONE_ID, managed_zone_name
 from stackconfig.model import Gke as GkeSettings
 
 SERVICE_ACCOUNT_ANNOTATION = "iam.gke.io/gcp-service-account"
@@ -44,15 +42,10 @@ class _Zone:
     name_servers: pulumi.Output[Sequence[str]] | None
 
 
-class Gke(CloudPlatform):
+class Gke(CloudPlatform[GkeSettings]):
+    settings_type = GkeSettings
     project: pulumi.Output[str]  # the cluster's project: its workload identity pool
     zone: _Zone
-
-    def __init__(self, config: StackConfig) -> None:
-        super().__init__(config)
-        assert isinstance(config.platform, GkeSettings)
-        self.settings = config.platform
-        self.facts = ClusterFacts(self.settings.cluster_stack, CLUSTER_OUTPUTS["gke"])
 
     def provision(self, opts: pulumi.ResourceOptions | None = None) -> None:
         component = self._component(opts)
@@ -132,7 +125,7 @@ class Gke(CloudPlatform):
                     opts=opts,
                 )
             )
-            member = account.email.apply(lambda email: f"serviceAccount:{email}")
+            member = account.member  # serviceAccount:<email>
             annotations[SERVICE_ACCOUNT_ANNOTATION] = account.email
         ready += [self._grant(workload, grant, member, opts) for grant in row.grants]
         return WorkloadIdentity(service_account_annotations=annotations, ready=ready)

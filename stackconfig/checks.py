@@ -9,11 +9,8 @@ from catalog.controllers import CONTROLLERS
 from catalog.workloads import WORKLOADS
 from stackconfig import clouds, compat
 from stackconfig.errors import Issue
-from stackconfig.model import Gateway, HttpRoute, Listener, StackConfig, TcpRoute, UdpRoute
+from stackconfig.model import Gateway, HttpRoute, Listener, Route, StackConfig, TcpRoute, UdpRoute
 from stackconfig.tenancy import RESERVED_LABEL_PREFIX, namespace_owners
-
-# Platforms whose provider module is implemented.
-AVAILABLE_PLATFORMS = ("onprem", "gke", "eks", "aks")
 
 # Which listener protocols each route kind attaches to. HTTP listeners are absent on purpose:
 # they only redirect to HTTPS (and serve ACME HTTP-01 challenges), so no route attaches to them.
@@ -40,7 +37,7 @@ ISSUER_SOURCE = {
 
 def check(config: StackConfig) -> list[Issue]:
     return [
-        *_platform(config),
+        *clouds.platform_issues(config),
         *_dns(config),
         *_issuers(config),
         *_gateways(config),
@@ -70,18 +67,29 @@ def hostnames_intersect(listener: str | None, route: str) -> bool:
     return listener == route
 
 
+def attached_listeners(route: Route, gateway: Gateway) -> list[Listener]:
+    """The listeners of `gateway` a route attaches to: its protocol's, narrowed to `route.listener` if set."""
+    return [
+        listener
+        for listener in gateway.listeners
+        if listener.protocol in ROUTE_PROTOCOLS[route.kind] and route.listener in (None, listener.name)
+    ]
+
+
+def http01_listener(gateway: Gateway) -> Listener | None:
+    """The HTTP listener on port 80 that serves ACME HTTP-01 challenges, if the gateway has one."""
+    return next((item for item in gateway.listeners if item.protocol == "HTTP" and item.port == 80), None)
+
+
+def route_hostnames(route: Route) -> list[tuple[str, str]]:
+    """(key, hostname) of every hostname a route names; TCP and UDP routes name at most one, for external-dns."""
+    if isinstance(route, TcpRoute | UdpRoute):
+        return [] if route.hostname is None else [("hostname", route.hostname)]
+    return [(f"hostnames[{index}]", hostname) for index, hostname in enumerate(route.hostnames)]
+
+
 def _duplicates(values: Iterable[str]) -> list[str]:
     return sorted(value for value, count in Counter(values).items() if count > 1)
-
-
-def _platform(config: StackConfig) -> Iterator[Issue]:
-    if config.platform.kind not in AVAILABLE_PLATFORMS:
-        yield Issue(
-            "platform.kind",
-            f"{config.platform.kind} is not available yet",
-            f"use one of {', '.join(AVAILABLE_PLATFORMS)}",
-        )
-    yield from clouds.platform_issues(config)
 
 
 def _dns(config: StackConfig) -> Iterator[Issue]:
@@ -118,7 +126,7 @@ def _issuers(config: StackConfig) -> Iterator[Issue]:
                 f"http01 needs a gateway to serve challenges; {name or 'none'} is not one",
                 "name one of `gateways`",
             )
-        elif not any(listener.protocol == "HTTP" and listener.port == 80 for listener in gateway.listeners):
+        elif http01_listener(gateway) is None:
             yield Issue(
                 "issuers.acme.gateway",
                 f"gateway {gateway.name} has no HTTP listener on port 80 for HTTP-01",
@@ -225,7 +233,7 @@ def _routes(config: StackConfig) -> Iterator[Issue]:
                 f"use one of {', '.join(sorted(gateways)) or '(none defined)'}",
             )
             continue
-        listeners = _attached_listeners(route.kind, route.listener, gateway)
+        listeners = attached_listeners(route, gateway)
         if route.listener is not None and route.listener not in {listener.name for listener in gateway.listeners}:
             yield Issue(
                 f"{at}.listener",
@@ -259,14 +267,6 @@ def _routes(config: StackConfig) -> Iterator[Issue]:
                     )
 
 
-def _attached_listeners(kind: str, name: str | None, gateway: Gateway) -> list[Listener]:
-    return [
-        listener
-        for listener in gateway.listeners
-        if listener.protocol in ROUTE_PROTOCOLS[kind] and (name is None or listener.name == name)
-    ]
-
-
 def _admits(config: StackConfig, gateway: Gateway, listener: Listener, namespace: str) -> bool:
     return namespace in allowed_namespaces(config, gateway, listener) or listener.allowed_routes.all
 
@@ -283,12 +283,8 @@ def allowed_namespaces(config: StackConfig, gateway: Gateway, listener: Listener
     return sorted({gateway.namespace, *owned, *attached, *granted, *listener.allowed_routes.namespaces})
 
 
-def _route_hostnames(config: StackConfig, route: object, listeners: list[Listener], at: str) -> Iterator[Issue]:
-    if isinstance(route, TcpRoute | UdpRoute):
-        names = [] if route.hostname is None else [("hostname", route.hostname)]
-    else:
-        names = [(f"hostnames[{i}]", hostname) for i, hostname in enumerate(getattr(route, "hostnames", []))]
-    for path, hostname in names:
+def _route_hostnames(config: StackConfig, route: Route, listeners: list[Listener], at: str) -> Iterator[Issue]:
+    for path, hostname in route_hostnames(route):
         if not in_domain(hostname, config.domain):
             yield Issue(
                 f"{at}.{path}", f"{hostname} is outside the domain {config.domain}", f"use a name under {config.domain}"
@@ -339,7 +335,7 @@ def _tenants(config: StackConfig) -> Iterator[Issue]:
     for g_index, gateway in enumerate(config.gateways):
         owner = owners.get(gateway.namespace)
         if owner is not None:
-            yield from _tenant_gateway(config, owner, gateway, f"gateways[{g_index}]")
+            yield from _tenant_gateway(config, owners, owner, gateway, f"gateways[{g_index}]")
             continue
         for l_index, listener in enumerate(gateway.listeners):
             if listener.allowed_routes.all and listener.protocol != "HTTP":
@@ -426,11 +422,12 @@ def _tenant_ownership(config: StackConfig, owners: dict[str, str]) -> Iterator[I
             )
 
 
-def _tenant_gateway(config: StackConfig, owner: str, gateway: Gateway, at: str) -> Iterator[Issue]:
+def _tenant_gateway(
+    config: StackConfig, owners: dict[str, str], owner: str, gateway: Gateway, at: str
+) -> Iterator[Issue]:
     """A tenant's own gateway: hostnames under its suffix, its own namespaces only, certificates from its Issuers."""
     tenant = config.tenants[owner]
     suffix = tenant.hostname_suffix
-    owners = namespace_owners(config.tenants)
     for l_index, listener in enumerate(gateway.listeners):
         path = f"{at}.listeners[{l_index}]"
         if listener.protocol in HOSTNAME_PROTOCOLS and listener.hostname is None:
@@ -494,7 +491,7 @@ def _tenant_gateway(config: StackConfig, owner: str, gateway: Gateway, at: str) 
             f"gateway {gateway.name} takes certificates from the tenant's own ACME account, which needs a contact",
             "set acmeEmail (or issuers.acme.email)",
         )
-    if acme and not any(listener.protocol == "HTTP" and listener.port == 80 for listener in gateway.listeners):
+    if acme and http01_listener(gateway) is None:
         yield Issue(
             f"{at}.listeners",
             f"the tenant's ACME account solves HTTP-01 through gateway {gateway.name}, "
@@ -510,17 +507,13 @@ def _tenant_routes(config: StackConfig, owners: dict[str, str]) -> Iterator[Issu
             continue
         suffix = config.tenants[owner].hostname_suffix
         at = f"routes[{r_index}]"
-        if isinstance(route, TcpRoute | UdpRoute):
-            names = [] if route.hostname is None else [("hostname", route.hostname)]
-        else:
-            names = [(f"hostnames[{index}]", hostname) for index, hostname in enumerate(route.hostnames)]
-            if not route.hostnames:
-                yield Issue(
-                    f"{at}.hostnames",
-                    f"a route of tenant {owner} must name its hostnames (none matches every name of the listener)",
-                    f"list names under {suffix}",
-                )
-        for path, hostname in names:
+        if not isinstance(route, TcpRoute | UdpRoute) and not route.hostnames:
+            yield Issue(
+                f"{at}.hostnames",
+                f"a route of tenant {owner} must name its hostnames (none matches every name of the listener)",
+                f"list names under {suffix}",
+            )
+        for path, hostname in route_hostnames(route):
             if not in_domain(hostname, suffix):
                 yield Issue(
                     f"{at}.{path}",

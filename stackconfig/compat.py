@@ -14,7 +14,7 @@ from catalog.controllers import CONTROLLERS, L4_PROTOCOLS, L7_PROTOCOLS, Control
 from catalog.versions import ROUTE_API_VERSIONS, SERVED_ROUTE_VERSIONS, external_dns_image
 from stackconfig import checks  # imports this module in turn: use its names at call time only
 from stackconfig.errors import Issue
-from stackconfig.model import Eks, Gateway, HttpRoute, Listener, Route, StackConfig, TcpRoute, UdpRoute
+from stackconfig.model import Eks, Gateway, HttpRoute, Route, StackConfig, TcpRoute, UdpRoute
 
 # Gateway API bundles from v1.5 on install the safe-upgrades ValidatingAdmissionPolicy, which refuses older bundles.
 SAFE_UPGRADES_SINCE = "v1.5.0"
@@ -56,13 +56,6 @@ def gateway_class(config: StackConfig, gateway: Gateway) -> GatewayClassRow | No
     if gateway.class_name is not None:
         return row.class_named(gateway.class_name)
     return row.class_for(listener.protocol for listener in gateway.listeners)
-
-
-def attached_listeners(route: Route, gateway: Gateway) -> list[Listener]:
-    return [
-        listener for listener in gateway.listeners
-        if listener.protocol in checks.ROUTE_PROTOCOLS[route.kind] and route.listener in (None, listener.name)
-    ]
 
 
 def routes_with_gateways(config: StackConfig) -> Iterator[tuple[int, Route, Gateway]]:
@@ -208,7 +201,7 @@ def _listener_wildcard_published(config: StackConfig) -> Iterator[Trip]:
     for index, route, gateway in routes_with_gateways(config):
         if isinstance(route, TcpRoute | UdpRoute) or route.hostnames:
             continue
-        for listener in attached_listeners(route, gateway):
+        for listener in checks.attached_listeners(route, gateway):
             if listener.hostname and listener.hostname.startswith("*."):
                 yield Trip(f"routes[{index}].hostnames",
                            f"{route.kind} {route.name} has no hostnames, so external-dns would publish the listener's "

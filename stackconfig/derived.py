@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 from pulumi import Input
 
-from catalog.controllers import ControllerRow, ListenerFacts, ValuesContext
+from catalog.controllers import CONTROLLERS, ControllerRow, ListenerFacts, ParametersObject, ValuesContext
 from catalog.workloads import WORKLOADS
-from stackconfig.checks import ISSUER_SOURCE, allowed_namespaces
-from stackconfig.model import Acme, Eks, Gateway, InternalCa, StackConfig
+from stackconfig.checks import ISSUER_SOURCE, allowed_namespaces, http01_listener
+from stackconfig.compat import external_dns_runs
+from stackconfig.model import Acme, Eks, Gateway, InternalCa, IssuerKind, StackConfig
 from stackconfig.tenancy import namespace_owners, tenant_labels
 
 
@@ -29,10 +30,26 @@ def managed_namespaces(config: StackConfig, controller: ControllerRow) -> dict[s
     for name, tenant in config.tenants.items():
         for namespace in tenant.namespaces:
             managed[namespace] = {**managed.get(namespace, {}), **tenant_labels(name, tenant)}
+    if external_dns_runs(config):
+        managed[WORKLOADS["external-dns"].namespace] = {}
     return managed
 
 
-def issuer_kind(config: StackConfig, gateway: Gateway) -> str:
+def gateway_class_name(config: StackConfig, gateway: Gateway) -> str:
+    """The configured class, else the controller's class that serves every listener protocol."""
+    controller = CONTROLLERS[config.controller.name]
+    return gateway.class_name or controller.class_for(listener.protocol for listener in gateway.listeners).name
+
+
+def gateway_parameters(config: StackConfig, gateway: Gateway) -> ParametersObject | None:
+    """The controller-specific object a Gateway's parametersRef names (e.g. AWS LoadBalancerConfiguration)."""
+    listeners = tuple(
+        ListenerFacts(listener.protocol, listener.port, listener.certificate_arn) for listener in gateway.listeners
+    )
+    return CONTROLLERS[config.controller.name].gateway_parameters(gateway.name, gateway.namespace, listeners)
+
+
+def issuer_kind(config: StackConfig, gateway: Gateway) -> IssuerKind:
     """A tenant's gateway takes its certificates from Issuers in its own namespace, others from ClusterIssuers."""
     return "Issuer" if gateway.namespace in namespace_owners(config.tenants) else "ClusterIssuer"
 
@@ -53,7 +70,8 @@ def http01_gateway(config: StackConfig) -> tuple[Gateway, str] | None:
         return None
     name = acme.gateway or config.gateways[0].name
     gateway = next(g for g in config.gateways if g.name == name)
-    listener = next(item for item in gateway.listeners if item.protocol == "HTTP" and item.port == 80)
+    listener = http01_listener(gateway)
+    assert listener is not None, "checks._issuers refuses an HTTP-01 gateway without one"
     return gateway, listener.name
 
 
@@ -80,8 +98,8 @@ def tenant_issuers(config: StackConfig) -> list[TenantIssuers]:
         email = config.tenants[owner].acme_email or (config.issuers.acme.email if config.issuers.acme else None)
         acme = Acme(email=email, solver="http01", gateway=gateway.name) if "issuers.acme" in sources and email else None
         ca = InternalCa(common_name=f"traffic-edge tenant {owner} CA") if "issuers.internalCa" in sources else None
-        listener = next((item.name for item in gateway.listeners if item.protocol == "HTTP" and item.port == 80), None)
-        found.append(TenantIssuers(owner, gateway, acme, ca, listener))
+        listener = http01_listener(gateway)
+        found.append(TenantIssuers(owner, gateway, acme, ca, listener.name if listener else None))
     return found
 
 

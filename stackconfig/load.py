@@ -14,15 +14,31 @@ from pydantic_core import ErrorDetails
 
 from stackconfig import checks
 from stackconfig.errors import ConfigError, Issue
-from stackconfig.model import ROUTE_KINDS, SecretRef, StackConfig
+from stackconfig.model import (
+    ABSOLUTE_PATH,
+    DNS1123_LABEL,
+    EMAIL,
+    HOSTNAME,
+    NAMESERVER,
+    ROUTE_KINDS,
+    SecretRef,
+    StackConfig,
+)
 
 # Config keys that hold secrets; their values never enter the model, only a reference does.
 SECRET_KEYS = ("tsigSecret",)
 PLATFORM_KINDS = ("onprem", "gke", "eks", "aks")
 
-FRIENDLY_PATTERNS = {
-    "DNS-1123 label": "must be a DNS-1123 label: lowercase letters, digits and '-', at most 63 characters",
+# What a pattern mismatch means, by the model's pattern; other patterns are shown as they are.
+PATTERN_MESSAGES = {
+    DNS1123_LABEL.pattern: "must be a DNS-1123 label: lowercase letters, digits and '-', at most 63 characters",
+    HOSTNAME.pattern: "must be a lowercase DNS name (a leading `*.` is allowed)",
+    ABSOLUTE_PATH: "must start with /",
+    EMAIL: "must be an email address",
+    NAMESERVER: "must be host or host:port",
 }
+# Pydantic's errors for a value of the wrong YAML shape.
+MAPPING_EXPECTED = ("dict_type", "model_type", "model_attributes_type")
 
 
 def load_stack_config() -> StackConfig:
@@ -110,23 +126,31 @@ def _issue_of(detail: ErrorDetails) -> Issue:
         problem = "is required" if kind == "union_tag_not_found" else "unknown kind"
         return Issue(f"{path}.kind", f"{problem}; must be one of {tags}")
     if kind == "string_pattern_mismatch":
-        return Issue(path, _pattern_message(loc, str(context.get("pattern", ""))))
+        pattern = str(context.get("pattern", ""))
+        return Issue(path, PATTERN_MESSAGES.get(pattern, f"must match {pattern}"))
+    value = detail["input"]
+    if kind in MAPPING_EXPECTED and path == "platform" and value in PLATFORM_KINDS:
+        return Issue(path, "must be an object with a `kind`", f"write `platform: {{kind: {value}}}`")
+    if kind in MAPPING_EXPECTED:
+        return Issue(path, f"must be an object of `key: value` lines, not {_shape(value)}", "indent its keys under it")
+    if kind == "list_type":
+        return Issue(path, f"input should be a valid list, not {_shape(value)}", "write one `- ` line per item")
     if kind == "value_error":
         return Issue(path, str(context.get("error", detail["msg"])))
     return Issue(path, detail["msg"][:1].lower() + detail["msg"][1:])
 
 
-def _pattern_message(loc: tuple[int | str, ...], pattern: str) -> str:
-    field = str(loc[-1]) if not isinstance(loc[-1], int) else str(loc[-2])
-    if field in ("hostnames", "hostname", "dnsNames", "domain", "zone", "tsigKeyName"):
-        return "must be a lowercase DNS name (a leading `*.` is allowed)"
-    if field in ("path", "rewritePrefix"):
-        return "must start with /"
-    if field == "email":
-        return "must be an email address"
-    if field == "nameserver":
-        return "must be host or host:port"
-    return FRIENDLY_PATTERNS["DNS-1123 label"] if "[a-z0-9]" in pattern else f"must match {pattern}"
+def _shape(value: Any) -> str:
+    """A YAML value's kind, as a user reads the stack file."""
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "a list" if isinstance(value, list) else "an object"
 
 
 def _keys_at(loc: tuple[int | str, ...]) -> list[str]:

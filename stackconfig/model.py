@@ -31,6 +31,9 @@ from stackconfig.clouds import (
 DNS_LABEL = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
 DNS1123_LABEL = re.compile(rf"^{DNS_LABEL}$")
 HOSTNAME = re.compile(rf"^(\*\.)?{DNS_LABEL}(\.{DNS_LABEL})*$")
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+NAMESERVER = r"^[^\s:]+(:\d{1,5})?$"
+ABSOLUTE_PATH = r"^/"
 
 
 class Model(BaseModel):
@@ -44,6 +47,7 @@ class Model(BaseModel):
 Name = Annotated[str, Field(pattern=DNS1123_LABEL.pattern, max_length=63, description="a DNS-1123 label")]
 Hostname = Annotated[str, Field(pattern=HOSTNAME.pattern, max_length=253, description="a DNS name, `*.` allowed")]
 Port = Annotated[int, Field(ge=1, le=65535)]
+Email = Annotated[str, Field(pattern=EMAIL)]
 AcmArn = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+$")]
 
 
@@ -128,7 +132,7 @@ Platform = Annotated[OnPrem | Gke | Eks | Aks, Field(discriminator="kind")]
 class Rfc2136(Model):
     """An authoritative DNS server that accepts TSIG-signed dynamic updates (RFC 2136)."""
 
-    nameserver: Annotated[str, Field(pattern=r"^[^\s:]+(:\d{1,5})?$", description="host or host:port")]
+    nameserver: Annotated[str, Field(pattern=NAMESERVER, description="host or host:port")]
     tsig_key_name: Hostname
     tsig_algorithm: Literal["HMACMD5", "HMACSHA1", "HMACSHA256", "HMACSHA512"] = "HMACSHA256"
 
@@ -214,7 +218,7 @@ class CertManager(Model):
 
 
 class Acme(Model):
-    email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+    email: Email
     solver: Literal["http01", "dns01"] = "http01"
     gateway: Name | None = Field(None, description="http01: the Gateway serving challenges; defaults to the first")
 
@@ -230,6 +234,7 @@ class Issuers(Model):
 
 
 IssuerName = Literal["letsencrypt-staging", "letsencrypt-production", "internal-ca"]
+IssuerKind = Literal["ClusterIssuer", "Issuer"]  # a tenant's certificates come from an Issuer in its namespace
 
 
 class Certificate(Model):
@@ -279,7 +284,7 @@ class HeaderMatch(Model):
 
 
 class HttpMatch(Model):
-    path: Annotated[str, Field(pattern=r"^/")] = "/"
+    path: Annotated[str, Field(pattern=ABSOLUTE_PATH)] = "/"
     path_type: Literal["PathPrefix", "Exact", "RegularExpression"] = "PathPrefix"
     headers: list[HeaderMatch] = Field(default_factory=list)
     method: Literal["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"] | None = None
@@ -287,7 +292,7 @@ class HttpMatch(Model):
 
 class HttpRule(Model):
     matches: list[HttpMatch] = Field(default_factory=list)
-    rewrite_prefix: Annotated[str, Field(pattern=r"^/")] | None = Field(
+    rewrite_prefix: Annotated[str, Field(pattern=ABSOLUTE_PATH)] | None = Field(
         None, description="replace the matched path prefix, e.g. /api/governance → /governance"
     )
     backends: Annotated[list[Backend], Field(min_length=1)]
@@ -362,7 +367,7 @@ Route = Annotated[
 ROUTE_KINDS = ("HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute")
 
 
-# tenancy.py builds on Model, Name, Hostname and Port above, so it is imported only once they exist.
+# tenancy.py builds on Model, Name, Hostname, Port and Email above, so it is imported only once they exist.
 from stackconfig.tenancy import EgressRule, Guardrails, Tenant  # noqa: E402
 
 

@@ -4,7 +4,7 @@ A tenant owns namespaces and every hostname under one suffix. Its namespaces car
 admission policies (components/admission.py) read; only the platform's identity may change them.
 The shape lives here; rules that relate tenants to gateways and routes live in checks.py.
 
-Imported by model.py once its `Model`, `Name`, `Hostname` and `Port` exist (see the import there).
+Imported by model.py once its `Model`, `Name`, `Hostname`, `Port` and `Email` exist (see the import there).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator
 
-from stackconfig.model import Hostname, Model, Name, Port
+from stackconfig.model import Email, Hostname, Model, Name, Port
 
 # Namespace labels the admission policies read. Label values hold at most 63 characters (checks.py).
 SUFFIX_LABEL = "traffic-edge.io/hostname-suffix"
@@ -32,7 +32,6 @@ def _network(value: str) -> str:
 
 
 Cidr = Annotated[str, AfterValidator(_network)]
-Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 
 
 class Tenant(Model):

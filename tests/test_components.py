@@ -555,34 +555,42 @@ def parent_ref(section: str) -> dict[str, str]:
     return {"group": GW, "kind": "Gateway", "name": "edge", "namespace": "gateway", "sectionName": section}
 
 
+EXPECTED_API_ROUTE_SPEC = {
+    "parentRefs": [parent_ref("https")],
+    "hostnames": ["api.example.test"],
+    "rules": [
+        {
+            "matches": [{"path": {"type": "PathPrefix", "value": "/api/governance"}}],
+            "filters": [
+                {
+                    "type": "URLRewrite",
+                    "urlRewrite": {"path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/governance"}},
+                }
+            ],
+            "backendRefs": [
+                {"group": "", "kind": "Service", "name": "governance", "namespace": "governance", "port": 8080}
+            ],
+        },
+        {
+            "matches": [{"path": {"type": "PathPrefix", "value": "/"},
+                         "headers": [{"type": "Exact", "name": "x-canary", "value": "true"}]}],
+            "backendRefs": [
+                {"group": "", "kind": "Service", "name": "api", "port": 8080, "weight": 90},
+                {"group": "", "kind": "Service", "name": "api-canary", "port": 8080, "weight": 10},
+            ],
+        },
+    ],
+}
+# apps' routes reach two Services in governance: one grant there, for exactly those.
+EXPECTED_GOVERNANCE_GRANT_SPEC = {
+    "from": [{"group": GW, "kind": "HTTPRoute", "namespace": "apps"}],
+    "to": [{"group": "", "kind": "Service", "name": "governance"}, {"group": "", "kind": "Service", "name": "reports"}],
+}
+
+
 def test_http_route_spec() -> None:
     config = lab()
-    assert route_spec(config.routes[0], config.gateways[0]) == {
-        "parentRefs": [parent_ref("https")],
-        "hostnames": ["api.example.test"],
-        "rules": [
-            {
-                "matches": [{"path": {"type": "PathPrefix", "value": "/api/governance"}}],
-                "filters": [
-                    {
-                        "type": "URLRewrite",
-                        "urlRewrite": {"path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/governance"}},
-                    }
-                ],
-                "backendRefs": [
-                    {"group": "", "kind": "Service", "name": "governance", "namespace": "governance", "port": 8080}
-                ],
-            },
-            {
-                "matches": [{"path": {"type": "PathPrefix", "value": "/"},
-                             "headers": [{"type": "Exact", "name": "x-canary", "value": "true"}]}],
-                "backendRefs": [
-                    {"group": "", "kind": "Service", "name": "api", "port": 8080, "weight": 90},
-                    {"group": "", "kind": "Service", "name": "api-canary", "port": 8080, "weight": 10},
-                ],
-            },
-        ],
-    }
+    assert route_spec(config.routes[0], config.gateways[0]) == EXPECTED_API_ROUTE_SPEC
 
 
 def test_route_without_listener_attaches_to_every_listener_of_its_protocol() -> None:
@@ -595,13 +603,7 @@ def test_route_without_listener_attaches_to_every_listener_of_its_protocol() -> 
 
 def test_reference_grants_admit_exactly_the_cross_namespace_services() -> None:
     config = lab()
-    assert reference_grants(config.routes) == {
-        ("governance", "apps"): {
-            "from": [{"group": GW, "kind": "HTTPRoute", "namespace": "apps"}],
-            "to": [{"group": "", "kind": "Service", "name": "governance"},
-                   {"group": "", "kind": "Service", "name": "reports"}],
-        }
-    }
+    assert reference_grants(config.routes) == {("governance", "apps"): EXPECTED_GOVERNANCE_GRANT_SPEC}
     assert reference_grants(config.routes[2:]) == {}
 
 
@@ -635,7 +637,7 @@ def test_routes_component() -> None:
         "apiVersion": f"{GW}/v1",
         "kind": "HTTPRoute",
         "metadata": {"name": "api", "namespace": "apps"},
-        "spec": route_spec(config.routes[0], config.gateways[0]),
+        "spec": EXPECTED_API_ROUTE_SPEC,
     }
     assert api.dependencies == sorted([urn_of(recording, "crds"), urn_of(recording, "namespace-apps")])
     [grant] = recording.of_type("kubernetes:gateway.networking.k8s.io/v1:ReferenceGrant")
@@ -643,7 +645,7 @@ def test_routes_component() -> None:
         "apiVersion": f"{GW}/v1",
         "kind": "ReferenceGrant",
         "metadata": {"name": "traffic-edge-from-apps", "namespace": "governance"},
-        "spec": reference_grants(config.routes)[("governance", "apps")],
+        "spec": EXPECTED_GOVERNANCE_GRANT_SPEC,
     }
     assert grant.dependencies == sorted([urn_of(recording, "crds"), urn_of(recording, "namespace-governance")])
     tcp = recording.named("kubernetes:gateway.networking.k8s.io/v1:TCPRoute", "routes-data.db")

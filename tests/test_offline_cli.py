@@ -13,7 +13,7 @@ import pytest
 
 from offline.__main__ import main
 from offline.plan import manifests, plan_document
-from offline.render import PROJECT_DIR
+from offline.render import PROJECT_DIR, stack_config
 from offline.tree import render_tree
 from tests.conftest import RenderStack, write_stack
 
@@ -98,8 +98,14 @@ def test_invalid_stack_exits_2_and_writes_nothing(tmp_path: Path, capsys: pytest
         ("Pulumi.lab.yaml", "config: [unclosed\n", "Pulumi.lab.yaml: not valid YAML"),
         ("Pulumi.lab.yaml", "- a list\n", "Pulumi.lab.yaml: expected a mapping at the top level"),
         ("Pulumi.lab.yaml", "config: [1, 2]\n", "Pulumi.lab.yaml: `config` must be a mapping"),
+        ("Pulumi.lab.yaml", "config: {1: 2}\n", "Pulumi.lab.yaml: config key 1 must be a name like `traffic-edge:"),
+        (
+            "Pulumi.lab.yaml",
+            "config: {traffic-edge:domain: !!binary aGk=}\n",
+            "Pulumi.lab.yaml: `traffic-edge:domain` holds a value config cannot store; quote it",
+        ),
     ],
-    ids=["missing", "misnamed", "not-yaml", "not-a-mapping", "config-not-a-mapping"],
+    ids=["missing", "misnamed", "not-yaml", "not-a-mapping", "config-not-a-mapping", "key-not-a-name", "binary"],
 )
 def test_unreadable_stack_file_exits_2_without_traceback(
     name: str, content: str | None, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -112,6 +118,21 @@ def test_unreadable_stack_file_exits_2_without_traceback(
     assert err.startswith(f"error: {tmp_path}/{message}")
     assert "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+def test_an_out_path_that_is_a_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "taken").write_text("")
+    code, out, err = preview(capsys, "--stack", "dev", "--out", str(tmp_path / "taken"))
+    assert (code, out) == (2, "")
+    assert err == f"error: cannot write --out {tmp_path / 'taken'}: File exists: {tmp_path / 'taken'}\n"
+
+
+def test_timestamps_reach_the_program_as_written(tmp_path: Path) -> None:
+    """go-yaml, which the Pulumi CLI reads stack files with, keeps them strings; JSON could not encode a date."""
+    stack_file = tmp_path / "Pulumi.lab.yaml"
+    stack_file.write_text("config:\n  traffic-edge:on: 2024-01-31\n  traffic-edge:at: 2001-12-14t21:59:43.10-05:00\n")
+    expected = {"traffic-edge:on": "2024-01-31", "traffic-edge:at": "2001-12-14t21:59:43.10-05:00"}
+    assert stack_config(stack_file) == expected
 
 
 def test_the_module_entry_point(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

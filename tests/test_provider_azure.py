@@ -35,6 +35,10 @@ AKS: Config = {
 ZONE_ID = f"/subscriptions/{fakes.AZURE_SUBSCRIPTION}/resourceGroups/dns/providers/Microsoft.Network/dnszones/" \
     "aks.example.com"
 DNS_GROUP_ID = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/dns"
+# Azure's built-in role IDs: https://learn.microsoft.com/azure/role-based-access-control/built-in-roles
+DNS_ZONE_CONTRIBUTOR = "befefa01-2a29-4197-83a8-272ff33ce314"
+PRIVATE_DNS_ZONE_CONTRIBUTOR = "b12aa53e-6015-4669-85d0-8515ebb3ae7f"
+READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
 IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
 CREDENTIAL = "azure-native:managedidentity:FederatedIdentityCredential"
 ASSIGNMENT = "azure-native:authorization:RoleAssignment"
@@ -43,11 +47,15 @@ PRIVATE_ZONE = "azure-native:privatedns:PrivateZone"
 
 
 def client_id(workload: str, group: str = "edge") -> str:
-    return fakes._fake_guid("client", group, f"traffic-edge-test-{workload}")
+    return fakes.fake_guid("client", group, f"traffic-edge-test-{workload}")
 
 
 def principal_id(workload: str, group: str = "edge") -> str:
-    return fakes._fake_guid("principal", group, f"traffic-edge-test-{workload}")
+    return fakes.fake_guid("principal", group, f"traffic-edge-test-{workload}")
+
+
+def role_definition(subscription: str, role: str) -> str:
+    return f"/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/{role}"
 
 
 def provision(raw: Config) -> tuple[Recording, list[dict[str, Any]]]:
@@ -69,6 +77,8 @@ def provision(raw: Config) -> tuple[Recording, list[dict[str, Any]]]:
         assert external_dns is not None
         pulumi.export("externalDns", dict(external_dns.values))
         pulumi.export("secrets", [{"name": secret.name, "key": secret.key} for secret in external_dns.secrets])
+        for index, secret in enumerate(external_dns.secrets):
+            pulumi.export(f"secretValue{index}", secret.value)
         for secret in external_dns.secrets:
             secret.value.apply(lambda text: azure_json.append(json.loads(text)))
         zone = platform.dns_zone()
@@ -84,8 +94,8 @@ def test_subject_and_role_definitions() -> None:
         f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/"
         "befefa01-2a29-4197-83a8-272ff33ce314"
     )
-    assert AZURE_ROLES["Private DNS Zone Contributor"] == "b12aa53e-6015-4669-85d0-8515ebb3ae7f"
-    assert AZURE_ROLES["Reader"] == "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+    assert AZURE_ROLES["Private DNS Zone Contributor"] == PRIVATE_DNS_ZONE_CONTRIBUTOR
+    assert AZURE_ROLES["Reader"] == READER
 
 
 def test_zone_is_public_protected_and_delegated() -> None:
@@ -123,13 +133,13 @@ def test_a_managed_identity_and_federated_credential_per_controller() -> None:
 def test_roles_are_assigned_on_the_zone_and_its_group_only() -> None:
     recording, _ = provision(AKS)
     assignments = {r.name: r.inputs for r in recording.of_type(ASSIGNMENT)}
-    zone_contributor = azure_role_definition_id(SUBSCRIPTION, "DNS Zone Contributor")
+    zone_contributor = role_definition(SUBSCRIPTION, DNS_ZONE_CONTRIBUTOR)
     assert {name: (a["principalId"], a["roleDefinitionId"], a["scope"]) for name, a in assignments.items()} == {
         "cert-manager-dns-zone-contributor-zone": (principal_id("cert-manager"), zone_contributor, ZONE_ID),
         "external-dns-dns-zone-contributor-zone": (principal_id("external-dns"), zone_contributor, ZONE_ID),
         "external-dns-reader-zone-resource-group": (
             principal_id("external-dns"),
-            azure_role_definition_id(SUBSCRIPTION, "Reader"),
+            role_definition(SUBSCRIPTION, READER),
             DNS_GROUP_ID,
         ),
     }
@@ -169,6 +179,7 @@ def test_external_dns_reads_a_mounted_azure_json_without_a_password() -> None:
         "podLabels": {"azure.workload.identity/use": "true"},
     }
     assert recording.outputs["secrets"] == [{"name": "external-dns-azure", "key": "azure.json"}]
+    assert recording.outputs["secretValue0"] == "[secret]"
     require_refdata()
     assert validate_helm_values("external-dns", "1.21.1", recording.outputs["externalDns"]) == []
     assert azure_json == [{
@@ -193,8 +204,8 @@ def test_private_zone_links_its_networks_and_uses_the_private_role() -> None:
                            "virtualNetwork": {"id": network}, "registrationEnabled": False, "location": "Global"}
     roles = {r.name: r.inputs["roleDefinitionId"].rsplit("/", 1)[1] for r in recording.of_type(ASSIGNMENT)}
     assert roles == {
-        "external-dns-private-dns-zone-contributor-zone": AZURE_ROLES["Private DNS Zone Contributor"],
-        "external-dns-reader-zone-resource-group": AZURE_ROLES["Reader"],
+        "external-dns-private-dns-zone-contributor-zone": PRIVATE_DNS_ZONE_CONTRIBUTOR,
+        "external-dns-reader-zone-resource-group": READER,
     }
     assert recording.outputs["solver"] == "none"
     assert recording.outputs["externalDns"]["provider"] == {"name": "azure-private-dns"}
@@ -208,7 +219,7 @@ def test_adopting_by_id_uses_the_zone_subscription_and_creates_nothing() -> None
     assert recording.of_type(PRIVATE_ZONE) == []
     reader = recording.named(ASSIGNMENT, "external-dns-reader-zone-resource-group").inputs
     assert reader["scope"] == f"/subscriptions/{other}/resourceGroups/shared-dns"
-    assert reader["roleDefinitionId"] == azure_role_definition_id(other, "Reader")
+    assert reader["roleDefinitionId"] == role_definition(other, READER)
     assert recording.outputs["solver"]["azureDNS"]["subscriptionID"] == other
     assert recording.outputs["solver"]["azureDNS"]["resourceGroupName"] == "shared-dns"
     assert azure_json[0]["resourceGroup"] == "shared-dns"
@@ -247,14 +258,13 @@ def test_no_identity_reaches_beyond_its_zone() -> None:
     for assignment in recording.of_type(ASSIGNMENT):
         role = assignment.inputs["roleDefinitionId"].rsplit("/", 1)[1]
         if assignment.inputs["scope"] == ZONE_ID:
-            assert role == AZURE_ROLES["DNS Zone Contributor"]
+            assert role == DNS_ZONE_CONTRIBUTOR
         else:  # listing the zones of the zone's resource group, for external-dns only
-            assert (assignment.inputs["scope"], role) == (DNS_GROUP_ID, AZURE_ROLES["Reader"])
+            assert (assignment.inputs["scope"], role) == (DNS_GROUP_ID, READER)
             assert assignment.inputs["principalId"] == principal_id("external-dns")
     for credential in recording.of_type(CREDENTIAL):
         workload = credential.name.removesuffix("-federated-credential")
-        assert credential.inputs["subject"] == azure_subject(WORKLOADS[workload].namespace,
-                                                            WORKLOADS[workload].service_account)
+        assert credential.inputs["subject"] == f"system:serviceaccount:{workload}:{workload}"
 
 
 def test_cert_manager_waits_for_its_role_and_credential(render_stack: RenderStack) -> None:

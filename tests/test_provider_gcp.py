@@ -35,6 +35,15 @@ def email(workload: str) -> str:
     return f"traffic-edge-test-{workload}@{PROJECT}.iam.gserviceaccount.com"
 
 
+def principal(number: int | str, project: str, workload: str) -> str:
+    """The documented principal of a controller's KSA (namespace and name are both the workload's), written out
+    here rather than built by catalog.permissions."""
+    return (
+        f"principal://iam.googleapis.com/projects/{number}/locations/global/workloadIdentityPools/"
+        f"{project}.svc.id.goog/subject/ns/{workload}/sa/{workload}"
+    )
+
+
 def provision(raw: Config) -> Recording:
     config = parse_config(raw)
 
@@ -122,12 +131,11 @@ def test_principal_binding_has_no_google_service_account() -> None:
     assert recording.of_type(ACCOUNT) == []
     assert recording.of_type(IMPERSONATION) == []
     for workload in ("cert-manager", "external-dns"):
-        where = WORKLOADS[workload]
-        member = gke_principal(123456789, PROJECT, where.namespace, where.service_account)
+        member = principal(123456789, PROJECT, workload)
         assert recording.named(ZONE_MEMBER, f"{workload}-dns.admin-zone").inputs["member"] == member
         assert recording.outputs["identities"][workload]["annotations"] == {}
-    assert recording.named(PROJECT_MEMBER, "external-dns-dns.reader-project").inputs["member"] == gke_principal(
-        123456789, PROJECT, "external-dns", "external-dns"
+    assert recording.named(PROJECT_MEMBER, "external-dns-dns.reader-project").inputs["member"] == principal(
+        123456789, PROJECT, "external-dns"
     )
 
 
@@ -184,7 +192,7 @@ def test_cluster_facts_come_from_the_cluster_stack() -> None:
     stack = {"kind": "gke", "identity": "principal", "clusterStack": "acme/gke/prod"}
     recording = provision({**GKE, "platform": stack})
     member = recording.named(ZONE_MEMBER, "cert-manager-dns.admin-zone").inputs["member"]
-    assert member == gke_principal("000000000000", "fake-project-000000", "cert-manager", "cert-manager")
+    assert member == principal("000000000000", "fake-project-000000", "cert-manager")
 
 
 @pytest.mark.parametrize("config", [GKE, PRINCIPAL], ids=["service-account", "principal"])

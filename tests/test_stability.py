@@ -172,8 +172,15 @@ def test_a_new_listener_changes_only_its_gateway_and_the_routes_that_attach_to_i
         for route in config.routes
         if route.gateway == gateway.name and route.listener is None and route.kind in ROUTE_KINDS_ON_HTTPS
     }
-    # A NetworkPolicy admitting traffic to the gateway's proxies opens the new port, and nothing else.
+    # The NetworkPolicy admitting traffic to the gateway's proxies, where the stack has one, opens the new
+    # port, and nothing else.
+    proxy_policy_name = f"traffic-edge-gateway-{gateway.namespace}.{gateway.name}"
     policies = {key for key in changed if key[0] == "NetworkPolicy"}
+    assert policies == {
+        identity(old, diff.resource_key(r.urn))
+        for r in old.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+        if r.inputs["metadata"]["name"] == proxy_policy_name
+    }
     for policy in policies:
         key = changed[policy].key
         before, after = resource(old, key).inputs["spec"], resource(new, key).inputs["spec"]

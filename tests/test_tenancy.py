@@ -261,6 +261,8 @@ def test_the_example_itself_is_clean() -> None:
 
 @pytest.mark.parametrize(("path", "value", "message"), [
     ("tenants.team-b.hostnameSuffix", f"*.team-b.{DOMAIN}", "a suffix covers every name under it already"),
+    ("tenants.team-b.hostnameSuffix", "Team_B", "must be a lowercase DNS name (a leading `*.` is allowed)"),
+    ("tenants.team-b.acmeEmail", "team-b", "must be an email address"),
     ("namespaces.team-b.egress[0].cidrs[0]", "198.51.100.7/24", "198.51.100.7/24 is not a CIDR without host bits"),
 ])
 def test_shape_errors_name_their_key(path: str, value: str, message: str) -> None:
