@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 Needed = Callable[["StackConfig"], bool]
 
 
-def _always(_config: StackConfig) -> bool:
-    return True
+def _external_dns(config: StackConfig) -> bool:
+    """external-dns gets an identity only when it is installed."""
+    return config.external_dns.enabled
 
 
 def _dns01(config: StackConfig) -> bool:
@@ -58,7 +59,7 @@ class GcpGrant:
 class GcpRow:
     grants: tuple[GcpGrant, ...]
     source: str
-    needed: Needed = _always
+    needed: Needed
 
 
 GCP: dict[str, GcpRow] = {
@@ -72,6 +73,7 @@ GCP: dict[str, GcpRow] = {
     "external-dns": GcpRow(
         grants=(GcpGrant("roles/dns.admin", "zone"), GcpGrant("roles/dns.reader", "project")),
         source="https://kubernetes-sigs.github.io/external-dns/latest/docs/tutorials/gke/",
+        needed=_external_dns,
     ),
 }
 
@@ -110,7 +112,7 @@ class AwsStatement:
 class AwsRow:
     statements: tuple[AwsStatement, ...]
     source: str
-    needed: Needed = _always
+    needed: Needed
 
 
 def _elb_arn(resource: str) -> str:
@@ -143,6 +145,7 @@ AWS: dict[str, AwsRow] = {
             AwsStatement(("route53:ListHostedZones", "route53:ListResourceRecordSets"), (ANY_RESOURCE,)),
         ),
         source="https://kubernetes-sigs.github.io/external-dns/latest/docs/tutorials/aws/#iam-policy",
+        needed=_external_dns,
     ),
     # https://github.com/kubernetes-sigs/aws-load-balancer-controller/blob/main/docs/install/iam_policy.json
     "aws-load-balancer-controller": AwsRow(
@@ -319,7 +322,7 @@ class AzureGrant:
 class AzureRow:
     grants: tuple[AzureGrant, ...]
     source: str
-    needed: Needed = _always
+    needed: Needed
 
 
 _ZONE_CONTRIBUTOR = AzureGrant("DNS Zone Contributor", "zone", private_role="Private DNS Zone Contributor")
@@ -336,6 +339,7 @@ AZURE: dict[str, AzureRow] = {
     "external-dns": AzureRow(
         grants=(_ZONE_CONTRIBUTOR, AzureGrant("Reader", "zone_resource_group")),
         source="https://kubernetes-sigs.github.io/external-dns/latest/docs/tutorials/azure/",
+        needed=_external_dns,
     ),
     # https://learn.microsoft.com/azure/application-gateway/for-containers/quickstart-deploy-application-gateway-for-containers-alb-controller
     # (Reader on the node resource group; managed deployments also delegate Configuration Manager there)

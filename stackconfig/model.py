@@ -399,6 +399,15 @@ class StackConfig(Model):
     tenants: dict[Name, Tenant] = Field(default_factory=dict, description="teams owning namespaces and a suffix")
     guardrails: Guardrails = Field(default_factory=Guardrails)
 
+    @field_validator("domain")
+    @classmethod
+    def _a_domain(cls, domain: str) -> str:
+        if domain.startswith("*.") or "." not in domain:
+            raise ValueError(
+                f"{domain} is not a DNS domain; use at least two labels and no wildcard, e.g. dev.example.com"
+            )
+        return domain
+
     @property
     def zone_name(self) -> str:
         return self.dns.zone or self.domain

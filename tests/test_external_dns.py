@@ -194,6 +194,17 @@ def test_creates_nothing_without_external_dns(change: Config, tmp_path: Path, re
     assert "namespaces-external-dns" not in [r.name for r in recording.of_type(NAMESPACE)]
 
 
+@pytest.mark.parametrize("stack", ["gke", "eks", "eks-pod-identity", "aks"])
+def test_a_disabled_external_dns_gets_no_cloud_identity(stack: str, tmp_path: Path, render_stack: RenderStack) -> None:
+    """No identity, role, policy, binding or federated credential with DNS rights for a controller that is not there."""
+    config = copy.deepcopy(stack_config(PROJECT_DIR / f"Pulumi.{stack}.yaml"))
+    config["externalDns"] = {"enabled": False}
+    recording = render_stack(write_stack(tmp_path, config, stack=f"{stack}-nodns"))
+    cloud = [r for r in recording.resources.values() if not r.type.startswith(("kubernetes:", "traffic-edge:"))]
+    assert cloud, "the stack creates its cloud identities"
+    assert [r.name for r in cloud if "external-dns" in r.name] == []
+
+
 CLOUDS: dict[str, tuple[Config, dict[str, str], dict[str, str], str]] = {
     # platform → (platform config, service-account annotation keys → value prefix, pod labels, provider name)
     "gke": ({"kind": "gke", "project": "lab-project"}, {"iam.gke.io/gcp-service-account": ""}, {}, "google"),

@@ -121,6 +121,18 @@ def test_production_waits_for_dev_and_an_approved_environment() -> None:
     assert deploy["concurrency"]["cancel-in-progress"] is False
 
 
+def test_every_stack_a_workflow_targets_has_its_stack_file() -> None:
+    """`pulumi preview`/`up` on a stack without Pulumi.<stack>.yaml fails on missing config."""
+    deploy = load("deploy.yml")["jobs"]
+    preview = load("pull-request.yml")["jobs"]["preview"]["strategy"]["matrix"]["include"]
+    targets = {deploy[job]["with"]["stack"] for job in ("dev", "production")} | {row["stack"] for row in preview}
+    assert targets == {"dev", "gke"}
+    for stack in targets:
+        assert (ROOT / f"Pulumi.{stack}.yaml").is_file(), stack
+    production = yaml.safe_load((ROOT / f"Pulumi.{deploy['production']['with']['stack']}.yaml").read_text())
+    assert production["config"]["traffic-edge:production"] is True
+
+
 def test_pull_requests_preview_with_credentials_and_diff_offline_without() -> None:
     document = load("pull-request.yml")
     jobs = document["jobs"]
@@ -129,7 +141,11 @@ def test_pull_requests_preview_with_credentials_and_diff_offline_without() -> No
     assert "vars.PULUMI_PREVIEW_ENABLED == 'true'" in jobs["preview"]["if"]
     assert jobs["preview"]["uses"] == REUSABLE
     assert jobs["preview"]["with"]["command"] == "preview"
-    assert jobs["preview"]["strategy"]["matrix"]["stack"] == ["dev", "production"]
+    assert jobs["preview"]["strategy"]["matrix"]["include"] == [
+        {"stack": "dev", "environment": "dev-preview"},
+        {"stack": "gke", "environment": "production-preview"},
+    ]
+    assert jobs["preview"]["with"]["environment"] == "${{ matrix.environment }}"
 
     assert "vars.PULUMI_PREVIEW_ENABLED != 'true'" in jobs["offline-diff"]["if"]
     script = "\n".join(step.get("run", "") for step in jobs["offline-diff"]["steps"])
