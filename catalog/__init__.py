@@ -1,1 +1,0 @@
-"""Data the program reads: pinned versions, controller capabilities, workloads. No resources here."""

@@ -1,1 +1,0 @@
-"""Cloud-agnostic ComponentResources, one per concern; each takes a typed args object."""

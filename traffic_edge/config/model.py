@@ -1,0 +1,311 @@
+"""The stack config: one typed model for everything under `traffic-edge:` in Pulumi.<stack>.yaml.
+
+Every object is closed (unknown keys are errors, so typos fail) and keys are camelCase as in Kubernetes.
+Shape and ranges live here; rules that relate several keys live in traffic_edge.config.rules.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Discriminator, Field, Tag, field_validator
+
+from traffic_edge.config.platforms import Platform
+from traffic_edge.config.tenancy import EgressRule, Guardrails, Tenant
+from traffic_edge.config.types import (
+    ABSOLUTE_PATH,
+    NAMESERVER,
+    AcmArn,
+    Email,
+    Hostname,
+    Model,
+    Name,
+    Port,
+    SecretRef,
+)
+from traffic_edge.controllers import CONTROLLERS, chart_pins
+from traffic_edge.controllers.base import ServiceType
+from traffic_edge.data.versions import GATEWAY_API_CHANNEL, GATEWAY_API_VERSION, ROUTE_API_VERSIONS
+
+
+class Rfc2136(Model):
+    """An authoritative DNS server that accepts TSIG-signed dynamic updates (RFC 2136)."""
+
+    nameserver: Annotated[str, Field(pattern=NAMESERVER, description="host or host:port")]
+    tsig_key_name: Hostname
+    tsig_algorithm: Literal["HMACMD5", "HMACSHA1", "HMACSHA256", "HMACSHA512"] = "HMACSHA256"
+
+
+class ZoneRef(Model):
+    """An existing zone, used without creating or changing it."""
+
+    name: str | None = Field(None, description="GKE: the managed zone's name; EKS, AKS: the zone's DNS name")
+    id: str | None = Field(None, description="the zone's ID: projects/<p>/managedZones/<n>, Z…, an Azure resource ID")
+
+
+class Dns(Model):
+    zone: Hostname | None = Field(None, description="the zone's DNS name; defaults to `domain`")
+    rfc2136: Rfc2136 | None = Field(None, description="on-prem: dynamic updates to this server")
+    adopt: ZoneRef | None = Field(None, description="clouds: use this existing zone instead of creating one")
+    private: bool = Field(False, description="clouds: a private zone, resolvable only from `networks`")
+    networks: list[str] = Field(
+        default_factory=list,
+        description="private zones: GKE VPC network URLs, EKS VPC IDs or AKS virtual network IDs",
+    )
+    protect: bool = Field(True, description="clouds: refuse to delete the zone this program created")
+
+
+class Versions(Model):
+    gateway_api: str = Field(GATEWAY_API_VERSION, description="Gateway API release of the CRDs")
+    gateway_api_channel: Literal["standard", "experimental"] = GATEWAY_API_CHANNEL
+    charts: dict[str, str] = Field(default_factory=dict, description="chart name → version, over the pinned ones")
+    installed_gateway_api: Annotated[str, Field(pattern=r"^v\d+\.\d+\.\d+$")] | None = Field(
+        None, description="the Gateway API release the cluster has now, if any: guards against downgrades"
+    )
+
+    @field_validator("gateway_api")
+    @classmethod
+    def _known_release(cls, version: str) -> str:
+        known = sorted({release for release, _ in ROUTE_API_VERSIONS})
+        if version not in known:
+            raise ValueError(f"Gateway API {version} is not one this program knows; use one of {', '.join(known)}")
+        return version
+
+    @field_validator("charts")
+    @classmethod
+    def _known_charts(cls, charts: dict[str, str]) -> dict[str, str]:
+        known = chart_pins()
+        unknown = sorted(set(charts) - set(known))
+        if unknown:
+            raise ValueError(f"unknown chart {', '.join(unknown)}; pinned charts are {', '.join(sorted(known))}")
+        return charts
+
+
+class Controller(Model):
+    name: str = Field("envoy-gateway", description="a row of the controller table")
+    service_type: ServiceType = "LoadBalancer"
+    values: dict[str, Any] = Field(default_factory=dict, description="extra chart values (escape hatch)")
+
+    @field_validator("name")
+    @classmethod
+    def _known_controller(cls, name: str) -> str:
+        if name not in CONTROLLERS:
+            raise ValueError(f"unknown controller {name!r}; choose one of {', '.join(sorted(CONTROLLERS))}")
+        return name
+
+
+class ExternalDns(Model):
+    """external-dns publishes route hostnames in the zone, where the platform offers DNS."""
+
+    enabled: bool = True
+    policy: Literal["sync", "upsert-only"] = Field(
+        "upsert-only", description="sync also deletes records it owns once their route is gone"
+    )
+    txt_owner_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][-A-Za-z0-9_.]{0,62}$")] | None = Field(
+        None, description="TXT registry owner, unique per cluster; defaults to <project>-<stack>"
+    )
+    txt_prefix: Annotated[str, Field(pattern=r"^[a-z0-9][-a-z0-9_.%{}]*$", max_length=40)] = Field(
+        "edns-", description="prefix of the ownership TXT records, so they never collide with CNAMEs"
+    )
+    sources: list[Literal["service"]] = Field(
+        default_factory=list, description="sources besides the route kinds in use"
+    )
+    values: dict[str, Any] = Field(default_factory=dict, description="extra chart values (escape hatch)")
+
+
+class CertManager(Model):
+    values: dict[str, Any] = Field(default_factory=dict, description="extra chart values (escape hatch)")
+
+
+class Acme(Model):
+    email: Email
+    solver: Literal["http01", "dns01"] = "http01"
+    gateway: Name | None = Field(None, description="http01: the Gateway serving challenges; defaults to the first")
+
+
+class InternalCa(Model):
+    common_name: str = "traffic-edge internal CA"
+    duration: str = Field("87600h", pattern=r"^\d+h$")
+
+
+class Issuers(Model):
+    acme: Acme | None = None
+    internal_ca: InternalCa | None = None
+
+
+IssuerName = Literal["letsencrypt-staging", "letsencrypt-production", "internal-ca"]
+IssuerKind = Literal["ClusterIssuer", "Issuer"]  # a tenant's certificates come from an Issuer in its namespace
+
+
+class Certificate(Model):
+    name: Name
+    issuer: IssuerName
+    dns_names: Annotated[list[Hostname], Field(min_length=1)]
+    namespace: Name | None = Field(
+        None, description="issue it (and its Secret) here instead of the gateway's namespace (a ReferenceGrant)"
+    )
+
+
+class AllowedRoutes(Model):
+    all: bool = Field(False, description="admit routes from every namespace (off: a namespace whitelist)")
+    namespaces: list[Name] = Field(default_factory=list, description="namespaces admitted besides the whitelist")
+
+
+class Listener(Model):
+    name: Name
+    protocol: Literal["HTTP", "HTTPS", "TLS", "TCP", "UDP"]
+    port: Port
+    hostname: Hostname | None = None
+    certificate: Name | None = Field(None, description="HTTPS/TLS-terminate: a certificate of this gateway")
+    tls_mode: Literal["Terminate", "Passthrough"] | None = Field(None, description="TLS: Terminate or Passthrough")
+    certificate_arn: AcmArn | None = Field(None, description="AWS load balancers: an ACM certificate ARN")
+    allowed_routes: AllowedRoutes = Field(default_factory=AllowedRoutes)
+
+
+class Gateway(Model):
+    name: Name
+    namespace: Name = "gateway"
+    class_name: Name | None = Field(None, description="defaults to the controller's GatewayClass")
+    certificates: list[Certificate] = Field(default_factory=list)
+    listeners: Annotated[list[Listener], Field(min_length=1, max_length=64)]
+
+
+class Backend(Model):
+    service: Name
+    namespace: Name | None = Field(None, description="defaults to the route's namespace")
+    port: Port
+    weight: Annotated[int, Field(ge=0, le=1_000_000)] = 1
+
+
+class HeaderMatch(Model):
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$")]
+    value: str
+    type: Literal["Exact", "RegularExpression"] = "Exact"
+
+
+class HttpMatch(Model):
+    path: Annotated[str, Field(pattern=ABSOLUTE_PATH)] = "/"
+    path_type: Literal["PathPrefix", "Exact", "RegularExpression"] = "PathPrefix"
+    headers: list[HeaderMatch] = Field(default_factory=list)
+    method: Literal["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"] | None = None
+
+
+class HttpRule(Model):
+    matches: list[HttpMatch] = Field(default_factory=list)
+    rewrite_prefix: Annotated[str, Field(pattern=ABSOLUTE_PATH)] | None = Field(
+        None, description="replace the matched path prefix, e.g. /api/governance → /governance"
+    )
+    backends: Annotated[list[Backend], Field(min_length=1)]
+
+
+class GrpcMatch(Model):
+    service: str | None = None
+    method: str | None = None
+    headers: list[HeaderMatch] = Field(default_factory=list)
+
+
+class GrpcRule(Model):
+    matches: list[GrpcMatch] = Field(default_factory=list)
+    backends: Annotated[list[Backend], Field(min_length=1)]
+
+
+class L4Rule(Model):
+    backends: Annotated[list[Backend], Field(min_length=1)]
+
+
+class RouteBase(Model):
+    name: Name
+    namespace: Name
+    gateway: Name
+    listener: Name | None = Field(None, description="sectionName; defaults to every listener of a matching protocol")
+
+
+class HttpRoute(RouteBase):
+    kind: Literal["HTTPRoute"] = "HTTPRoute"
+    hostnames: list[Hostname] = Field(default_factory=list)
+    rules: Annotated[list[HttpRule], Field(min_length=1, max_length=16)]
+
+
+class GrpcRoute(RouteBase):
+    kind: Literal["GRPCRoute"]
+    hostnames: list[Hostname] = Field(default_factory=list)
+    rules: Annotated[list[GrpcRule], Field(min_length=1, max_length=16)]
+
+
+class TlsRoute(RouteBase):
+    kind: Literal["TLSRoute"]
+    hostnames: Annotated[list[Hostname], Field(min_length=1)]
+    rules: Annotated[list[L4Rule], Field(min_length=1, max_length=1)]
+
+
+class TcpRoute(RouteBase):
+    kind: Literal["TCPRoute"]
+    hostname: Hostname | None = Field(None, description="published by external-dns (TCP carries no hostname)")
+    rules: Annotated[list[L4Rule], Field(min_length=1, max_length=1)]
+
+
+class UdpRoute(RouteBase):
+    kind: Literal["UDPRoute"]
+    hostname: Hostname | None = Field(None, description="published by external-dns (UDP carries no hostname)")
+    rules: Annotated[list[L4Rule], Field(min_length=1, max_length=1)]
+
+
+def _route_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("kind", "HTTPRoute"))
+    return str(getattr(value, "kind", "HTTPRoute"))
+
+
+Route = Annotated[
+    Annotated[HttpRoute, Tag("HTTPRoute")]
+    | Annotated[GrpcRoute, Tag("GRPCRoute")]
+    | Annotated[TlsRoute, Tag("TLSRoute")]
+    | Annotated[TcpRoute, Tag("TCPRoute")]
+    | Annotated[UdpRoute, Tag("UDPRoute")],
+    Discriminator(_route_kind),
+]
+
+
+class Namespace(Model):
+    create: bool = Field(True, description="create the namespace (false: it exists already)")
+    labels: dict[str, str] = Field(default_factory=dict)
+    gateways: list[Name] = Field(default_factory=list, description="gateways this namespace may attach routes to")
+    egress: list[EgressRule] | None = Field(
+        None, description="an egress allow-list: pods reach only these (and DNS); unset: unrestricted"
+    )
+
+
+class StackConfig(Model):
+    """Everything under `traffic-edge:` in one stack file."""
+
+    platform: Platform
+    domain: Hostname = Field(description="the environment's DNS domain; every hostname lies inside it")
+    production: bool = Field(False, description="marks a production stack (guards issuers and policies)")
+    dns: Dns = Field(default_factory=Dns)
+    tsig_secret: SecretRef | None = Field(None, description="RFC 2136 TSIG key (base64), set with --secret")
+    versions: Versions = Field(default_factory=Versions)
+    controller: Controller = Field(default_factory=Controller)
+    cert_manager: CertManager = Field(default_factory=CertManager)
+    external_dns: ExternalDns = Field(default_factory=ExternalDns)
+    issuers: Issuers = Field(default_factory=Issuers)
+    gateways: list[Gateway] = Field(default_factory=list)
+    routes: list[Route] = Field(default_factory=list)
+    namespaces: dict[Name, Namespace] = Field(default_factory=dict)
+    tenants: dict[Name, Tenant] = Field(default_factory=dict, description="teams owning namespaces and a suffix")
+    guardrails: Guardrails = Field(default_factory=Guardrails)
+
+    @field_validator("domain")
+    @classmethod
+    def _a_domain(cls, domain: str) -> str:
+        if domain.startswith("*.") or "." not in domain:
+            raise ValueError(
+                f"{domain} is not a DNS domain; use at least two labels and no wildcard, e.g. dev.example.com"
+            )
+        return domain
+
+    @property
+    def zone_name(self) -> str:
+        return self.dns.zone or self.domain
+
+    def chart_version(self, chart: str) -> str:
+        return self.versions.charts.get(chart, chart_pins()[chart].version)

@@ -1,0 +1,126 @@
+"""Pure questions about a valid config that the rules, the plan and the tools all ask."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from traffic_edge.config.model import Gateway, Listener, Route, StackConfig, TcpRoute, UdpRoute
+from traffic_edge.config.tenancy import SUFFIX_LABEL, TENANT_LABEL, Tenant
+from traffic_edge.controllers import CONTROLLERS
+from traffic_edge.controllers.base import ControllerRow, GatewayClassRow
+from traffic_edge.data.route_kinds import ROUTE_KINDS
+from traffic_edge.data.versions import SERVED_ROUTE_VERSIONS
+
+# The config key that configures the issuer a certificate names.
+ISSUER_SOURCE = {
+    "letsencrypt-staging": "issuers.acme",
+    "letsencrypt-production": "issuers.acme",
+    "internal-ca": "issuers.internalCa",
+}
+
+
+def in_domain(hostname: str, domain: str) -> bool:
+    """True when `hostname` (possibly `*.x`) names something inside `domain`."""
+    bare = hostname[2:] if hostname.startswith("*.") else hostname
+    return bare == domain or bare.endswith("." + domain)
+
+
+def hostnames_intersect(listener: str | None, route: str) -> bool:
+    """Gateway API hostname matching: a `*.` label matches one or more labels on the left."""
+    if listener is None:
+        return True
+    if listener.startswith("*.") and route.startswith("*."):
+        return route.endswith(listener[1:]) or listener.endswith(route[1:])
+    if listener.startswith("*."):
+        return route.endswith(listener[1:])
+    if route.startswith("*."):
+        return listener.endswith(route[1:])
+    return listener == route
+
+
+def controller(config: StackConfig) -> ControllerRow:
+    return CONTROLLERS[config.controller.name]
+
+
+def served(config: StackConfig) -> dict[str, frozenset[str]]:
+    """Route kind → the apiVersions the stack's Gateway API CRDs serve."""
+    return SERVED_ROUTE_VERSIONS[(config.versions.gateway_api, config.versions.gateway_api_channel)]
+
+
+def gateway_class(config: StackConfig, gateway: Gateway) -> GatewayClassRow | None:
+    """The class row a Gateway uses; None for a class the controller table does not know."""
+    row = controller(config)
+    if gateway.class_name is not None:
+        return row.class_named(gateway.class_name)
+    return row.class_for(listener.protocol for listener in gateway.listeners)
+
+
+def gateway_class_name(config: StackConfig, gateway: Gateway) -> str:
+    """The configured class, else the controller's class that serves every listener protocol."""
+    row = controller(config)
+    return gateway.class_name or row.class_for(listener.protocol for listener in gateway.listeners).name
+
+
+def attached_listeners(route: Route, gateway: Gateway) -> list[Listener]:
+    """The listeners of `gateway` a route attaches to: its protocol's, narrowed to `route.listener` if set."""
+    protocols = ROUTE_KINDS[route.kind].protocols
+    return [
+        listener
+        for listener in gateway.listeners
+        if listener.protocol in protocols and route.listener in (None, listener.name)
+    ]
+
+
+def http01_listener(gateway: Gateway) -> Listener | None:
+    """The HTTP listener on port 80 that serves ACME HTTP-01 challenges, if the gateway has one."""
+    return next((item for item in gateway.listeners if item.protocol == "HTTP" and item.port == 80), None)
+
+
+def route_hostnames(route: Route) -> list[tuple[str, str]]:
+    """(key, hostname) of every hostname a route names; TCP and UDP routes name at most one, for external-dns."""
+    if isinstance(route, TcpRoute | UdpRoute):
+        return [] if route.hostname is None else [("hostname", route.hostname)]
+    return [(f"hostnames[{index}]", hostname) for index, hostname in enumerate(route.hostnames)]
+
+
+def published(route: Route) -> bool:
+    """Whether external-dns has a name to publish for the route: TCP and UDP only through the annotation."""
+    return route.hostname is not None if isinstance(route, TcpRoute | UdpRoute) else True
+
+
+def published_route_kinds(config: StackConfig) -> frozenset[str]:
+    return frozenset(route.kind for route in config.routes if published(route))
+
+
+def external_dns_runs(config: StackConfig) -> bool:
+    """external-dns is installed when enabled and the platform has DNS to write (on-prem: an RFC 2136 server)."""
+    return config.external_dns.enabled and (config.platform.kind != "onprem" or config.dns.rfc2136 is not None)
+
+
+def namespace_owners(tenants: Mapping[str, Tenant]) -> dict[str, str]:
+    """Namespace → the tenant owning it (the first, where the rules report a namespace owned twice)."""
+    owners: dict[str, str] = {}
+    for name, tenant in tenants.items():
+        for namespace in tenant.namespaces:
+            owners.setdefault(namespace, name)
+    return owners
+
+
+def tenant_labels(name: str, tenant: Tenant) -> dict[str, str]:
+    return {TENANT_LABEL: name, SUFFIX_LABEL: tenant.hostname_suffix}
+
+
+def allowed_namespaces(config: StackConfig, gateway: Gateway, listener: Listener) -> list[str]:
+    """The namespace whitelist of one listener: its owner's (the gateway's namespace, or every namespace of the
+    tenant owning that), the tenants attached to it, the namespaces granted it, and extras."""
+    if listener.protocol == "HTTP":
+        return [gateway.namespace]
+    owner = namespace_owners(config.tenants).get(gateway.namespace)
+    owned = config.tenants[owner].namespaces if owner else []
+    attached = [ns for tenant in config.tenants.values() if tenant.gateway == gateway.name for ns in tenant.namespaces]
+    granted = [name for name, settings in config.namespaces.items() if gateway.name in settings.gateways]
+    return sorted({gateway.namespace, *owned, *attached, *granted, *listener.allowed_routes.namespaces})
+
+
+def admits(config: StackConfig, gateway: Gateway, listener: Listener, namespace: str) -> bool:
+    return namespace in allowed_namespaces(config, gateway, listener) or listener.allowed_routes.all

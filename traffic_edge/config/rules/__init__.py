@@ -1,0 +1,20 @@
+"""Rules that relate several config keys, one module per family; each issue names its key path and the fix."""
+
+from __future__ import annotations
+
+from traffic_edge.config.errors import Issue
+from traffic_edge.config.model import StackConfig
+from traffic_edge.config.rules import clouds, compat, dns, gateways, issuers, routes, tenants
+
+
+def check(config: StackConfig) -> list[Issue]:
+    return [
+        *clouds.check(config),
+        *dns.check(config),
+        *issuers.check(config),
+        *gateways.check(config),
+        *routes.check(config),
+        *routes.namespaces(config),
+        *tenants.check(config),
+        *compat.check(config),
+    ]

@@ -1,0 +1,222 @@
+"""Tenants may not overlap, and nothing of a tenant may reach outside its namespaces and suffix."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from traffic_edge.config.errors import Issue
+from traffic_edge.config.model import Gateway, StackConfig, TcpRoute, UdpRoute
+from traffic_edge.config.queries import ISSUER_SOURCE, http01_listener, in_domain, namespace_owners, route_hostnames
+from traffic_edge.config.tenancy import RESERVED_LABEL_PREFIX
+from traffic_edge.controllers import CONTROLLERS
+from traffic_edge.data.workloads import CERT_MANAGER, EXTERNAL_DNS
+
+# Listener protocols that carry a hostname; a tenant's gateway must set one under the tenant's suffix.
+HOSTNAME_PROTOCOLS = ("HTTP", "HTTPS", "TLS")
+
+
+def check(config: StackConfig) -> Iterator[Issue]:
+    """Tenants may not overlap, and nothing of a tenant may reach outside its namespaces and suffix."""
+    owners = namespace_owners(config.tenants)
+    for name, settings in config.namespaces.items():
+        for label in sorted(settings.labels):
+            if label.startswith(RESERVED_LABEL_PREFIX):
+                yield Issue(f"namespaces.{name}.labels", f"{label} is set by this program from `tenants`", "remove it")
+    if not config.tenants:
+        return
+    if not config.guardrails.platform_users and not config.guardrails.platform_groups:
+        yield Issue(
+            "guardrails.platformGroups",
+            "only the platform may change tenant labels, and no identity is named",
+            "list the users or groups Pulumi deploys as (`kubectl auth whoami`) here or in platformUsers",
+        )
+    yield from _tenant_ownership(config, owners)
+    for g_index, gateway in enumerate(config.gateways):
+        owner = owners.get(gateway.namespace)
+        if owner is not None:
+            yield from _tenant_gateway(config, owners, owner, gateway, f"gateways[{g_index}]")
+            continue
+        for l_index, listener in enumerate(gateway.listeners):
+            if listener.allowed_routes.all and listener.protocol != "HTTP":
+                yield Issue(
+                    f"gateways[{g_index}].listeners[{l_index}].allowedRoutes.all",
+                    "admits routes from every namespace, other tenants' included",
+                    "list the namespaces instead",
+                )
+    yield from _tenant_routes(config, owners)
+    gateway_owners = {gateway.name: owners.get(gateway.namespace) for gateway in config.gateways}
+    for name, settings in config.namespaces.items():
+        for index, gateway_name in enumerate(settings.gateways):
+            owner = gateway_owners.get(gateway_name)
+            if owner is not None and owners.get(name) not in (None, owner):
+                yield Issue(
+                    f"namespaces.{name}.gateways[{index}]",
+                    f"{gateway_name} is tenant {owner}'s gateway and {name} belongs to tenant {owners[name]}",
+                    "attach a namespace only to its own tenant's gateways or to shared ones",
+                )
+
+
+def _tenant_ownership(config: StackConfig, owners: dict[str, str]) -> Iterator[Issue]:
+    workloads = [CERT_MANAGER, EXTERNAL_DNS, *(row.workload for row in CONTROLLERS.values() if row.workload)]
+    platform = {workload.namespace for workload in workloads} | {CONTROLLERS[config.controller.name].namespace}
+    gateways = {gateway.name: gateway for gateway in config.gateways}
+    for name, tenant in config.tenants.items():
+        at = f"tenants.{name}"
+        for index, namespace in enumerate(tenant.namespaces):
+            if owners[namespace] != name:
+                yield Issue(
+                    f"{at}.namespaces[{index}]",
+                    f"{namespace} is owned by tenant {owners[namespace]} already",
+                    "give each namespace one tenant",
+                )
+            if namespace in platform:
+                yield Issue(
+                    f"{at}.namespaces[{index}]", f"{namespace} is a platform namespace", "use one of the tenant's own"
+                )
+            settings = config.namespaces.get(namespace)
+            if settings is not None and not settings.create:
+                yield Issue(
+                    f"namespaces.{namespace}.create",
+                    f"tenant {name}'s namespaces are created and labelled here",
+                    "remove `create: false` (adopt an existing namespace with `pulumi import`)",
+                )
+        suffix = tenant.hostname_suffix
+        if not in_domain(suffix, config.domain):
+            yield Issue(
+                f"{at}.hostnameSuffix",
+                f"{suffix} is outside the domain {config.domain}",
+                f"use a name under {config.domain}",
+            )
+        if len(suffix) > 63:
+            yield Issue(
+                f"{at}.hostnameSuffix",
+                "is longer than 63 characters, the limit of the label that carries it",
+                "use a shorter suffix",
+            )
+        for other, other_tenant in config.tenants.items():
+            if other != name and in_domain(suffix, other_tenant.hostname_suffix):
+                yield Issue(
+                    f"{at}.hostnameSuffix",
+                    f"{suffix} lies inside tenant {other}'s suffix {other_tenant.hostname_suffix}",
+                    "give each tenant a suffix outside the others'",
+                )
+        owns_gateway = any(owners.get(gateway.namespace) == name for gateway in config.gateways)
+        if tenant.gateway is None and not owns_gateway:
+            yield Issue(
+                f"{at}.gateway",
+                "the tenant has no gateway",
+                "name a shared gateway here, or add a gateway in one of the tenant's namespaces",
+            )
+        target = gateways.get(tenant.gateway) if tenant.gateway else None
+        if tenant.gateway is not None and target is None:
+            yield Issue(
+                f"{at}.gateway",
+                f"{tenant.gateway} is not a configured gateway",
+                f"use one of {', '.join(sorted(gateways)) or '(none defined)'}",
+            )
+        elif target is not None and owners.get(target.namespace) not in (None, name):
+            yield Issue(
+                f"{at}.gateway",
+                f"{tenant.gateway} is tenant {owners[target.namespace]}'s gateway",
+                "attach to a shared gateway or add one in the tenant's namespaces",
+            )
+
+
+def _tenant_gateway(
+    config: StackConfig, owners: dict[str, str], owner: str, gateway: Gateway, at: str
+) -> Iterator[Issue]:
+    """A tenant's own gateway: hostnames under its suffix, its own namespaces only, certificates from its Issuers."""
+    tenant = config.tenants[owner]
+    suffix = tenant.hostname_suffix
+    for l_index, listener in enumerate(gateway.listeners):
+        path = f"{at}.listeners[{l_index}]"
+        if listener.protocol in HOSTNAME_PROTOCOLS and listener.hostname is None:
+            yield Issue(
+                f"{path}.hostname",
+                f"tenant {owner}'s listeners need a hostname under {suffix}",
+                f"set hostname: '*.{suffix}'",
+            )
+        elif listener.protocol in HOSTNAME_PROTOCOLS and not in_domain(str(listener.hostname), suffix):
+            yield Issue(
+                f"{path}.hostname",
+                f"{listener.hostname} is outside tenant {owner}'s suffix {suffix}",
+                f"use a name under {suffix}",
+            )
+        if listener.allowed_routes.all:
+            yield Issue(
+                f"{path}.allowedRoutes.all",
+                "a tenant's gateway admits only the namespaces it lists",
+                "list them in allowedRoutes.namespaces",
+            )
+        for n_index, namespace in enumerate(listener.allowed_routes.namespaces):
+            if owners.get(namespace) not in (None, owner):
+                yield Issue(
+                    f"{path}.allowedRoutes.namespaces[{n_index}]",
+                    f"{namespace} belongs to tenant {owners[namespace]}",
+                    f"admit only tenant {owner}'s namespaces or platform ones",
+                )
+    neighbours = [other for other in config.gateways if other.namespace == gateway.namespace and other is not gateway]
+    if gateway.certificates and any(other.certificates for other in neighbours):
+        yield Issue(
+            f"{at}.namespace",
+            f"another gateway with certificates lives in {gateway.namespace}, and a "
+            "tenant's issuers are one set per namespace",
+            "give each such gateway its own tenant namespace",
+        )
+    acme = [index for index, item in enumerate(gateway.certificates) if ISSUER_SOURCE[item.issuer] == "issuers.acme"]
+    for c_index, certificate in enumerate(gateway.certificates):
+        path = f"{at}.certificates[{c_index}]"
+        if certificate.namespace not in (None, gateway.namespace):
+            yield Issue(
+                f"{path}.namespace",
+                "a tenant's certificates come from the Issuers in its gateway's namespace",
+                "remove `namespace`",
+            )
+        for d_index, dns_name in enumerate(certificate.dns_names):
+            if not in_domain(dns_name, suffix):
+                yield Issue(
+                    f"{path}.dnsNames[{d_index}]",
+                    f"{dns_name} is outside tenant {owner}'s suffix {suffix}",
+                    f"use a name under {suffix}",
+                )
+            elif c_index in acme and dns_name.startswith("*."):
+                yield Issue(
+                    f"{path}.dnsNames[{d_index}]",
+                    "a tenant's ACME account solves HTTP-01, which cannot issue wildcard names",
+                    "list the names, or use issuer: internal-ca",
+                )
+    if acme and tenant.acme_email is None and config.issuers.acme is None:
+        yield Issue(
+            f"tenants.{owner}.acmeEmail",
+            f"gateway {gateway.name} takes certificates from the tenant's own ACME account, which needs a contact",
+            "set acmeEmail (or issuers.acme.email)",
+        )
+    if acme and http01_listener(gateway) is None:
+        yield Issue(
+            f"{at}.listeners",
+            f"the tenant's ACME account solves HTTP-01 through gateway {gateway.name}, "
+            "which has no HTTP listener on port 80",
+            f"add {{protocol: HTTP, port: 80, hostname: '*.{suffix}'}}",
+        )
+
+
+def _tenant_routes(config: StackConfig, owners: dict[str, str]) -> Iterator[Issue]:
+    for r_index, route in enumerate(config.routes):
+        owner = owners.get(route.namespace)
+        if owner is None:
+            continue
+        suffix = config.tenants[owner].hostname_suffix
+        at = f"routes[{r_index}]"
+        if not isinstance(route, TcpRoute | UdpRoute) and not route.hostnames:
+            yield Issue(
+                f"{at}.hostnames",
+                f"a route of tenant {owner} must name its hostnames (none matches every name of the listener)",
+                f"list names under {suffix}",
+            )
+        for path, hostname in route_hostnames(route):
+            if not in_domain(hostname, suffix):
+                yield Issue(
+                    f"{at}.{path}",
+                    f"{hostname} is outside tenant {owner}'s suffix {suffix}",
+                    f"use a name under {suffix}",
+                )

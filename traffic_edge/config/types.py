@@ -1,0 +1,60 @@
+"""The building blocks of the config model: a closed camelCase base and the value shapes keys share."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.alias_generators import to_camel
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
+
+DNS_LABEL = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
+DNS1123_LABEL = re.compile(rf"^{DNS_LABEL}$")
+HOSTNAME = re.compile(rf"^(\*\.)?{DNS_LABEL}(\.{DNS_LABEL})*$")
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+NAMESERVER = r"^[^\s:]+(:\d{1,5})?$"
+ABSOLUTE_PATH = r"^/"
+
+
+class Model(BaseModel):
+    """Closed, camelCase, immutable."""
+
+    model_config = ConfigDict(
+        extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True, validate_default=True
+    )
+
+
+Name = Annotated[str, Field(pattern=DNS1123_LABEL.pattern, max_length=63, description="a DNS-1123 label")]
+Hostname = Annotated[str, Field(pattern=HOSTNAME.pattern, max_length=253, description="a DNS name, `*.` allowed")]
+Port = Annotated[int, Field(ge=1, le=65535)]
+Email = Annotated[str, Field(pattern=EMAIL)]
+AcmArn = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+$")]
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A string of one shape: its pattern goes to the JSON schema, a mismatch reads `must be <what>`."""
+
+    pattern: str
+    what: str
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(self._check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return {**handler(schema), "pattern": self.pattern, "description": self.what}
+
+    def _check(self, value: str) -> str:
+        if not re.match(self.pattern, value):
+            raise ValueError(f"must be {self.what}")
+        return value
+
+
+class SecretRef(BaseModel):
+    """A config key stored with `pulumi config set --secret`; the value is read as a Pulumi secret."""
+
+    model_config = ConfigDict(frozen=True)
+    key: str

@@ -1,0 +1,56 @@
+"""Traefik: one chart that creates its GatewayClass `traefik`; every listener port is an entrypoint."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from traffic_edge.controllers.base import ALL_PROTOCOLS, ALL_ROUTES, ControllerRow, GatewayClassRow, ValuesContext
+from traffic_edge.data.versions import ChartPin
+
+CHART = ChartPin(
+    name="traefik",
+    chart="traefik",
+    version="41.5.0",
+    repo="https://traefik.github.io/charts",
+    source="https://github.com/traefik/traefik-helm-chart/pull/1997",
+)
+
+
+def values(context: ValuesContext) -> Mapping[str, Any]:
+    """Traefik binds each Gateway listener to the entrypoint with the same port, so every listener port is one.
+
+    The default web/websecure entrypoints are left unexposed; ports below 1024 bind as non-root through the
+    namespaced `net.ipv4.ip_unprivileged_port_start` sysctl.
+    """
+    ports: dict[str, Any] = {"web": {"expose": {"default": False}}, "websecure": {"expose": {"default": False}}}
+    for port, udp in sorted({(item.port, item.protocol == "UDP") for item in context.listeners}):
+        ports[f"{'udp' if udp else 'tcp'}{port}"] = {
+            "port": port, "exposedPort": port, "protocol": "UDP" if udp else "TCP", "expose": {"default": True},
+        }
+    # TCPRoute is read from the experimental channel (v1alpha2); the compat rules check the CRDs serve it.
+    experimental = "TCPRoute" in context.route_kinds
+    return {
+        "providers": {
+            "kubernetesGateway": {"enabled": True, "experimentalChannel": experimental},
+            "kubernetesIngress": {"enabled": False},
+        },
+        "gateway": {"enabled": False},
+        "gatewayClass": {"enabled": True, "name": "traefik"},
+        "ports": ports,
+        "service": {"type": context.service_type},
+        "podSecurityContext": {"sysctls": [{"name": "net.ipv4.ip_unprivileged_port_start", "value": "0"}]},
+    }
+
+
+ROW = ControllerRow(
+    name="traefik",
+    classes=(GatewayClassRow("traefik", "traefik.io/gateway-controller", ALL_PROTOCOLS, ALL_ROUTES - {"UDPRoute"}),),
+    chart=CHART,
+    namespace="traefik",
+    installs_classes=True,
+    values=values,
+    built_against="v1.5.0",
+    reads={"TCPRoute": "v1alpha2"},
+    source="https://github.com/rancher/rke2-docs/pull/572",
+)

@@ -1,0 +1,1 @@
+"""What each in-cluster workload may do in each cloud: one module per cloud, rows with their upstream source."""

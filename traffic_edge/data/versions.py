@@ -1,0 +1,126 @@
+"""Pinned versions of what every stack installs: the Gateway API bundle, cert-manager, external-dns.
+
+Each Gateway controller pins its own chart in its module (traffic_edge.controllers). A stack may override a
+chart pin under `versions`; the defaults here are the combination the tests validate against ../shared/refdata.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+
+@dataclass(frozen=True)
+class ChartPin:
+    """Where a Helm chart comes from and the version installed by default."""
+
+    name: str  # the key a stack overrides its version under (`versions.charts`)
+    chart: str
+    version: str
+    repo: str | None  # None for OCI charts, whose `chart` is the full oci:// reference
+    source: str
+
+
+CHARTS: dict[str, ChartPin] = {
+    "cert-manager": ChartPin(
+        name="cert-manager",
+        chart="cert-manager",
+        version="v1.21.1",
+        repo="https://charts.jetstack.io",
+        source="https://cert-manager.io/docs/installation/helm/",
+    ),
+    "external-dns": ChartPin(
+        name="external-dns",
+        chart="external-dns",
+        version="1.21.1",
+        repo="https://kubernetes-sigs.github.io/external-dns/",
+        source="https://github.com/kubernetes-sigs/external-dns/tree/master/charts/external-dns",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ImagePin:
+    """An application image and the apiVersion at which it reads each Gateway API route kind."""
+
+    tag: str
+    reads: dict[str, str]
+    source: str
+
+
+# external-dns images, newest first; v0.21.0 (the chart's default app) still reads TLSRoute at v1alpha2.
+EXTERNAL_DNS_IMAGES: tuple[ImagePin, ...] = (
+    ImagePin(
+        tag="v0.22.0",
+        reads={"HTTPRoute": "v1", "GRPCRoute": "v1", "TLSRoute": "v1", "TCPRoute": "v1alpha2", "UDPRoute": "v1alpha2"},
+        source="https://github.com/kubernetes-sigs/external-dns/issues/6247",
+    ),
+    ImagePin(
+        tag="v0.21.0",
+        reads={"HTTPRoute": "v1", "GRPCRoute": "v1", "TLSRoute": "v1alpha2", "TCPRoute": "v1alpha2",
+               "UDPRoute": "v1alpha2"},
+        source="https://github.com/kubernetes-sigs/external-dns/blob/master/docs/sources/gateway-api.md",
+    ),
+)
+EXTERNAL_DNS_IMAGE_REPOSITORY = "registry.k8s.io/external-dns/external-dns"
+
+GATEWAY_API_VERSION: Final = "v1.6.1"
+GATEWAY_API_CHANNEL: Final = "standard"
+GATEWAY_API_BUNDLE_URL = "https://github.com/kubernetes-sigs/gateway-api/releases/download/{version}/{channel}-install.yaml"
+
+
+def gateway_api_bundle_url(version: str, channel: str) -> str:
+    """The upstream release asset: the concatenation of config/crd/<channel>/*.yaml at that tag."""
+    return GATEWAY_API_BUNDLE_URL.format(version=version, channel=channel)
+
+# apiVersion each route kind (and ReferenceGrant) is served at, per Gateway API release and channel; a kind absent
+# from a channel is absent from the map. Source: config/crd/<channel>/ at each tag (../shared/refdata).
+_V1_ALL = {
+    "HTTPRoute": "v1", "GRPCRoute": "v1", "TLSRoute": "v1", "TCPRoute": "v1", "UDPRoute": "v1", "ReferenceGrant": "v1",
+}
+ROUTE_API_VERSIONS: dict[tuple[str, str], dict[str, str]] = {
+    ("v1.4.1", "standard"): {"HTTPRoute": "v1", "GRPCRoute": "v1", "ReferenceGrant": "v1beta1"},
+    ("v1.4.1", "experimental"): {
+        "HTTPRoute": "v1", "GRPCRoute": "v1", "TLSRoute": "v1alpha2", "TCPRoute": "v1alpha2", "UDPRoute": "v1alpha2",
+        "ReferenceGrant": "v1beta1",
+    },
+    ("v1.6.0", "standard"): _V1_ALL,
+    ("v1.6.0", "experimental"): _V1_ALL,
+    ("v1.6.1", "standard"): _V1_ALL,
+    ("v1.6.1", "experimental"): _V1_ALL,
+}
+
+# Every apiVersion each route kind is served at (`served: true`), per release and channel: what a controller or
+# external-dns may watch. Source: config/crd/<channel>/ at each tag (../shared/refdata); tests compare with it.
+_STANDARD_V1_6 = {
+    "HTTPRoute": frozenset({"v1", "v1beta1"}), "GRPCRoute": frozenset({"v1"}), "TLSRoute": frozenset({"v1"}),
+    "TCPRoute": frozenset({"v1"}), "UDPRoute": frozenset({"v1"}),
+}
+_EXPERIMENTAL_V1_6 = {
+    **_STANDARD_V1_6, "TLSRoute": frozenset({"v1", "v1alpha2", "v1alpha3"}), "TCPRoute": frozenset({"v1", "v1alpha2"}),
+    "UDPRoute": frozenset({"v1", "v1alpha2"}),
+}
+SERVED_ROUTE_VERSIONS: dict[tuple[str, str], dict[str, frozenset[str]]] = {
+    ("v1.4.1", "standard"): {"HTTPRoute": frozenset({"v1", "v1beta1"}), "GRPCRoute": frozenset({"v1"})},
+    ("v1.4.1", "experimental"): {
+        "HTTPRoute": frozenset({"v1", "v1beta1"}), "GRPCRoute": frozenset({"v1"}),
+        "TLSRoute": frozenset({"v1alpha2", "v1alpha3"}), "TCPRoute": frozenset({"v1alpha2"}),
+        "UDPRoute": frozenset({"v1alpha2"}),
+    },
+    ("v1.6.0", "standard"): _STANDARD_V1_6,
+    ("v1.6.0", "experimental"): _EXPERIMENTAL_V1_6,
+    ("v1.6.1", "standard"): _STANDARD_V1_6,
+    ("v1.6.1", "experimental"): _EXPERIMENTAL_V1_6,
+}
+
+
+def external_dns_image(gateway_api: str, channel: str, kinds: frozenset[str]) -> ImagePin:
+    """The newest external-dns image that reads every route kind in `kinds` at a version the CRDs serve.
+
+    Falls back to the newest pin; the config rules (compat) refuse the combination before that image is ever used.
+    """
+    served = SERVED_ROUTE_VERSIONS[(gateway_api, channel)]
+    readable = (
+        image for image in EXTERNAL_DNS_IMAGES if all(image.reads[kind] in served.get(kind, ()) for kind in kinds)
+    )
+    return next(readable, EXTERNAL_DNS_IMAGES[0])

@@ -1,0 +1,202 @@
+"""Every decision about what the edge creates, made once from a valid config, as plain data.
+
+The platform and the components only carry it out; nothing below the edge reads the config model again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from traffic_edge.config.model import StackConfig
+from traffic_edge.config.platforms import Eks
+from traffic_edge.config.queries import controller, external_dns_runs, published_route_kinds, tenant_labels
+from traffic_edge.controllers.base import ControllerRow, ListenerFacts, ValuesContext
+from traffic_edge.data.permissions import aws, azure, gcp
+from traffic_edge.data.permissions.aws import AwsRow
+from traffic_edge.data.permissions.azure import AzureRow
+from traffic_edge.data.permissions.gcp import GcpRow
+from traffic_edge.data.route_kinds import ROUTE_KINDS
+from traffic_edge.data.versions import ImagePin, external_dns_image
+from traffic_edge.data.workloads import CERT_MANAGER, EXTERNAL_DNS, Workload
+from traffic_edge.plan.admission import admission_objects
+from traffic_edge.plan.gateways import GatewayPlan, gateway_plan
+from traffic_edge.plan.issuers import IssuerSet, cluster_issuers, tenant_issuers
+from traffic_edge.plan.network_policies import network_policy_objects
+from traffic_edge.plan.objects import KubeObject
+from traffic_edge.plan.routes import RoutesPlan, routes_plan
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """Who deploys the edge: names its cloud identities and external-dns's TXT owner."""
+
+    project: str
+    stack: str
+
+
+@dataclass(frozen=True)
+class ChartPlan:
+    version: str
+    values: Mapping[str, Any]  # ours, before the platform identity and the user's extra values
+    extra_values: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ControllerPlan:
+    row: ControllerRow
+    context: ValuesContext
+    chart_version: str | None  # None where the controller has no chart
+    extra_values: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ExternalDnsPlan:
+    zone: str
+    sources: tuple[str, ...]
+    image: ImagePin
+    policy: str
+    txt_owner_id: str
+    txt_prefix: str
+    version: str  # chart version
+    extra_values: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class IdentityRequest:
+    """A workload that needs a cloud identity, and what it may do in each cloud."""
+
+    workload: Workload
+    gcp: GcpRow | None = None
+    aws: AwsRow | None = None
+    azure: AzureRow | None = None
+
+
+@dataclass(frozen=True)
+class EdgePlan:
+    namespaces: Mapping[str, Mapping[str, str]]  # every namespace this program creates → its labels
+    gateway_api: tuple[str, str] | None  # (release, channel) where this program installs the CRDs
+    cert_manager: ChartPlan
+    controller: ControllerPlan
+    issuers: tuple[IssuerSet, ...]  # the ClusterIssuers first
+    gateways: tuple[GatewayPlan, ...]
+    routes: RoutesPlan
+    external_dns: ExternalDnsPlan | None
+    admission: tuple[KubeObject, ...]
+    network_policies: tuple[KubeObject, ...]
+    identities: tuple[IdentityRequest, ...] = field(default=())
+
+
+def managed_namespaces(config: StackConfig) -> dict[str, dict[str, str]]:
+    """Namespace → labels, for every namespace this program creates."""
+    row = controller(config)
+    managed: dict[str, dict[str, str]] = {CERT_MANAGER.namespace: {}}
+    if row.chart is not None:
+        managed[row.namespace] = {}
+    for gateway in config.gateways:
+        managed.setdefault(gateway.namespace, {})
+    for name, settings in config.namespaces.items():
+        if settings.create:
+            managed[name] = dict(settings.labels)
+        else:
+            managed.pop(name, None)
+    for name, tenant in config.tenants.items():
+        for namespace in tenant.namespaces:
+            managed[namespace] = {**managed.get(namespace, {}), **tenant_labels(name, tenant)}
+    if external_dns_runs(config):
+        managed[EXTERNAL_DNS.namespace] = {}
+    return managed
+
+
+def installs_gateway_api(config: StackConfig) -> bool:
+    return not controller(config).platform_manages_crds
+
+
+def values_context(config: StackConfig) -> ValuesContext:
+    """What the controller row's values and parameters may depend on, gathered from config."""
+    eks = config.platform if isinstance(config.platform, Eks) else None
+    return ValuesContext(
+        config.controller.service_type,
+        manages_gateway_api_crds=installs_gateway_api(config),
+        route_kinds=frozenset(route.kind for route in config.routes),
+        listeners=tuple(
+            ListenerFacts(listener.protocol, listener.port)
+            for gateway in config.gateways
+            for listener in gateway.listeners
+        ),
+        cluster_name=eks.cluster_name if eks else None,
+        region=eks.region if eks else None,
+    )
+
+
+def external_dns_sources(config: StackConfig) -> tuple[str, ...]:
+    """The --source list: one per published route kind, then the extra sources asked for, in a stable order."""
+    kinds = published_route_kinds(config)
+    published = [row.external_dns_source for kind, row in ROUTE_KINDS.items() if kind in kinds]
+    return (*published, *sorted(set(config.external_dns.sources)))
+
+
+def external_dns_plan(config: StackConfig, deployment: Deployment) -> ExternalDnsPlan | None:
+    if not external_dns_runs(config):
+        return None
+    versions = config.versions
+    return ExternalDnsPlan(
+        zone=config.zone_name,
+        sources=external_dns_sources(config),
+        image=external_dns_image(versions.gateway_api, versions.gateway_api_channel, published_route_kinds(config)),
+        policy=config.external_dns.policy,
+        # unique per cluster: two stacks writing one zone must never take over each other's records
+        txt_owner_id=config.external_dns.txt_owner_id or f"{deployment.project}-{deployment.stack}",
+        txt_prefix=config.external_dns.txt_prefix,
+        version=config.chart_version("external-dns"),
+        extra_values=config.external_dns.values,
+    )
+
+
+def identity_requests(config: StackConfig) -> tuple[IdentityRequest, ...]:
+    """cert-manager needs cloud DNS only to solve DNS-01, external-dns only where it runs, and the controller
+    where its row names a workload."""
+    requests = []
+    acme = config.issuers.acme
+    if acme is not None and acme.solver == "dns01":
+        requests.append(IdentityRequest(CERT_MANAGER, gcp.GCP["cert-manager"], aws.AWS["cert-manager"],
+                                        azure.AZURE["cert-manager"]))
+    if config.external_dns.enabled:
+        requests.append(IdentityRequest(EXTERNAL_DNS, gcp.GCP["external-dns"], aws.AWS["external-dns"],
+                                        azure.AZURE["external-dns"]))
+    row = controller(config)
+    if row.workload is not None:
+        requests.append(IdentityRequest(row.workload, aws=row.aws, azure=row.azure))
+    return tuple(requests)
+
+
+def edge_plan(config: StackConfig, deployment: Deployment) -> EdgePlan:
+    row = controller(config)
+    context = values_context(config)
+    versions = config.versions
+    cert_manager_values = {
+        # `crds.keep` leaves the CRDs (and so every certificate) in place on uninstall
+        "crds": {"enabled": True, "keep": True},
+        "config": {"gatewayAPI": {"enabled": True}},  # HTTP-01 through Gateways
+        "serviceAccount": {"name": CERT_MANAGER.service_account},
+    }
+    cert_manager = ChartPlan(config.chart_version("cert-manager"), cert_manager_values, config.cert_manager.values)
+    return EdgePlan(
+        namespaces=managed_namespaces(config),
+        gateway_api=(versions.gateway_api, versions.gateway_api_channel) if installs_gateway_api(config) else None,
+        cert_manager=cert_manager,
+        controller=ControllerPlan(
+            row=row,
+            context=context,
+            chart_version=config.chart_version(row.chart.name) if row.chart else None,
+            extra_values=config.controller.values,
+        ),
+        issuers=(cluster_issuers(config), *tenant_issuers(config)),
+        gateways=tuple(gateway_plan(config, gateway, context) for gateway in config.gateways),
+        routes=routes_plan(config),
+        external_dns=external_dns_plan(config, deployment),
+        admission=tuple(admission_objects(config)),
+        network_policies=tuple(network_policy_objects(config)),
+        identities=identity_requests(config),
+    )

@@ -1,0 +1,204 @@
+"""One Gateway as objects: its listeners, the Certificates behind them, their ReferenceGrants and the redirect.
+
+Certificates may live in another namespace than the Gateway; each such namespace gets one ReferenceGrant
+admitting exactly the Secrets the Gateway's listeners use there.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from traffic_edge.config.model import Certificate, Gateway, IssuerKind, Listener, StackConfig
+from traffic_edge.config.queries import (
+    allowed_namespaces,
+    controller,
+    gateway_class_name,
+    namespace_owners,
+)
+from traffic_edge.controllers.base import ListenerFacts, ParametersObject, ValuesContext
+from traffic_edge.data.versions import ROUTE_API_VERSIONS
+from traffic_edge.plan.objects import (
+    CERT_MANAGER_GROUP,
+    GATEWAY_GROUP,
+    NAMESPACE_LABEL,
+    KubeObject,
+    reference_grant_spec,
+)
+
+
+@dataclass(frozen=True)
+class GatewayPlan:
+    name: str
+    namespace: str
+    gateway: KubeObject
+    certificates: Mapping[str, KubeObject]  # certificate name → Certificate
+    grants: Mapping[str, KubeObject]  # namespace of the certificates → ReferenceGrant
+    parameters: ParametersObject | None  # the controller's object behind spec.infrastructure.parametersRef
+    redirects: Mapping[str, KubeObject]  # HTTP listener → its redirect HTTPRoute
+
+
+def certificate_secret(gateway: Gateway, certificate: str) -> str:
+    return f"{gateway.name}-{certificate}-tls"
+
+
+def certificate_namespace(gateway: Gateway, certificate: Certificate) -> str:
+    return certificate.namespace or gateway.namespace
+
+
+def certificate_spec(gateway: Gateway, certificate: Certificate, issuer_kind: IssuerKind) -> dict[str, Any]:
+    return {
+        "secretName": certificate_secret(gateway, certificate.name),
+        "dnsNames": list(certificate.dns_names),
+        "issuerRef": {"name": certificate.issuer, "kind": issuer_kind, "group": CERT_MANAGER_GROUP},
+        "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"},
+    }
+
+
+def allowed_routes(namespaces: Sequence[str] | None) -> dict[str, Any]:
+    if namespaces is None:
+        return {"namespaces": {"from": "All"}}
+    selector = {"matchExpressions": [{"key": NAMESPACE_LABEL, "operator": "In", "values": list(namespaces)}]}
+    return {"namespaces": {"from": "Selector", "selector": selector}}
+
+
+def certificate_ref(gateway: Gateway, name: str) -> dict[str, Any]:
+    ref: dict[str, Any] = {"group": "", "kind": "Secret", "name": certificate_secret(gateway, name)}
+    certificate = next(item for item in gateway.certificates if item.name == name)
+    if certificate_namespace(gateway, certificate) != gateway.namespace:
+        ref["namespace"] = certificate.namespace
+    return ref
+
+
+def listener_spec(gateway: Gateway, listener: Listener, namespaces: Sequence[str] | None) -> dict[str, Any]:
+    """A listener; one with an ACM certificate has no `tls`: its load balancer takes the certificate by ARN."""
+    spec: dict[str, Any] = {"name": listener.name, "port": listener.port, "protocol": listener.protocol}
+    if listener.hostname is not None:
+        spec["hostname"] = listener.hostname
+    mode = listener.tls_mode or ("Terminate" if listener.protocol == "HTTPS" else None)
+    if mode is not None and listener.certificate_arn is None:
+        spec["tls"] = {"mode": mode}
+        if listener.certificate is not None:
+            spec["tls"]["certificateRefs"] = [certificate_ref(gateway, listener.certificate)]
+    spec["allowedRoutes"] = allowed_routes(namespaces)
+    if listener.protocol == "HTTP":
+        spec["allowedRoutes"]["kinds"] = [{"group": GATEWAY_GROUP, "kind": "HTTPRoute"}]
+    return spec
+
+
+def listener_whitelists(config: StackConfig, gateway: Gateway) -> dict[str, list[str] | None]:
+    """Listener → namespaces admitted to attach routes; None where the listener admits all."""
+    return {
+        listener.name: None if listener.allowed_routes.all and listener.protocol != "HTTP"
+        else allowed_namespaces(config, gateway, listener)
+        for listener in gateway.listeners
+    }
+
+
+def issuer_kind(config: StackConfig, gateway: Gateway) -> IssuerKind:
+    """A tenant's gateway takes its certificates from Issuers in its own namespace, others from ClusterIssuers."""
+    return "Issuer" if gateway.namespace in namespace_owners(config.tenants) else "ClusterIssuer"
+
+
+def gateway_parameters(config: StackConfig, gateway: Gateway) -> ParametersObject | None:
+    """The controller-specific object a Gateway's parametersRef names (e.g. AWS LoadBalancerConfiguration)."""
+    listeners = tuple(
+        ListenerFacts(listener.protocol, listener.port, listener.certificate_arn) for listener in gateway.listeners
+    )
+    return controller(config).gateway_parameters(gateway.name, gateway.namespace, listeners)
+
+
+def certificate_grants(gateway: Gateway) -> dict[str, dict[str, Any]]:
+    """Certificate namespace → ReferenceGrant spec admitting this Gateway to exactly the Secrets its listeners use."""
+    used = {item.certificate for item in gateway.listeners if item.certificate and not item.certificate_arn}
+    secrets: dict[str, set[str]] = defaultdict(set)
+    for certificate in gateway.certificates:
+        namespace = certificate_namespace(gateway, certificate)
+        if certificate.name in used and namespace != gateway.namespace:
+            secrets[namespace].add(certificate_secret(gateway, certificate.name))
+    return {
+        namespace: reference_grant_spec(gateway.namespace, ["Gateway"], "Secret", names)
+        for namespace, names in sorted(secrets.items())
+    }
+
+
+def certificate_grant_name(gateway: Gateway) -> str:
+    return f"gateway-{gateway.name}-from-{gateway.namespace}"
+
+
+def redirect_spec(gateway: Gateway, listener: Listener) -> dict[str, Any]:
+    """Every request on an HTTP listener answers 301 to HTTPS; ACME's exact-path routes win over it.
+
+    The listener's hostname is repeated on the route: in a tenant's namespace an admission policy refuses
+    routes without hostnames (traffic_edge.plan.admission).
+    """
+    https_ports = sorted({other.port for other in gateway.listeners if other.protocol == "HTTPS"})
+    redirect: dict[str, Any] = {"scheme": "https", "statusCode": 301}
+    if https_ports and https_ports[0] != 443:
+        redirect["port"] = https_ports[0]
+    parent = {"group": GATEWAY_GROUP, "kind": "Gateway", "name": gateway.name, "sectionName": listener.name}
+    spec: dict[str, Any] = {"parentRefs": [parent]}
+    if listener.hostname is not None:
+        spec["hostnames"] = [listener.hostname]
+    spec["rules"] = [{"filters": [{"type": "RequestRedirect", "requestRedirect": redirect}]}]
+    return spec
+
+
+def gateway_object(config: StackConfig, gateway: Gateway, context: ValuesContext) -> KubeObject:
+    whitelists = listener_whitelists(config, gateway)
+    listeners = [listener_spec(gateway, item, whitelists[item.name]) for item in gateway.listeners]
+    spec: dict[str, Any] = {"gatewayClassName": gateway_class_name(config, gateway), "listeners": listeners}
+    parameters = gateway_parameters(config, gateway)
+    if parameters is not None:
+        spec["infrastructure"] = {"parametersRef": parameters.gateway_ref()}
+    metadata: dict[str, Any] = {"name": gateway.name, "namespace": gateway.namespace}
+    annotations = controller(config).gateway_annotations(context)
+    if annotations:
+        metadata["annotations"] = dict(annotations)
+    return KubeObject(f"{GATEWAY_GROUP}/v1", "Gateway", metadata, spec)
+
+
+def gateway_plan(config: StackConfig, gateway: Gateway, context: ValuesContext) -> GatewayPlan:
+    kind = issuer_kind(config, gateway)
+    grant_version = ROUTE_API_VERSIONS[(config.versions.gateway_api, config.versions.gateway_api_channel)][
+        "ReferenceGrant"
+    ]
+    certificates = {
+        certificate.name: KubeObject(
+            f"{CERT_MANAGER_GROUP}/v1",
+            "Certificate",
+            {"name": f"{gateway.name}-{certificate.name}", "namespace": certificate_namespace(gateway, certificate)},
+            certificate_spec(gateway, certificate, kind),
+        )
+        for certificate in gateway.certificates
+    }
+    grants = {
+        namespace: KubeObject(
+            f"{GATEWAY_GROUP}/{grant_version}",
+            "ReferenceGrant",
+            {"name": certificate_grant_name(gateway), "namespace": namespace},
+            spec,
+        )
+        for namespace, spec in certificate_grants(gateway).items()
+    }
+    redirects = {
+        listener.name: KubeObject(
+            f"{GATEWAY_GROUP}/v1",
+            "HTTPRoute",
+            {"name": f"{gateway.name}-{listener.name}-redirect", "namespace": gateway.namespace},
+            redirect_spec(gateway, listener),
+        )
+        for listener in gateway.listeners
+        if listener.protocol == "HTTP"
+    }
+    return GatewayPlan(
+        name=gateway.name,
+        namespace=gateway.namespace,
+        gateway=gateway_object(config, gateway, context),
+        certificates=certificates,
+        grants=grants,
+        parameters=gateway_parameters(config, gateway),
+        redirects=redirects,
+    )
