@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""The project's two entry points on a fresh machine with only Python 3.11+ and git.
+"""The project's entry points on a fresh machine with only Python 3.11+ and git.
 
-    python3 tasks.py preview   render the dev stack offline into build/dev (plan.json, manifests/)
-    python3 tasks.py check     lint, type-check and run every test
+    python3 tasks.py preview [STACK]   render a stack offline into build/STACK (plan.json, manifests/)
+    python3 tasks.py check             lint, type-check, check the layer contract and run every test
 
-Each creates .venv with the pinned requirements.txt on first use, and again whenever it changes.
+Each creates .venv with the pinned requirements-dev.txt (the runtime lock requirements.txt plus the
+checks) on first use, and again whenever either changes.
 """
 
 from __future__ import annotations
@@ -19,13 +20,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 PYTHON = VENV / "bin" / "python"
-REQUIREMENTS = ROOT / "requirements.txt"
+LOCKS = (ROOT / "requirements.txt", ROOT / "requirements-dev.txt")
 STAMP = VENV / ".requirements.sha256"
 OLDEST_PYTHON = (3, 11)  # pyproject.toml requires-python; the pinned requirements need it
 
 
 def ensure_venv() -> None:
-    wanted = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+    wanted = hashlib.sha256(b"".join(lock.read_bytes() for lock in LOCKS)).hexdigest()
     if PYTHON.exists() and STAMP.exists() and STAMP.read_text() == wanted:
         return
     if not PYTHON.exists():
@@ -36,7 +37,7 @@ def ensure_venv() -> None:
             shutil.rmtree(VENV, ignore_errors=True)  # else the next run would find a python without pip
             sys.exit(f"could not create {VENV}: {error}\n(on Debian/Ubuntu: apt install python3-venv)")
     print("installing pinned requirements ...", flush=True)
-    run(str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", str(REQUIREMENTS))
+    run(str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", str(LOCKS[1]))
     STAMP.write_text(wanted)
 
 
@@ -46,15 +47,21 @@ def run(*command: str) -> None:
         sys.exit(completed.returncode)
 
 
+REFDATA = ROOT.parent / "shared" / "refdata"
+
+
 def preview(args: list[str]) -> None:
     stack = args[0] if args else "dev"
-    run(str(PYTHON), "-m", "offline", "preview", "--stack", stack, "--out", f"build/{stack}")
+    if (REFDATA / "gateway-api").is_dir():  # where GitHub (the release asset) is out of reach
+        run(str(PYTHON), "-m", "traffic_edge", "bundle", "--sources", str(REFDATA / "gateway-api"))
+    run(str(PYTHON), "-m", "traffic_edge", "preview", "--stack", stack, "--out", f"build/{stack}")
 
 
 def check(args: list[str]) -> None:
     tool = str(VENV / "bin")
     run(f"{tool}/ruff", "check", ".")
     run(f"{tool}/mypy", ".")
+    run(f"{tool}/lint-imports")
     run(f"{tool}/pytest", "-n", "2", *args)
 
 

@@ -5,19 +5,25 @@
     python -m traffic_edge diff OLD NEW [--format markdown]
     python -m traffic_edge schema        write schema/stack.schema.json (for `# yaml-language-server: $schema=`)
     python -m traffic_edge reference     rewrite the config reference between the README's markers
+    python -m traffic_edge package-schema   write component/schema.json, the component package's schema
+    python -m traffic_edge bundle --sources DIR   build Gateway API bundles from tagged sources into the cache
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 from pathlib import Path
 
 import pulumi
 
+from traffic_edge.components.gateway_api import artifact_cache
 from traffic_edge.config.reference import README_END, README_START, reference_markdown
 from traffic_edge.config.schema import stack_file_schema
+from traffic_edge.data.gateway_api import build_bundle
+from traffic_edge.data.versions import GATEWAY_API_BUNDLE_SHA256
 from traffic_edge.offline import diff
 from traffic_edge.offline.plan import write
 from traffic_edge.offline.render import PROJECT_DIR, StackFileError, render
@@ -55,11 +61,43 @@ def schema(_: argparse.Namespace) -> int:
 def reference(_: argparse.Namespace) -> int:
     readme = PROJECT_DIR / "README.md"
     text = readme.read_text()
-    head, _, rest = text.partition(README_START)
-    _, _, tail = rest.partition(README_END)
+    head, _start, rest = text.partition(README_START)
+    _old, _end, tail = rest.partition(README_END)
     readme.write_text(f"{head}{README_START}\n{reference_markdown()}\n{README_END}{tail}")
     print(f"updated the config reference in {readme.name}")
     return 0
+
+
+def package_schema(_args: argparse.Namespace) -> int:
+    from pulumi.provider.experimental.component import ComponentProvider  # noqa: PLC0415 - only this command
+
+    from traffic_edge.package import TrafficEdge  # noqa: PLC0415 - only this command
+
+    path = PROJECT_DIR / "component" / "schema.json"
+    schema = json.loads(str(ComponentProvider([TrafficEdge], "traffic-edge", version="0.1.0").schema))
+    path.write_text(json.dumps(schema, indent=2, sort_keys=True) + "\n")
+    print(f"wrote {path.relative_to(PROJECT_DIR)}")
+    return 0
+
+
+def bundle(args: argparse.Namespace) -> int:
+    """For hosts without the release asset: rebuild it from a tag's config/crd (as upstream builds it), keep it in
+    the artifact cache only where it has the pinned digest."""
+    built = []
+    for (version, channel), sha256 in sorted(GATEWAY_API_BUNDLE_SHA256.items()):
+        sources = Path(args.sources) / version
+        if not (sources / channel).is_dir():
+            continue
+        data = build_bundle(sources, version, channel)
+        if hashlib.sha256(data).hexdigest() != sha256:
+            print(f"error: {sources / channel} does not build the pinned {version} {channel} bundle", file=sys.stderr)
+            return 2
+        path = artifact_cache() / sha256
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        built.append(f"{version} {channel}")
+    print(f"cached {', '.join(built) or 'nothing'} in {artifact_cache()}")
+    return 0 if built else 2
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,6 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     diff_parser.set_defaults(handler=diff.run)
     commands.add_parser("schema", help="write schema/stack.schema.json").set_defaults(handler=schema)
     commands.add_parser("reference", help="rewrite the README's config reference").set_defaults(handler=reference)
+    commands.add_parser("package-schema", help="write component/schema.json").set_defaults(handler=package_schema)
+    bundle_parser = commands.add_parser("bundle", help="build Gateway API bundles from tagged sources, verified")
+    bundle_parser.add_argument("--sources", required=True, help="a directory of <tag>/{boilerplate.sh.txt,<channel>/}")
+    bundle_parser.set_defaults(handler=bundle)
     args = parser.parse_args(argv)
     return int(args.handler(args))
 

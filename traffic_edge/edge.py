@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
 
 from traffic_edge.components.admission import AdmissionPolicies, AdmissionPoliciesArgs
 from traffic_edge.components.cert_manager import CertManager, CertManagerArgs
@@ -27,8 +28,11 @@ from traffic_edge.components.routes import Routes, RoutesArgs
 from traffic_edge.config import StackConfig, parse
 from traffic_edge.config.load import SECRET_KEYS
 from traffic_edge.data.workloads import CERT_MANAGER, EXTERNAL_DNS
-from traffic_edge.plan import Deployment, edge_plan
+from traffic_edge.plan import Deployment, EdgePlan, edge_plan
+from traffic_edge.plan.contracts import WorkloadIdentity
+from traffic_edge.plan.sources import ClusterConnection
 from traffic_edge.platforms import PlatformArgs, platform_for
+from traffic_edge.platforms.base import Provisioned
 
 
 @dataclass(frozen=True)
@@ -47,80 +51,36 @@ def _resolved(args: TrafficEdgeArgs) -> tuple[StackConfig, dict[str, pulumi.Inpu
     for key in SECRET_KEYS:
         if isinstance(raw.get(key), pulumi.Output):
             secrets[key] = raw.pop(key)
-    return parse({**raw, **{key: "" for key in secrets}}, set(secrets)), secrets
+    return parse({**raw, **dict.fromkeys(secrets, "")}, set(secrets)), secrets
 
 
 class TrafficEdge(pulumi.ComponentResource):
     """Outputs: `gateways` (name → namespace), `gateway_class`, `cluster_issuers`, `dns_zone` (name and name
     servers, or None where this program writes no DNS)."""
 
-    gateways: dict[str, str]
-    gateway_class: str
-    cluster_issuers: list[str]
-    dns_zone: dict[str, Any] | None
+    cluster: pulumi.Output[str]
+    gateways: pulumi.Output[dict[str, str]]
+    gateway_class: pulumi.Output[str]
+    cluster_issuers: pulumi.Output[list[str]]
+    dns_zone: pulumi.Output[dict[str, Any] | None]
 
     def __init__(self, name: str, args: TrafficEdgeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("traffic-edge:index:TrafficEdge", name, None, opts)
+        self.name = name
         config, secrets = _resolved(args)
         self.config = config
         plan = edge_plan(config, args.deployment)
-        tsig = secrets.get("tsigSecret")
-        platform = platform_for(
-            PlatformArgs(
-                settings=config.platform,
-                dns=config.dns,
-                zone_name=config.zone_name,
-                domain=config.domain,
-                deployment=args.deployment,
-                identities=plan.identities,
-                tsig_secret=pulumi.Output.secret(tsig) if tsig is not None else None,
-            )
-        )
-        provisioned = platform.provision(f"{name}-platform", self._child("platform"))
+        self.cluster = pulumi.Output.from_input(plan.cluster.describe())
+        self.kubernetes = self._kubernetes(plan.cluster)
+        provisioned = self._provision(config, plan, args.deployment, secrets)
         namespaces = Namespaces(f"{name}-namespaces", NamespacesArgs(labels=plan.namespaces), self._child("namespaces"))
         crds: list[pulumi.Resource] = []
         if plan.gateway_api is not None:
-            version, channel = plan.gateway_api
-            crds = [GatewayApiCrds(f"{name}-gateway-api", GatewayApiCrdsArgs(version, channel),
+            crds = [GatewayApiCrds(f"{name}-gateway-api", GatewayApiCrdsArgs(plan.gateway_api),
                                    self._child("gateway-api"))]
-        cert_manager = CertManager(
-            f"{name}-cert-manager",
-            CertManagerArgs(
-                version=plan.cert_manager.version,
-                values=plan.cert_manager.values,
-                identity=provisioned.identity(CERT_MANAGER.name),
-                extra_values=plan.cert_manager.extra_values,
-                depends_on=[*crds, *namespaces.needed_by(CERT_MANAGER.namespace)],
-            ),
-            self._child("cert-manager"),
-        )
-        row = plan.controller.row
-        controller = GatewayController(
-            f"{name}-{row.name}",
-            GatewayControllerArgs(
-                row=row,
-                context=plan.controller.context,
-                chart_version=plan.controller.chart_version,
-                extra_values=plan.controller.extra_values,
-                identity=provisioned.identity(row.workload.name) if row.workload else provisioned.identity(""),
-                crds=crds,
-                namespace=namespaces.needed_by(row.namespace),
-            ),
-            self._child(row.name),
-        )
-        issuers = []
-        for issuer_set in plan.issuers:
-            role = f"issuers-{issuer_set.key}" if issuer_set.key else "issuers"
-            issuers.append(Issuers(
-                f"{name}-{role}",
-                IssuersArgs(
-                    issuers=issuer_set,
-                    dns01=provisioned.dns01 if issuer_set.kind == "ClusterIssuer" else None,
-                    depends_on=[cert_manager, *namespaces.needed_by(issuer_set.namespace)]
-                    if issuer_set.kind == "Issuer" else [cert_manager],
-                ),
-                self._child(role),
-            ))
+        cert_manager = self._cert_manager(plan, provisioned, namespaces, crds)
+        controller = self._controller(plan, provisioned, namespaces, crds)
+        issuers = self._issuers(plan, provisioned, namespaces, cert_manager)
         gateways = [
             EdgeGateway(
                 f"{name}-gateway-{gateway.name}",
@@ -137,25 +97,7 @@ class TrafficEdge(pulumi.ComponentResource):
         ]
         Routes(f"{name}-routes", RoutesArgs(plan=plan.routes, crds=crds, namespaces=namespaces.needed_by),
                self._child("routes"))
-        if plan.external_dns is not None and provisioned.external_dns is not None:
-            external_dns = plan.external_dns
-            ExternalDns(
-                f"{name}-external-dns",
-                ExternalDnsArgs(
-                    provider=provisioned.external_dns,
-                    zone=external_dns.zone,
-                    sources=external_dns.sources,
-                    image=external_dns.image,
-                    policy=external_dns.policy,
-                    txt_owner_id=external_dns.txt_owner_id,
-                    txt_prefix=external_dns.txt_prefix,
-                    version=external_dns.version,
-                    identity=provisioned.identity(EXTERNAL_DNS.name),
-                    extra_values=external_dns.extra_values,
-                    depends_on=[*crds, *namespaces.needed_by(EXTERNAL_DNS.namespace)],
-                ),
-                self._child("external-dns"),
-            )
+        self._external_dns(plan, provisioned, namespaces, crds)
         AdmissionPolicies(f"{name}-admission", AdmissionPoliciesArgs(objects=plan.admission, crds=crds),
                           self._child("admission"))
         NetworkPolicies(
@@ -164,19 +106,141 @@ class TrafficEdge(pulumi.ComponentResource):
             self._child("network-policies"),
         )
         zone = provisioned.zone
-        self.gateways = {gateway.gateway_name: gateway.gateway_namespace for gateway in gateways}
-        self.gateway_class = controller.class_name
-        self.cluster_issuers = issuers[0].names
-        self.dns_zone = {"name": zone.name, "nameServers": zone.name_servers} if zone else None
-        self.register_outputs({
+        by_name = {gateway.gateway_name: gateway.gateway_namespace for gateway in gateways}
+        self.gateways = pulumi.Output.from_input(by_name)
+        self.gateway_class = pulumi.Output.from_input(controller.class_name)
+        self.cluster_issuers = pulumi.Output.from_input(issuers[0].names)
+        zone_facts = {"name": zone.name, "nameServers": zone.name_servers} if zone else None
+        self.dns_zone = pulumi.Output.from_input(zone_facts)
+        self.register_outputs({  # last: the edge is complete once its outputs are
+            "cluster": self.cluster,
             "gateways": self.gateways,
             "gateway_class": self.gateway_class,
             "cluster_issuers": self.cluster_issuers,
             "dns_zone": self.dns_zone,
         })
 
+    def _provision(
+        self, config: StackConfig, plan: EdgePlan, deployment: Deployment, secrets: Mapping[str, pulumi.Input[str]]
+    ) -> Provisioned:
+        """The platform side (zone, identities), under its own component."""
+        tsig = secrets.get("tsigSecret")
+        platform = platform_for(
+            PlatformArgs(
+                settings=config.platform,
+                dns=config.dns,
+                zone_name=config.zone_name,
+                domain=config.domain,
+                deployment=deployment,
+                identities=plan.identities,
+                tsig_secret=pulumi.Output.secret(tsig) if tsig is not None else None,
+            )
+        )
+        return platform.provision(f"{self.name}-platform", self._child("platform"))
+
+    def _cert_manager(
+        self, plan: EdgePlan, provisioned: Provisioned, namespaces: Namespaces, crds: list[pulumi.Resource]
+    ) -> CertManager:
+        return CertManager(
+            f"{self.name}-cert-manager",
+            CertManagerArgs(
+                chart=plan.cert_manager.chart,
+                values=plan.cert_manager.values,
+                identity=provisioned.identity(CERT_MANAGER.name),
+                extra_values=plan.cert_manager.extra_values,
+                depends_on=[*crds, *namespaces.needed_by(CERT_MANAGER.namespace)],
+            ),
+            self._child("cert-manager"),
+        )
+
+    def _controller(
+        self, plan: EdgePlan, provisioned: Provisioned, namespaces: Namespaces, crds: list[pulumi.Resource]
+    ) -> GatewayController:
+        row = plan.controller.row
+        return GatewayController(
+            f"{self.name}-{row.name}",
+            GatewayControllerArgs(
+                row=row,
+                context=plan.controller.context,
+                chart=plan.controller.chart,
+                extra_values=plan.controller.extra_values,
+                identity=provisioned.identity(row.workload.name) if row.workload else WorkloadIdentity(),
+                crds=crds,
+                namespace=namespaces.needed_by(row.namespace),
+            ),
+            self._child(row.name),
+        )
+
+    def _issuers(
+        self, plan: EdgePlan, provisioned: Provisioned, namespaces: Namespaces, cert_manager: CertManager
+    ) -> list[Issuers]:
+        """ClusterIssuers first (DNS-01 through the platform), then each tenant's Issuers in its namespace."""
+        created = []
+        for issuers in plan.issuers:
+            role = f"issuers-{issuers.key}" if issuers.key else "issuers"
+            cluster = issuers.kind == "ClusterIssuer"
+            created.append(Issuers(
+                f"{self.name}-{role}",
+                IssuersArgs(
+                    issuers=issuers,
+                    dns01=provisioned.dns01 if cluster else None,
+                    depends_on=[cert_manager] if cluster else [cert_manager, *namespaces.needed_by(issuers.namespace)],
+                ),
+                self._child(role),
+            ))
+        return created
+
+    def _external_dns(
+        self, plan: EdgePlan, provisioned: Provisioned, namespaces: Namespaces, crds: list[pulumi.Resource]
+    ) -> None:
+        settings, provider = plan.external_dns, provisioned.external_dns
+        if settings is None or provider is None:
+            return
+        ExternalDns(
+            f"{self.name}-external-dns",
+            ExternalDnsArgs(
+                provider=provider,
+                zone=settings.zone,
+                sources=settings.sources,
+                image=settings.image,
+                policy=settings.policy,
+                txt_owner_id=settings.txt_owner_id,
+                txt_prefix=settings.txt_prefix,
+                chart=settings.chart,
+                identity=provisioned.identity(EXTERNAL_DNS.name),
+                extra_values=settings.extra_values,
+                depends_on=[*crds, *namespaces.needed_by(EXTERNAL_DNS.namespace)],
+            ),
+            self._child("external-dns"),
+        )
+
+    def _kubernetes(self, cluster: ClusterConnection) -> k8s.Provider:
+        """The one connection every Kubernetes object goes through.
+
+        Objects that already exist are adopted (updated in place) rather than refused: pulumi-kubernetes 4.25 and
+        older always did so, 4.29 and newer only with `upsertExistingObjects`, set here so that both behave alike.
+        What must not be adopted blindly is checked first (the Gateway API CRDs' channel and release).
+        """
+        kubeconfig: pulumi.Input[str] | None = cluster.kubeconfig
+        if cluster.via == "stack":
+            assert cluster.stack is not None
+            reference = pulumi.StackReference(f"{self.name}-cluster", stack_name=cluster.stack,
+                                              opts=pulumi.ResourceOptions(parent=self))
+            kubeconfig = reference.require_output("kubeconfig").apply(str)
+        return k8s.Provider(
+            f"{self.name}-kubernetes",
+            kubeconfig=kubeconfig,
+            context=cluster.context,
+            cluster_identifier=cluster.identifier,
+            enable_server_side_apply=True,
+            upsert_existing_objects=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
     def _child(self, role: str) -> pulumi.ResourceOptions:
         """A direct child, aliased to the root-level resource `role` it was before the edge was one component."""
         return pulumi.ResourceOptions(
-            parent=self, aliases=[pulumi.Alias(name=role, parent=pulumi.ROOT_STACK_RESOURCE)]
+            parent=self,
+            aliases=[pulumi.Alias(name=role, parent=pulumi.ROOT_STACK_RESOURCE)],
+            providers=[self.kubernetes],
         )

@@ -20,6 +20,7 @@ def export_outputs(edge: TrafficEdge) -> None:
     """The stack outputs, as they have always been named."""
     pulumi.export("platform", edge.config.platform.kind)
     pulumi.export("domain", edge.config.domain)
+    pulumi.export("cluster", edge.cluster)
     pulumi.export("gatewayClass", edge.gateway_class)
     pulumi.export("gateways", edge.gateways)
     pulumi.export("clusterIssuers", edge.cluster_issuers)

@@ -11,6 +11,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=versions.env
 source "$HERE/versions.env"
 CACHE=${TRAFFIC_EDGE_TOOLCHAIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/traffic-edge/toolchain}
+PYTHON=${TRAFFIC_EDGE_PYTHON:-python3}  # with the pulumi SDK: checks the provider plugin's version over gRPC
 export CGO_ENABLED=0 TZ=UTC
 unset GOTOOLCHAIN GOFLAGS
 mkdir -p "$CACHE"
@@ -79,7 +80,25 @@ PY
   (cd "$work" && go build -trimpath \
     -ldflags "-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$K8S_PROVIDER_VERSION" \
     -o "$dir/pulumi-resource-kubernetes" ./cmd/pulumi-resource-kubernetes)
-  assert_version "$dir/pulumi-resource-kubernetes" "$K8S_PROVIDER_VERSION" -version
+  # A plugin has no --version flag: ask the running plugin, as the engine does (GetPluginInfo over gRPC).
+  local reported
+  reported=$("$PYTHON" - "$dir/pulumi-resource-kubernetes" <<'PY'
+import subprocess, sys
+import grpc
+from google.protobuf import empty_pb2
+from pulumi.runtime.proto import provider_pb2_grpc
+plugin = subprocess.Popen([sys.argv[1]], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+try:
+    port = plugin.stdout.readline().strip()
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        print(provider_pb2_grpc.ResourceProviderStub(channel).GetPluginInfo(empty_pb2.Empty(), timeout=30).version)
+finally:
+    plugin.kill()
+PY
+  )
+  if [ "$reported" != "$K8S_PROVIDER_VERSION" ]; then
+    echo "toolchain: pulumi-resource-kubernetes reports version '$reported', expected $K8S_PROVIDER_VERSION" >&2; exit 1
+  fi
 }
 
 build_kube() {

@@ -9,14 +9,14 @@ from typing import Any
 import pulumi
 
 from traffic_edge.components.kube import helm_release, merged
-from traffic_edge.data.versions import CHARTS
 from traffic_edge.data.workloads import CERT_MANAGER, identity_values
 from traffic_edge.plan.contracts import WorkloadIdentity
+from traffic_edge.plan.sources import ChartLocation
 
 
 @dataclass(frozen=True)
 class CertManagerArgs:
-    version: str
+    chart: ChartLocation
     values: Mapping[str, Any]  # ours
     identity: WorkloadIdentity = field(default_factory=WorkloadIdentity)
     extra_values: Mapping[str, Any] = field(default_factory=dict)  # the user's, last
@@ -38,8 +38,7 @@ class CertManager(pulumi.ComponentResource):
         self.release = helm_release(
             name,
             "cert-manager",
-            CHARTS["cert-manager"],
-            args.version,
+            args.chart,
             self.namespace,
             cert_manager_values(args),
             pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, *args.identity.ready]),

@@ -13,9 +13,10 @@ from typing import Any
 import pulumi
 
 from traffic_edge.components.kube import deep_merge, helm_release, merged, secrets
-from traffic_edge.data.versions import CHARTS, EXTERNAL_DNS_IMAGE_REPOSITORY, ImagePin
+from traffic_edge.data.versions import EXTERNAL_DNS_IMAGE_REPOSITORY, ImagePin
 from traffic_edge.data.workloads import EXTERNAL_DNS, identity_values
 from traffic_edge.plan.contracts import ExternalDnsProvider, WorkloadIdentity
+from traffic_edge.plan.sources import ChartLocation
 
 # Wildcard names cannot carry the TXT prefix on every provider (e.g. Azure DNS); the `*` label is spelt this way
 # in ownership records instead.
@@ -31,7 +32,7 @@ class ExternalDnsArgs:
     policy: str
     txt_owner_id: str
     txt_prefix: str
-    version: str  # chart version
+    chart: ChartLocation
     identity: WorkloadIdentity = field(default_factory=WorkloadIdentity)
     extra_values: Mapping[str, Any] = field(default_factory=dict)
     depends_on: Sequence[pulumi.Resource] = ()  # the namespace and the Gateway API CRDs
@@ -74,8 +75,7 @@ class ExternalDns(pulumi.ComponentResource):
         self.release = helm_release(
             name,
             "external-dns",
-            CHARTS["external-dns"],
-            args.version,
+            args.chart,
             self.namespace,
             external_dns_values(args),
             pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, *provider_secrets, *args.identity.ready]),

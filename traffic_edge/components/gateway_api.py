@@ -1,19 +1,70 @@
-"""Gateway API CRDs from the upstream release bundle, kept when the stack is destroyed."""
+"""Gateway API CRDs from the release bundle, verified against the pinned digest, kept when the stack is destroyed.
+
+The program reads the bundle itself (upstream release asset, a mirror or a local file) and hands the provider
+the verified bytes: nothing unverified is ever applied. Verified bundles are kept in a cache keyed by digest
+(`$TRAFFIC_EDGE_ARTIFACT_CACHE`, default ~/.cache/traffic-edge/artifacts), so a bundle is fetched once.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import os
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from traffic_edge.data.versions import gateway_api_bundle_url
+from traffic_edge.plan.sources import BundleLocation
+
+DOWNLOAD_TIMEOUT = 60  # seconds
+
+
+def artifact_cache() -> Path:
+    default = Path.home() / ".cache" / "traffic-edge" / "artifacts"
+    return Path(os.environ.get("TRAFFIC_EDGE_ARTIFACT_CACHE") or default)
+
+
+def _read(location: BundleLocation) -> bytes:
+    if location.file is not None:
+        try:
+            return Path(location.file).expanduser().read_bytes()
+        except OSError as error:
+            raise pulumi.RunError(f"artifacts.gatewayApi.file: cannot read {location.file}: {error.strerror}") from None
+    assert location.url is not None
+    try:
+        with urllib.request.urlopen(location.url, timeout=DOWNLOAD_TIMEOUT) as response:
+            return bytes(response.read())
+    except (urllib.error.URLError, TimeoutError) as error:
+        raise pulumi.RunError(
+            f"cannot download the Gateway API bundle {location.url}: {error}; set artifacts.gatewayApi to a mirror "
+            f"(url) or a local copy (file) of {location.channel}-install.yaml {location.version}"
+        ) from None
+
+
+def verified_bundle(location: BundleLocation) -> str:
+    """The bundle's text, only if its sha256 is the one pinned for its release and channel."""
+    cached = artifact_cache() / location.sha256
+    if cached.is_file() and hashlib.sha256(cached.read_bytes()).hexdigest() == location.sha256:
+        return cached.read_text()
+    data = _read(location)
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != location.sha256:
+        where = location.file or location.url
+        raise pulumi.RunError(
+            f"the Gateway API bundle from {where} has sha256 {digest}, not the {location.sha256} pinned for "
+            f"{location.version} {location.channel}: it is not that release's {location.channel}-install.yaml"
+        )
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    cached.write_bytes(data)
+    return data.decode()
 
 
 @dataclass(frozen=True)
 class GatewayApiCrdsArgs:
-    version: str  # a release tag, e.g. v1.6.1
-    channel: str  # standard or experimental
+    bundle: BundleLocation
 
 
 class GatewayApiCrds(pulumi.ComponentResource):
@@ -25,10 +76,18 @@ class GatewayApiCrds(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: GatewayApiCrdsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("traffic-edge:gateway_api:GatewayApiCrds", name, None, opts)
-        self.bundle_url = gateway_api_bundle_url(args.version, args.channel)
-        self.bundle = k8s.yaml.v2.ConfigFile(
+        bundle = args.bundle
+        self.bundle = k8s.yaml.v2.ConfigGroup(
             f"{name}-bundle",
-            file=self.bundle_url,
-            opts=pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True),
+            yaml=verified_bundle(bundle),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=True,
+                retain_on_delete=True,
+                # the bundle was a ConfigFile of the release URL before the program verified it itself
+                aliases=[pulumi.Alias(type_="kubernetes:yaml/v2:ConfigFile")],
+            ),
         )
-        self.register_outputs({"bundle_url": self.bundle_url})
+        self.release = f"{bundle.version} {bundle.channel}"
+        self.sha256 = bundle.sha256
+        self.register_outputs({"release": self.release, "sha256": self.sha256})

@@ -17,13 +17,14 @@ from traffic_edge.controllers.base import ControllerRow, ParametersObject, Value
 from traffic_edge.data.workloads import identity_values
 from traffic_edge.plan.contracts import WorkloadIdentity
 from traffic_edge.plan.objects import GATEWAY_GROUP, KubeObject
+from traffic_edge.plan.sources import ChartLocation
 
 
 @dataclass(frozen=True)
 class GatewayControllerArgs:
     row: ControllerRow
     context: ValuesContext
-    chart_version: str | None = None  # None: the row's pinned version
+    chart: ChartLocation | None = None  # where the row's chart comes from; None where it has none
     extra_values: Mapping[str, Any] = field(default_factory=dict)
     identity: WorkloadIdentity = field(default_factory=WorkloadIdentity)  # the platform identity it runs as
     crds: Sequence[pulumi.Resource] = ()  # the GatewayClass needs the Gateway API CRDs
@@ -52,12 +53,11 @@ class GatewayController(pulumi.ComponentResource):
         row = args.row
         self.class_name = row.gateway_class
         self.release = None
-        if row.chart is not None:
+        if args.chart is not None:
             self.release = helm_release(
                 name,
                 row.name,
-                row.chart,
-                args.chart_version or row.chart.version,
+                args.chart,
                 row.namespace,
                 controller_values(args),
                 pulumi.ResourceOptions(parent=self, depends_on=[*args.crds, *args.namespace, *args.identity.ready]),

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import tarfile
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
+import yaml
 
 from traffic_edge.controllers.base import ParametersObject
-from traffic_edge.data.versions import ChartPin
 from traffic_edge.plan.contracts import SecretSpec
 from traffic_edge.plan.objects import KubeObject
+from traffic_edge.plan.sources import ChartLocation
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -69,23 +72,49 @@ def secrets(
     ]
 
 
+def local_chart_version(path: str) -> str | None:
+    """The version in a local chart's Chart.yaml (a directory or a .tgz archive), None where there is none."""
+    chart = Path(path).expanduser()
+    try:
+        if chart.is_dir():
+            text = (chart / "Chart.yaml").read_text()
+        else:
+            with tarfile.open(chart) as archive:
+                top = (m for m in archive.getmembers() if m.name.count("/") == 1 and m.name.endswith("/Chart.yaml"))
+                extracted = archive.extractfile(next(top))
+                text = extracted.read().decode() if extracted else ""
+    except (OSError, StopIteration, tarfile.TarError):
+        return None
+    version = (yaml.safe_load(text) or {}).get("version")
+    return None if version is None else str(version)
+
+
 def helm_release(
     resource_name: str,
     release_name: str,
-    pin: ChartPin,
-    version: str,
+    location: ChartLocation,
     namespace: pulumi.Input[str],
     values: Mapping[str, Any],
     opts: pulumi.ResourceOptions,
 ) -> k8s.helm.v3.Release:
-    """A Helm release with a fixed release name (no random suffix), so upgrades stay in place."""
+    """A Helm release with a fixed release name (no random suffix), so upgrades stay in place.
+
+    Helm installs a local chart as it finds it, whatever version is asked for, so its version is checked here.
+    """
+    if location.local:
+        found = local_chart_version(location.chart)
+        if found is None or found.removeprefix("v") != location.version.removeprefix("v"):
+            raise pulumi.RunError(
+                f"artifacts: the local chart {location.chart} is version {found or '(none found)'}, not the pinned "
+                f"{location.version}; put that version there (a directory with its Chart.yaml, or the .tgz)"
+            )
     return k8s.helm.v3.Release(
         resource_name,
         name=release_name,
-        chart=pin.chart,
-        version=version,
+        chart=location.chart,
+        version=location.version,
         namespace=namespace,
-        repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=pin.repo) if pin.repo else None,
+        repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=location.repo) if location.repo else None,
         values=dict(values),
         opts=opts,
     )

@@ -14,7 +14,6 @@ from traffic_edge.config.platforms import PLATFORM_KINDS
 from traffic_edge.config.types import ABSOLUTE_PATH, DNS1123_LABEL, EMAIL, HOSTNAME, NAMESERVER
 from traffic_edge.data.route_kinds import ROUTE_KINDS
 
-
 # What a pattern mismatch means, by the model's pattern; other patterns are shown as they are.
 PATTERN_MESSAGES = {
     DNS1123_LABEL.pattern: "must be a DNS-1123 label: lowercase letters, digits and '-', at most 63 characters",

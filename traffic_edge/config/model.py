@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Discriminator, Field, Tag, field_validator
 
 from traffic_edge.config.platforms import Platform
+from traffic_edge.config.sources import Artifacts, Cluster
 from traffic_edge.config.tenancy import EgressRule, Guardrails, Tenant
 from traffic_edge.config.types import (
     ABSOLUTE_PATH,
@@ -278,9 +279,11 @@ class Namespace(Model):
 class StackConfig(Model):
     """Everything under `traffic-edge:` in one stack file."""
 
-    platform: Platform
+    platform: Platform = Field(description="where the edge runs; `kind` picks the platform and the keys that fit it")
     domain: Hostname = Field(description="the environment's DNS domain; every hostname lies inside it")
     production: bool = Field(False, description="marks a production stack (guards issuers and policies)")
+    cluster: Cluster = Field(default_factory=Cluster, description="the Kubernetes cluster the edge is deployed to")
+    artifacts: Artifacts = Field(default_factory=Artifacts)
     dns: Dns = Field(default_factory=Dns)
     tsig_secret: SecretRef | None = Field(None, description="RFC 2136 TSIG key (base64), set with --secret")
     versions: Versions = Field(default_factory=Versions)
@@ -289,7 +292,7 @@ class StackConfig(Model):
     external_dns: ExternalDns = Field(default_factory=ExternalDns)
     issuers: Issuers = Field(default_factory=Issuers)
     gateways: list[Gateway] = Field(default_factory=list)
-    routes: list[Route] = Field(default_factory=list)
+    routes: list[Route] = Field(default_factory=list, description="`kind` picks the route kind (default HTTPRoute)")
     namespaces: dict[Name, Namespace] = Field(default_factory=dict)
     tenants: dict[Name, Tenant] = Field(default_factory=dict, description="teams owning namespaces and a suffix")
     guardrails: Guardrails = Field(default_factory=Guardrails)

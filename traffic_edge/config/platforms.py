@@ -154,8 +154,4 @@ class Aks(Model):
 
 
 Platform = Annotated[OnPrem | Gke | Eks | Aks, Field(discriminator="kind")]
-
-
-Platform = Annotated[OnPrem | Gke | Eks | Aks, Field(discriminator="kind")]
-CloudSettings = Gke | Eks | Aks
 PLATFORM_KINDS = ("onprem", "gke", "eks", "aks")

@@ -28,8 +28,21 @@ class Row:
     key: str
     types: list[str]
     default: str
-    description: str
+    descriptions: dict[str, str]  # by variant ("" outside a union); variants that agree share one
     variants: list[str]  # the platform kinds or route kinds the key applies to; empty: always
+    universe: tuple[str, ...] = ()  # every variant of the union the key lies in
+
+    @property
+    def applies_to(self) -> list[str]:
+        """The variants the key applies to; none listed where it applies to every one."""
+        return [] if set(self.variants) == set(self.universe) else self.variants
+
+    @property
+    def description(self) -> str:
+        texts = list(dict.fromkeys(text for text in self.descriptions.values() if text))
+        if len(texts) <= 1:
+            return texts[0] if texts else ""
+        return "; ".join(f"{variant}: {text}" for variant, text in self.descriptions.items() if text)
 
 
 def _unwrap(annotation: Any) -> Any:
@@ -82,13 +95,14 @@ def _default(field: FieldInfo) -> str:
 
 
 def _description(field: FieldInfo, nested: list[type[BaseModel]]) -> str:
-    text = field.description or next((model.__doc__ or "" for model in nested if model.__doc__), "")
+    """The field's own description, else the docstring of the one object it holds."""
+    text = field.description or (nested[0].__doc__ or "" if len(nested) == 1 else "")
     return text.strip().split("\n\n")[0].replace("\n", " ").replace("|", "\\|")
 
 
 def _nested(annotation: Any) -> tuple[str, list[type[BaseModel]]]:
     """The key suffix (`[]`, `.<name>`) and the object models a field holds."""
-    suffix, models = "", []
+    suffix, models = "", list[type[BaseModel]]()
     for option in _options(annotation):
         origin = get_origin(option)
         if origin is list:
@@ -102,22 +116,28 @@ def _nested(annotation: Any) -> tuple[str, list[type[BaseModel]]]:
     return suffix, models
 
 
-def _walk(model: type[BaseModel], prefix: str, variant: str | None, rows: dict[str, Row]) -> None:
+def _walk(
+    model: type[BaseModel], prefix: str, variant: str | None, rows: dict[str, Row], universe: tuple[str, ...] = ()
+) -> None:
     for name, field in model.model_fields.items():
         key = f"{prefix}{field.alias or name}"
         suffix, nested = _nested(field.annotation)
         row = rows.get(key)
         if row is None:
-            row = rows[key] = Row(key, [], _default(field), _description(field, nested), [])
+            row = rows[key] = Row(key, [], _default(field), {}, [], universe)
+        row.descriptions.setdefault(variant or "", _description(field, nested))
         type_name = _type_name(field.annotation)
         if type_name not in row.types:
             row.types.append(type_name)
-        if variant is not None and variant not in row.variants:
+        if variant is not None and variant not in row.variants and name != "kind":  # the discriminator: always
             row.variants.append(variant)
-        variants = {_kind_of(inner) for inner in nested}
-        tagged = len(nested) > 1 and None not in variants
+        kinds = tuple(str(_kind_of(inner)) for inner in nested)
+        tagged = len(nested) > 1 and all(_kind_of(inner) for inner in nested)
         for inner in nested:
-            _walk(inner, f"{key}{suffix}.", _kind_of(inner) if tagged else variant, rows)
+            if tagged:
+                _walk(inner, f"{key}{suffix}.", _kind_of(inner), rows, kinds)
+            else:
+                _walk(inner, f"{key}{suffix}.", variant, rows, universe)
 
 
 def reference_rows() -> list[Row]:
@@ -129,7 +149,7 @@ def reference_rows() -> list[Row]:
 def reference_markdown() -> str:
     lines = ["| key | type | default | applies to | description |", "|---|---|---|---|---|"]
     for row in reference_rows():
-        applies = ", ".join(f"`{variant}`" for variant in row.variants) or "all"
+        applies = ", ".join(f"`{variant}`" for variant in row.applies_to) or "all"
         types = " \\| ".join(row.types)
         lines.append(f"| `{row.key}` | {types} | {row.default} | {applies} | {row.description} |")
     return "\n".join(lines)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from traffic_edge.config.load import SECRET_KEYS

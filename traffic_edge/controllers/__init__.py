@@ -1,36 +1,26 @@
 """Gateway controllers: one module each (its row, chart pin, values, workload and grants, data-plane ports).
 
-Adding a controller is a module here and a line in CONTROLLERS.
+Adding a controller is adding a module here that defines `ROW`; the registry finds it.
 """
 
 from __future__ import annotations
 
-from traffic_edge.controllers import (
-    aws_load_balancer_controller,
-    azure_alb,
-    cilium,
-    envoy_gateway,
-    gke,
-    istio,
-    nginx_gateway_fabric,
-    traefik,
-)
+import importlib
+import pkgutil
+
 from traffic_edge.controllers.base import ControllerRow
 from traffic_edge.data.versions import CHARTS, ChartPin
 
-CONTROLLERS: dict[str, ControllerRow] = {
-    row.name: row
-    for row in (
-        envoy_gateway.ROW,
-        nginx_gateway_fabric.ROW,
-        istio.ROW,
-        traefik.ROW,
-        cilium.ROW,
-        gke.ROW,
-        aws_load_balancer_controller.ROW,
-        azure_alb.ROW,
-    )
-}
+
+def _rows() -> dict[str, ControllerRow]:
+    rows = {}
+    for module in sorted(info.name for info in pkgutil.iter_modules(__path__) if info.name != "base"):
+        row = importlib.import_module(f"{__name__}.{module}").ROW
+        rows[row.name] = row
+    return rows
+
+
+CONTROLLERS: dict[str, ControllerRow] = _rows()
 
 
 def chart_pins() -> dict[str, ChartPin]:

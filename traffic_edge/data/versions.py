@@ -124,3 +124,18 @@ def external_dns_image(gateway_api: str, channel: str, kinds: frozenset[str]) ->
         image for image in EXTERNAL_DNS_IMAGES if all(image.reads[kind] in served.get(kind, ()) for kind in kinds)
     )
     return next(readable, EXTERNAL_DNS_IMAGES[0])
+
+
+# sha256 of each release bundle (<channel>-install.yaml), the only bytes the program installs as Gateway API CRDs.
+# Upstream builds the release asset from the tagged sources with hack/build-install-yaml.sh, and its workflow
+# verify-release-artifacts.yml checks the published asset equals that build; these digests are of that build
+# (traffic_edge.data.gateway_api.build_bundle), v1.6.1 standard also equal to the digest GitHub publishes for the
+# asset. v1.6.0 from kubernetes-sigs/gateway-api@89b3b0c3 (tag v1.6.0); the others from ../shared/refdata.
+GATEWAY_API_BUNDLE_SHA256: dict[tuple[str, str], str] = {
+    ("v1.4.1", "standard"): "73b91b77f6be023a8c92c969fc664e5bd3b1a28aea59eac9ebc904607354dad2",
+    ("v1.4.1", "experimental"): "553327e0ff32a1a2be446bf93823c8413cf9253ac6a6d5407eebd1e8d269f69e",
+    ("v1.6.0", "standard"): "a557172e8348f758479e9ee4000bbbb4b4aa48302a6b73461823ea5349bad56d",
+    ("v1.6.0", "experimental"): "f0d5c2b0bef2b9d80ba6ba909e5e5dbde0800638437608353f41a6ebd3afcd9f",
+    ("v1.6.1", "standard"): "24d931f22abd8e40c973264319ead7cfa09d0fb7716b7ab1ee2ff174cb063a73",
+    ("v1.6.1", "experimental"): "d7fa77650e4ef28fca0411536fcb5e237deb4d50301cfded3be49d9a1b7bbd02",
+}

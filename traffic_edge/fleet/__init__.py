@@ -6,7 +6,7 @@ At most `concurrency` stacks run at a time and they start in list order. The def
 non-production stacks first, so an `up` reaches dev before production; once an `up` fails, the
 stacks that have not started yet are skipped, so a broken change goes no further down the list.
 
-Without a Pulumi CLI a preview falls back to the offline render (offline.render + offline.plan),
+Without a Pulumi CLI a preview falls back to the offline render (traffic_edge.offline.render + .plan),
 which knows no deployed state: every resource it registers counts as one to create.
 """
 
@@ -27,7 +27,14 @@ import pulumi
 from pulumi import automation as auto
 
 from traffic_edge.offline.plan import write
-from traffic_edge.offline.render import PROJECT_DIR, StackFileError, project_config, render, stack_config, stack_name_of
+from traffic_edge.offline.render import (
+    PROJECT_DIR,
+    StackFileError,
+    project_config,
+    render,
+    stack_config,
+    stack_name_of,
+)
 
 Action = Literal["preview", "up"]
 Status = Literal["ok", "failed", "skipped"]

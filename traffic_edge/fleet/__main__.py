@@ -1,8 +1,8 @@
-"""`python -m fleet`: preview or update many stacks and print one table of results.
+"""`python -m traffic_edge.fleet`: preview or update many stacks and print one table of results.
 
-    python -m fleet preview                          every Pulumi.<stack>.yaml, non-production first
-    python -m fleet up --stacks dev,production       in this order: dev before production
-    python -m fleet preview --concurrency 4 --out build/fleet
+    python -m traffic_edge.fleet preview                      every Pulumi.<stack>.yaml, non-production first
+    python -m traffic_edge.fleet up --stacks dev,production   in this order: dev before production
+    python -m traffic_edge.fleet preview --concurrency 4 --out build/fleet
 
 Stacks start in list order, at most --concurrency (default 2) at a time; after a failed `up` the
 stacks not yet started are skipped (--concurrency 1 makes an `up` strictly one stack after another).
@@ -34,7 +34,7 @@ def _positive(text: str) -> int:
 
 
 def main(argv: list[str] | None = None, opener: fleet.Opener = fleet.open_stack) -> int:
-    parser = argparse.ArgumentParser(prog="python -m fleet", description=(__doc__ or "").splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m traffic_edge.fleet", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("action", choices=("preview", "up"))
     parser.add_argument("--stacks", type=_stack_list, help="comma-separated, in run order (default: every stack)")
     parser.add_argument("--concurrency", type=_positive, default=2, help="stacks run at once (default 2)")

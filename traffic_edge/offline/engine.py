@@ -141,6 +141,8 @@ class RecordingMonitor(mocks.MockMonitor):
         if request.type == STACK_TYPE:
             self.stack_urn = response.urn
             return response
+        if response.urn in self.recording.resources:  # the engine refuses a second registration of one URN
+            raise pulumi.RunError(f"duplicate resource URN {response.urn!r}; give each resource a unique name")
         self.recording.resources[response.urn] = Registration(
             urn=response.urn,
             type=request.type,

@@ -22,8 +22,9 @@ GCP_NAME_SERVERS = [f"ns-cloud-a{n}.googledomains.com." for n in range(1, 5)]
 AWS_NAME_SERVERS = [f"ns-{n}.awsdns-00.{tld}." for n, tld in ((0, "com"), (512, "net"), (1024, "org"), (1536, "co.uk"))]
 AZURE_NAME_SERVERS = [f"ns{n}-00.azure-dns.{tld}." for n, tld in ((1, "com"), (2, "net"), (3, "org"), (4, "info"))]
 
-# What a cluster's stack exports, under the output names stackconfig.clouds.CLUSTER_OUTPUTS documents.
+# What a cluster's stack exports: the outputs traffic_edge.config.platforms.CLUSTER_OUTPUTS names, and `kubeconfig`.
 CLUSTER_STACK_OUTPUTS: dict[str, Any] = {
+    "kubeconfig": "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n",
     "projectId": "fake-project-000000",
     "projectNumber": "000000000000",
     "clusterName": "fake-cluster",
@@ -68,7 +69,9 @@ def _user_assigned_identity(_name: str, inputs: dict[str, Any]) -> dict[str, Any
 
 
 RESOURCE_OUTPUTS: dict[str, FakeState] = {
-    "pulumi:pulumi:StackReference": lambda _name, _inputs: {"outputs": CLUSTER_STACK_OUTPUTS, "secretOutputNames": []},
+    "pulumi:pulumi:StackReference": lambda _name, _inputs: {
+        "outputs": CLUSTER_STACK_OUTPUTS, "secretOutputNames": ["kubeconfig"]
+    },
     "gcp:dns/managedZone:ManagedZone": lambda _name, _inputs: {
         "nameServers": GCP_NAME_SERVERS, "managedZoneId": "0000000000000000000",
     },

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import runpy
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,6 @@ from typing import Any
 import yaml
 
 from traffic_edge.offline.engine import Recording, config_for_runtime, record
-
 
 
 def find_project_dir(start: Path) -> Path:

@@ -26,6 +26,14 @@ from traffic_edge.plan.issuers import IssuerSet, cluster_issuers, tenant_issuers
 from traffic_edge.plan.network_policies import network_policy_objects
 from traffic_edge.plan.objects import KubeObject
 from traffic_edge.plan.routes import RoutesPlan, routes_plan
+from traffic_edge.plan.sources import (
+    BundleLocation,
+    ChartLocation,
+    ClusterConnection,
+    bundle_location,
+    chart_location,
+    cluster_connection,
+)
 
 
 @dataclass(frozen=True)
@@ -38,7 +46,7 @@ class Deployment:
 
 @dataclass(frozen=True)
 class ChartPlan:
-    version: str
+    chart: ChartLocation
     values: Mapping[str, Any]  # ours, before the platform identity and the user's extra values
     extra_values: Mapping[str, Any]
 
@@ -47,7 +55,7 @@ class ChartPlan:
 class ControllerPlan:
     row: ControllerRow
     context: ValuesContext
-    chart_version: str | None  # None where the controller has no chart
+    chart: ChartLocation | None  # None where the controller has no chart
     extra_values: Mapping[str, Any]
 
 
@@ -59,7 +67,7 @@ class ExternalDnsPlan:
     policy: str
     txt_owner_id: str
     txt_prefix: str
-    version: str  # chart version
+    chart: ChartLocation
     extra_values: Mapping[str, Any]
 
 
@@ -75,8 +83,9 @@ class IdentityRequest:
 
 @dataclass(frozen=True)
 class EdgePlan:
+    cluster: ClusterConnection
     namespaces: Mapping[str, Mapping[str, str]]  # every namespace this program creates → its labels
-    gateway_api: tuple[str, str] | None  # (release, channel) where this program installs the CRDs
+    gateway_api: BundleLocation | None  # where this program installs the CRDs from, if it does
     cert_manager: ChartPlan
     controller: ControllerPlan
     issuers: tuple[IssuerSet, ...]  # the ClusterIssuers first
@@ -149,7 +158,7 @@ def external_dns_plan(config: StackConfig, deployment: Deployment) -> ExternalDn
         # unique per cluster: two stacks writing one zone must never take over each other's records
         txt_owner_id=config.external_dns.txt_owner_id or f"{deployment.project}-{deployment.stack}",
         txt_prefix=config.external_dns.txt_prefix,
-        version=config.chart_version("external-dns"),
+        chart=chart_location(config, "external-dns"),
         extra_values=config.external_dns.values,
     )
 
@@ -174,22 +183,22 @@ def identity_requests(config: StackConfig) -> tuple[IdentityRequest, ...]:
 def edge_plan(config: StackConfig, deployment: Deployment) -> EdgePlan:
     row = controller(config)
     context = values_context(config)
-    versions = config.versions
     cert_manager_values = {
         # `crds.keep` leaves the CRDs (and so every certificate) in place on uninstall
         "crds": {"enabled": True, "keep": True},
         "config": {"gatewayAPI": {"enabled": True}},  # HTTP-01 through Gateways
         "serviceAccount": {"name": CERT_MANAGER.service_account},
     }
-    cert_manager = ChartPlan(config.chart_version("cert-manager"), cert_manager_values, config.cert_manager.values)
+    cert_manager = ChartPlan(chart_location(config, "cert-manager"), cert_manager_values, config.cert_manager.values)
     return EdgePlan(
+        cluster=cluster_connection(config),
         namespaces=managed_namespaces(config),
-        gateway_api=(versions.gateway_api, versions.gateway_api_channel) if installs_gateway_api(config) else None,
+        gateway_api=bundle_location(config) if installs_gateway_api(config) else None,
         cert_manager=cert_manager,
         controller=ControllerPlan(
             row=row,
             context=context,
-            chart_version=config.chart_version(row.chart.name) if row.chart else None,
+            chart=chart_location(config, row.chart.name) if row.chart else None,
             extra_values=config.controller.values,
         ),
         issuers=(cluster_issuers(config), *tenant_issuers(config)),

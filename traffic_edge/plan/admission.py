@@ -13,8 +13,8 @@ Everywhere:
   per Gateway that has such a listener.
 
 The CEL is built here from data and checked with cel-python against allowed and refused objects
-(tests/test_admission.py); the components register the objects. It uses standard CEL plus the Kubernetes strings library (`split`, `trim`,
-`lowerAscii`): https://kubernetes.io/docs/reference/using-api/cel/#kubernetes-strings-library
+(tests/test_admission.py); the components register the objects. It uses standard CEL plus the Kubernetes
+strings library (`split`, `trim`, `lowerAscii`): https://kubernetes.io/docs/reference/using-api/cel/#kubernetes-strings-library
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ from traffic_edge.platforms.eks import Eks
 from traffic_edge.platforms.gke import Gke
 from traffic_edge.platforms.onprem import OnPrem
 
+__all__ = ["PLATFORMS", "Platform", "PlatformArgs", "platform_for"]
+
 PLATFORMS: dict[str, type[Platform]] = {
     "onprem": OnPrem,
     "gke": Gke,

@@ -12,7 +12,8 @@ import pulumi_azure_native.dns as azure_dns
 import pulumi_azure_native.managedidentity as azure_managedidentity
 import pulumi_azure_native.privatedns as azure_privatedns
 
-from traffic_edge.config.platforms import AZURE_ZONE_ID, Aks as AksSettings
+from traffic_edge.config.platforms import AZURE_ZONE_ID
+from traffic_edge.config.platforms import Aks as AksSettings
 from traffic_edge.data.permissions.azure import (
     AZURE_TOKEN_AUDIENCE,
     AzureGrant,
@@ -21,8 +22,8 @@ from traffic_edge.data.permissions.azure import (
     azure_subject,
 )
 from traffic_edge.data.workloads import Workload
-from traffic_edge.platforms.base import CloudPlatform, ClusterFacts, Provisioned, checked_dns_name
 from traffic_edge.plan.contracts import Dns01Solver, DnsZone, ExternalDnsProvider, SecretSpec, WorkloadIdentity
+from traffic_edge.platforms.base import CloudPlatform, Provisioned, checked_dns_name
 
 CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
 USE_LABEL = "azure.workload.identity/use"

@@ -16,8 +16,8 @@ import pulumi_aws.route53 as aws_route53
 from traffic_edge.config.platforms import Eks as EksSettings
 from traffic_edge.data.permissions.aws import AwsRow, aws_policy_document, irsa_trust_policy, pod_identity_trust_policy
 from traffic_edge.data.workloads import Workload
-from traffic_edge.platforms.base import CloudPlatform, ClusterFacts, Provisioned, checked_dns_name
 from traffic_edge.plan.contracts import Dns01Solver, DnsZone, ExternalDnsProvider, WorkloadIdentity
+from traffic_edge.platforms.base import CloudPlatform, ClusterFacts, Provisioned, checked_dns_name
 
 ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
 ROLE_NAME_LIMIT = 64  # https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html

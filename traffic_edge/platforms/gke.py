@@ -11,7 +11,8 @@ import pulumi_gcp.dns as gcp_dns
 import pulumi_gcp.projects as gcp_projects
 import pulumi_gcp.serviceaccount as gcp_serviceaccount
 
-from traffic_edge.config.platforms import GCP_ZONE_ID, Gke as GkeSettings, managed_zone_name
+from traffic_edge.config.platforms import GCP_ZONE_ID, managed_zone_name
+from traffic_edge.config.platforms import Gke as GkeSettings
 from traffic_edge.data.permissions.gcp import (
     GCP_WORKLOAD_IDENTITY_USER,
     GcpGrant,
@@ -20,8 +21,8 @@ from traffic_edge.data.permissions.gcp import (
     gke_service_account_member,
 )
 from traffic_edge.data.workloads import Workload
-from traffic_edge.platforms.base import CloudPlatform, ClusterFacts, Provisioned, checked_dns_name
 from traffic_edge.plan.contracts import Dns01Solver, DnsZone, ExternalDnsProvider, WorkloadIdentity
+from traffic_edge.platforms.base import CloudPlatform, ClusterFacts, Provisioned, checked_dns_name
 
 SERVICE_ACCOUNT_ANNOTATION = "iam.gke.io/gcp-service-account"
 ACCOUNT_ID_LIMIT = 30  # https://cloud.google.com/iam/docs/service-accounts-create#creating

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pulumi
 
-from traffic_edge.platforms.base import Platform, Provisioned
 from traffic_edge.plan.contracts import Dns01Solver, DnsZone, ExternalDnsProvider, SecretSpec
+from traffic_edge.platforms.base import Platform, Provisioned
 
 TSIG_SECRET_NAME = "rfc2136-tsig"
 TSIG_SECRET_KEY = "tsig-secret-key"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from traffic_edge.config.errors import Issue
 from traffic_edge.config.model import StackConfig
-from traffic_edge.config.rules import clouds, compat, dns, gateways, issuers, routes, tenants
+from traffic_edge.config.rules import clouds, compat, dns, gateways, issuers, routes, sources, tenants
 
 
 def check(config: StackConfig) -> list[Issue]:
@@ -17,4 +17,5 @@ def check(config: StackConfig) -> list[Issue]:
         *routes.namespaces(config),
         *tenants.check(config),
         *compat.check(config),
+        *sources.check(config),
     ]

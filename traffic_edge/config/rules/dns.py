@@ -8,6 +8,7 @@ from traffic_edge.config.errors import Issue
 from traffic_edge.config.model import StackConfig
 from traffic_edge.config.queries import in_domain
 
+
 def check(config: StackConfig) -> Iterator[Issue]:
     if not in_domain(config.domain, config.zone_name) or config.zone_name.startswith("*."):
         yield Issue(

@@ -8,6 +8,7 @@ from traffic_edge.config.errors import Issue
 from traffic_edge.config.model import StackConfig
 from traffic_edge.config.queries import ISSUER_SOURCE, http01_listener, namespace_owners
 
+
 def check(config: StackConfig) -> Iterator[Issue]:
     acme = config.issuers.acme
     if acme is not None and acme.solver == "dns01" and config.platform.kind == "onprem" and config.dns.rfc2136 is None:

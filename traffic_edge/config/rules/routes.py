@@ -10,6 +10,7 @@ from traffic_edge.config.queries import admits, attached_listeners, hostnames_in
 from traffic_edge.config.rules.gateways import duplicates
 from traffic_edge.data.route_kinds import ROUTE_KINDS
 
+
 def check(config: StackConfig) -> Iterator[Issue]:
     gateways = {gateway.name: gateway for gateway in config.gateways}
     for key in duplicates(f"{route.kind} {route.namespace}/{route.name}" for route in config.routes):

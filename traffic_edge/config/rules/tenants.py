@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from traffic_edge.config.errors import Issue
 from traffic_edge.config.model import Gateway, StackConfig, TcpRoute, UdpRoute
 from traffic_edge.config.queries import ISSUER_SOURCE, http01_listener, in_domain, namespace_owners, route_hostnames
-from traffic_edge.config.tenancy import RESERVED_LABEL_PREFIX
+from traffic_edge.config.tenancy import RESERVED_LABEL_PREFIX, Tenant
 from traffic_edge.controllers import CONTROLLERS
 from traffic_edge.data.workloads import CERT_MANAGER, EXTERNAL_DNS
 
@@ -57,77 +57,97 @@ def check(config: StackConfig) -> Iterator[Issue]:
 
 
 def _tenant_ownership(config: StackConfig, owners: dict[str, str]) -> Iterator[Issue]:
+    for name, tenant in config.tenants.items():
+        yield from _tenant_namespaces(config, owners, name, tenant)
+        yield from _tenant_suffix(config, name, tenant)
+        yield from _tenant_gateway_choice(config, owners, name, tenant)
+
+
+def _tenant_namespaces(config: StackConfig, owners: dict[str, str], name: str, tenant: Tenant) -> Iterator[Issue]:
+    """A namespace has one tenant, is no platform namespace, and is created here (so it carries the labels)."""
     workloads = [CERT_MANAGER, EXTERNAL_DNS, *(row.workload for row in CONTROLLERS.values() if row.workload)]
     platform = {workload.namespace for workload in workloads} | {CONTROLLERS[config.controller.name].namespace}
+    for index, namespace in enumerate(tenant.namespaces):
+        if owners[namespace] != name:
+            yield Issue(
+                f"tenants.{name}.namespaces[{index}]",
+                f"{namespace} is owned by tenant {owners[namespace]} already",
+                "give each namespace one tenant",
+            )
+        if namespace in platform:
+            yield Issue(
+                f"tenants.{name}.namespaces[{index}]",
+                f"{namespace} is a platform namespace",
+                "use one of the tenant's own",
+            )
+        settings = config.namespaces.get(namespace)
+        if settings is not None and not settings.create:
+            yield Issue(
+                f"namespaces.{namespace}.create",
+                f"tenant {name}'s namespaces are created and labelled here",
+                "remove `create: false` (adopt an existing namespace with `pulumi import`)",
+            )
+
+
+def _tenant_suffix(config: StackConfig, name: str, tenant: Tenant) -> Iterator[Issue]:
+    """The suffix lies in the domain, fits a label value, and no other tenant's suffix covers it."""
+    suffix = tenant.hostname_suffix
+    at = f"tenants.{name}.hostnameSuffix"
+    if not in_domain(suffix, config.domain):
+        yield Issue(at, f"{suffix} is outside the domain {config.domain}", f"use a name under {config.domain}")
+    if len(suffix) > 63:
+        yield Issue(at, "is longer than 63 characters, the limit of the label that carries it", "use a shorter suffix")
+    for other, other_tenant in config.tenants.items():
+        if other != name and in_domain(suffix, other_tenant.hostname_suffix):
+            yield Issue(
+                at,
+                f"{suffix} lies inside tenant {other}'s suffix {other_tenant.hostname_suffix}",
+                "give each tenant a suffix outside the others'",
+            )
+
+
+def _tenant_gateway_choice(
+    config: StackConfig, owners: dict[str, str], name: str, tenant: Tenant
+) -> Iterator[Issue]:
+    """A tenant has a gateway: a shared one it names, or its own in one of its namespaces."""
+    at = f"tenants.{name}.gateway"
     gateways = {gateway.name: gateway for gateway in config.gateways}
-    for name, tenant in config.tenants.items():
-        at = f"tenants.{name}"
-        for index, namespace in enumerate(tenant.namespaces):
-            if owners[namespace] != name:
-                yield Issue(
-                    f"{at}.namespaces[{index}]",
-                    f"{namespace} is owned by tenant {owners[namespace]} already",
-                    "give each namespace one tenant",
-                )
-            if namespace in platform:
-                yield Issue(
-                    f"{at}.namespaces[{index}]", f"{namespace} is a platform namespace", "use one of the tenant's own"
-                )
-            settings = config.namespaces.get(namespace)
-            if settings is not None and not settings.create:
-                yield Issue(
-                    f"namespaces.{namespace}.create",
-                    f"tenant {name}'s namespaces are created and labelled here",
-                    "remove `create: false` (adopt an existing namespace with `pulumi import`)",
-                )
-        suffix = tenant.hostname_suffix
-        if not in_domain(suffix, config.domain):
-            yield Issue(
-                f"{at}.hostnameSuffix",
-                f"{suffix} is outside the domain {config.domain}",
-                f"use a name under {config.domain}",
-            )
-        if len(suffix) > 63:
-            yield Issue(
-                f"{at}.hostnameSuffix",
-                "is longer than 63 characters, the limit of the label that carries it",
-                "use a shorter suffix",
-            )
-        for other, other_tenant in config.tenants.items():
-            if other != name and in_domain(suffix, other_tenant.hostname_suffix):
-                yield Issue(
-                    f"{at}.hostnameSuffix",
-                    f"{suffix} lies inside tenant {other}'s suffix {other_tenant.hostname_suffix}",
-                    "give each tenant a suffix outside the others'",
-                )
-        owns_gateway = any(owners.get(gateway.namespace) == name for gateway in config.gateways)
-        if tenant.gateway is None and not owns_gateway:
-            yield Issue(
-                f"{at}.gateway",
-                "the tenant has no gateway",
-                "name a shared gateway here, or add a gateway in one of the tenant's namespaces",
-            )
-        target = gateways.get(tenant.gateway) if tenant.gateway else None
-        if tenant.gateway is not None and target is None:
-            yield Issue(
-                f"{at}.gateway",
-                f"{tenant.gateway} is not a configured gateway",
-                f"use one of {', '.join(sorted(gateways)) or '(none defined)'}",
-            )
-        elif target is not None and owners.get(target.namespace) not in (None, name):
-            yield Issue(
-                f"{at}.gateway",
-                f"{tenant.gateway} is tenant {owners[target.namespace]}'s gateway",
-                "attach to a shared gateway or add one in the tenant's namespaces",
-            )
+    owns_gateway = any(owners.get(gateway.namespace) == name for gateway in config.gateways)
+    if tenant.gateway is None and not owns_gateway:
+        yield Issue(
+            at, "the tenant has no gateway",
+            "name a shared gateway here, or add a gateway in one of the tenant's namespaces",
+        )
+    target = gateways.get(tenant.gateway) if tenant.gateway else None
+    if tenant.gateway is not None and target is None:
+        yield Issue(
+            at, f"{tenant.gateway} is not a configured gateway",
+            f"use one of {', '.join(sorted(gateways)) or '(none defined)'}",
+        )
+    elif target is not None and owners.get(target.namespace) not in (None, name):
+        yield Issue(
+            at, f"{tenant.gateway} is tenant {owners[target.namespace]}'s gateway",
+            "attach to a shared gateway or add one in the tenant's namespaces",
+        )
 
 
 def _tenant_gateway(
     config: StackConfig, owners: dict[str, str], owner: str, gateway: Gateway, at: str
 ) -> Iterator[Issue]:
     """A tenant's own gateway: hostnames under its suffix, its own namespaces only, certificates from its Issuers."""
-    tenant = config.tenants[owner]
-    suffix = tenant.hostname_suffix
+    yield from _tenant_listeners(owners, owner, config.tenants[owner].hostname_suffix, gateway, at)
+    neighbours = [other for other in config.gateways if other.namespace == gateway.namespace and other is not gateway]
+    if gateway.certificates and any(other.certificates for other in neighbours):
+        yield Issue(
+            f"{at}.namespace",
+            f"another gateway with certificates lives in {gateway.namespace}, and a "
+            "tenant's issuers are one set per namespace",
+            "give each such gateway its own tenant namespace",
+        )
+    yield from _tenant_certificates(config, owner, gateway, at)
+
+
+def _tenant_listeners(owners: dict[str, str], owner: str, suffix: str, gateway: Gateway, at: str) -> Iterator[Issue]:
     for l_index, listener in enumerate(gateway.listeners):
         path = f"{at}.listeners[{l_index}]"
         if listener.protocol in HOSTNAME_PROTOCOLS and listener.hostname is None:
@@ -155,14 +175,12 @@ def _tenant_gateway(
                     f"{namespace} belongs to tenant {owners[namespace]}",
                     f"admit only tenant {owner}'s namespaces or platform ones",
                 )
-    neighbours = [other for other in config.gateways if other.namespace == gateway.namespace and other is not gateway]
-    if gateway.certificates and any(other.certificates for other in neighbours):
-        yield Issue(
-            f"{at}.namespace",
-            f"another gateway with certificates lives in {gateway.namespace}, and a "
-            "tenant's issuers are one set per namespace",
-            "give each such gateway its own tenant namespace",
-        )
+
+
+def _tenant_certificates(config: StackConfig, owner: str, gateway: Gateway, at: str) -> Iterator[Issue]:
+    """Names under the suffix, issued in the gateway's namespace; ACME (HTTP-01) needs a contact and port 80."""
+    tenant = config.tenants[owner]
+    suffix = tenant.hostname_suffix
     acme = [index for index, item in enumerate(gateway.certificates) if ISSUER_SOURCE[item.issuer] == "issuers.acme"]
     for c_index, certificate in enumerate(gateway.certificates):
         path = f"{at}.certificates[{c_index}]"

@@ -157,14 +157,26 @@ OPTIONS: Final[Mapping[str, Any]] = {"protect": False, "retainOnDelete": False, 
 
 
 def _option_changes(old: Resource, new: Resource) -> list[Change]:
+    """Changed options. A move from the default provider to an explicit one is none: the engine asks the new
+    provider to diff the two configurations (pulumi-kubernetes replaces only when the active cluster differs,
+    and the default one names none), so objects stay as they are; the summary counts such moves."""
     changes = []
     for option, default in OPTIONS.items():
         before, after = old.get(option, default), new.get(option, default)
         if option == "provider":  # `<provider urn>::<id>`; the stack segment is not a change
             before, after = before and resource_key(before), after and resource_key(after)
+            if before is None and after is not None:
+                continue
         if before != after:
             changes.append(Change(f"({option})", before, after))
     return changes
+
+
+def provider_adoptions(olds: Mapping[str, Resource], news: Mapping[str, Resource], moved: Mapping[str, str]) -> int:
+    """How many resources move from the default provider to an explicit one."""
+    pairs = [(olds[key], news[key]) for key in olds.keys() & news.keys()]
+    pairs += [(olds[old], news[new]) for new, old in moved.items()]
+    return sum(1 for old, new in pairs if not old.get("provider") and new.get("provider"))
 
 
 def _compare(type_: str, old: Resource, new: Resource) -> tuple[Change, ...]:
@@ -285,6 +297,9 @@ def diff_stack(stack: str, old: Plan | None, new: Plan | None) -> StackDiff:
     diffs.sort(key=lambda d: (KINDS.index(d.kind), d.type, d.name, d.key))
     outputs = value_changes((old or {}).get("outputs") or {}, (new or {}).get("outputs") or {})
     note = "new stack" if old is None else "stack removed" if new is None else ""
+    adopted = provider_adoptions(olds, news, moved)
+    if adopted:
+        note = f"{adopted} now through an explicit provider instead of the default one: no replacement"
     return StackDiff(stack, tuple(diffs), tuple(outputs), note)
 
 

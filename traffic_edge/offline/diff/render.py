@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 import html
 import json
 import re
@@ -15,13 +16,22 @@ from traffic_edge.offline.diff.compare import LABELS, MISSING, SECRET, SIGNS, UN
 MARKDOWN_LIMIT: Final = 60_000
 # Values longer than this (or multi-line) are shown as a line diff rather than inline.
 INLINE_LIMIT: Final = 60
+# Strings longer than this are shown by size and digest.
+DOCUMENT_LIMIT: Final = 20_000
 
 # --- rendering ------------------------------------------------------------------------------
+
+
+def _digest(text: str) -> str:
+    """A document too long to read in a diff (a CRD bundle), named by its size and digest instead."""
+    return f"({len(text.splitlines())} lines, sha256 {hashlib.sha256(text.encode()).hexdigest()})"
 
 
 def _show(value: Any) -> str:
     if value is MISSING:
         return "(absent)"
+    if isinstance(value, str) and len(value) > DOCUMENT_LIMIT:
+        return _digest(value)
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
@@ -29,6 +39,8 @@ def _pretty_lines(value: Any) -> list[str]:
     """Multi-line form for a line diff; JSON held in a string (an IAM policy) is expanded."""
     if value is MISSING:
         return []
+    if isinstance(value, str) and len(value) > DOCUMENT_LIMIT:
+        return [_digest(value)]
     if isinstance(value, str):
         try:
             parsed = json.loads(value)

@@ -1,1 +1,0 @@
-"""Offline conformance checks against upstream schemas (see validator.py)."""
