@@ -3,6 +3,7 @@
     python -m traffic_edge preview --stack dev --out build/dev
     python -m traffic_edge preview --config path/to/Pulumi.lab.yaml --out build/lab
     python -m traffic_edge diff OLD NEW [--format markdown]
+    python -m traffic_edge graph --stack dev [--format mermaid|svg] [--out FILE]   a picture of the edge
     python -m traffic_edge schema        write schema/stack.schema.json (for `# yaml-language-server: $schema=`)
     python -m traffic_edge reference     rewrite the config reference between the README's markers
     python -m traffic_edge package-schema   write component/schema.json, the component package's schema
@@ -24,6 +25,8 @@ from traffic_edge.config.reference import README_END, README_START, reference_ma
 from traffic_edge.config.schema import stack_file_schema
 from traffic_edge.data.gateway_api import build_bundle
 from traffic_edge.data.versions import GATEWAY_API_BUNDLE_SHA256
+from traffic_edge.graph import command as graph_command
+from traffic_edge.graph import diff_picture
 from traffic_edge.offline import diff
 from traffic_edge.offline.plan import write
 from traffic_edge.offline.render import PROJECT_DIR, StackFileError, render
@@ -45,6 +48,8 @@ def preview(args: argparse.Namespace) -> int:
     except OSError as error:
         print(f"error: cannot write --out {args.out}: {error.strerror}: {error.filename}", file=sys.stderr)
         return 2
+    for warning in recording.warnings:
+        print(f"warning: {warning}")
     print(render_tree(recording))
     print(f"\nplan: {plan_path}\nmanifests: {manifest_count} in {plan_path.parent / 'manifests'}")
     return 0
@@ -111,7 +116,10 @@ def main(argv: list[str] | None = None) -> int:
     preview_parser.set_defaults(handler=preview)
     diff_parser = commands.add_parser("diff", help="compare two previews or two git refs")
     diff.add_arguments(diff_parser)
-    diff_parser.set_defaults(handler=diff.run)
+    diff_parser.set_defaults(handler=diff.run, picture=diff_picture)  # Markdown gets each changed stack's picture
+    graph_parser = commands.add_parser("graph", help="draw a stack's edge: Mermaid, or SVG through Graphviz")
+    graph_command.add_arguments(graph_parser)
+    graph_parser.set_defaults(handler=graph_command.run)
     commands.add_parser("schema", help="write schema/stack.schema.json").set_defaults(handler=schema)
     commands.add_parser("reference", help="rewrite the README's config reference").set_defaults(handler=reference)
     commands.add_parser("package-schema", help="write component/schema.json").set_defaults(handler=package_schema)

@@ -8,7 +8,7 @@ move under it without replacement.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,14 +25,16 @@ from traffic_edge.components.issuers import Issuers, IssuersArgs
 from traffic_edge.components.namespaces import Namespaces, NamespacesArgs
 from traffic_edge.components.network_policies import NetworkPolicies, NetworkPoliciesArgs
 from traffic_edge.components.routes import Routes, RoutesArgs
-from traffic_edge.config import StackConfig, parse
+from traffic_edge.config import ConfigError, StackConfig, parse
 from traffic_edge.config.load import SECRET_KEYS
 from traffic_edge.data.workloads import CERT_MANAGER, EXTERNAL_DNS
 from traffic_edge.plan import Deployment, EdgePlan, edge_plan
 from traffic_edge.plan.contracts import WorkloadIdentity
+from traffic_edge.plan.preflight import preflight
 from traffic_edge.plan.sources import ClusterConnection
 from traffic_edge.platforms import PlatformArgs, platform_for
 from traffic_edge.platforms.base import Provisioned
+from traffic_edge.platforms.probe import ProbeError, read_cluster
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class TrafficEdgeArgs:
     config: StackConfig | Mapping[str, Any]  # the validated model, or a mapping the same model validates
     deployment: Deployment  # names cloud identities and the DNS owner: unique per edge
     secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)  # secret config values by key
+    preflight: bool = True  # read the cluster first and refuse what it contradicts; off: say it was not checked
 
 
 def _resolved(args: TrafficEdgeArgs) -> tuple[StackConfig, dict[str, pulumi.Input[str]]]:
@@ -71,7 +74,11 @@ class TrafficEdge(pulumi.ComponentResource):
         self.config = config
         plan = edge_plan(config, args.deployment)
         self.cluster = pulumi.Output.from_input(plan.cluster.describe())
-        self.kubernetes = self._kubernetes(plan.cluster)
+        check = self._preflight(config, plan) if args.preflight else None
+        if check is None:
+            pulumi.log.warn(f"{name}: preflight not run: Kubernetes ≥1.30 and the Gateway API CRDs on the cluster "
+                            "were not checked", self)
+        self.kubernetes = self._kubernetes(plan.cluster, check)
         provisioned = self._provision(config, plan, args.deployment, secrets)
         namespaces = Namespaces(f"{name}-namespaces", NamespacesArgs(labels=plan.namespaces), self._child("namespaces"))
         crds: list[pulumi.Resource] = []
@@ -214,7 +221,27 @@ class TrafficEdge(pulumi.ComponentResource):
             self._child("external-dns"),
         )
 
-    def _kubernetes(self, cluster: ClusterConnection) -> k8s.Provider:
+    def _preflight(self, config: StackConfig, plan: EdgePlan) -> Callable[[str | None], None]:
+        """Refuses, before anything is created, what the live cluster contradicts (plan.preflight).
+
+        Run now where the connection is known now; for a cluster stack's kubeconfig, run by the provider's
+        kubeconfig input, so that no object is created before it passes.
+        """
+
+        def check(kubeconfig_text: str | None) -> None:
+            try:
+                state = read_cluster(plan.cluster, kubeconfig_text)
+            except ProbeError as error:
+                raise pulumi.RunError(f"preflight: {error} (to deploy without the checks: TRAFFIC_EDGE_PREFLIGHT=off)")
+            issues = preflight(config, state, policies=bool(plan.admission))
+            if issues:
+                raise ConfigError(issues)
+
+        if plan.cluster.via != "stack":
+            check(None)
+        return check
+
+    def _kubernetes(self, cluster: ClusterConnection, check: Callable[[str | None], None] | None) -> k8s.Provider:
         """The one connection every Kubernetes object goes through.
 
         Objects that already exist are adopted (updated in place) rather than refused: pulumi-kubernetes 4.25 and
@@ -226,7 +253,8 @@ class TrafficEdge(pulumi.ComponentResource):
             assert cluster.stack is not None
             reference = pulumi.StackReference(f"{self.name}-cluster", stack_name=cluster.stack,
                                               opts=pulumi.ResourceOptions(parent=self))
-            kubeconfig = reference.require_output("kubeconfig").apply(str)
+            text = reference.require_output("kubeconfig").apply(str)
+            kubeconfig = text.apply(lambda value: (check(value), value)[1]) if check else text
         return k8s.Provider(
             f"{self.name}-kubernetes",
             kubeconfig=kubeconfig,

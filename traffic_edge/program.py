@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pulumi
 
 from traffic_edge.config import load_stack_config
@@ -13,7 +15,9 @@ from traffic_edge.plan import Deployment
 def stack_args() -> TrafficEdgeArgs:
     """This stack's config (validated), its secrets and its project and stack names."""
     config = load_stack_config()
-    return TrafficEdgeArgs(config, Deployment(pulumi.get_project(), pulumi.get_stack()), stack_secrets(config))
+    deployment = Deployment(pulumi.get_project(), pulumi.get_stack())
+    preflight = os.environ.get("TRAFFIC_EDGE_PREFLIGHT", "on") != "off"  # the offline preview turns it off
+    return TrafficEdgeArgs(config, deployment, stack_secrets(config), preflight=preflight)
 
 
 def export_outputs(edge: TrafficEdge) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import pulumi
 
 from traffic_edge.components.kube import deep_merge, helm_release, merged, secrets
-from traffic_edge.data.versions import EXTERNAL_DNS_IMAGE_REPOSITORY, ImagePin
+from traffic_edge.data.versions import EXTERNAL_DNS_ANNOTATION_PREFIX, EXTERNAL_DNS_IMAGE_REPOSITORY, ImagePin
 from traffic_edge.data.workloads import EXTERNAL_DNS, identity_values
 from traffic_edge.plan.contracts import ExternalDnsProvider, WorkloadIdentity
 from traffic_edge.plan.sources import ChartLocation
@@ -52,6 +52,7 @@ def external_dns_values(args: ExternalDnsArgs) -> dict[str, Any]:
         "registry": "txt",
         "txtOwnerId": args.txt_owner_id,
         "txtPrefix": args.txt_prefix,
+        "annotationPrefix": EXTERNAL_DNS_ANNOTATION_PREFIX,
     }
     identity = args.identity
     wiring = identity_values(

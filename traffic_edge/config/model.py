@@ -63,6 +63,12 @@ class Versions(Model):
     installed_gateway_api: Annotated[str, Field(pattern=r"^v\d+\.\d+\.\d+$")] | None = Field(
         None, description="the Gateway API release the cluster has now, if any: guards against downgrades"
     )
+    gateway_api_crds: Literal["install", "adopt", "platform"] | None = Field(
+        None,
+        description="who owns the Gateway API CRDs: install (this program), adopt (an existing install of the same "
+        "release and channel, taken over), platform (the platform or another tool); defaults to platform where the "
+        "platform manages them, else install",
+    )
 
     @field_validator("gateway_api")
     @classmethod
@@ -106,7 +112,9 @@ class ExternalDns(Model):
         None, description="TXT registry owner, unique per cluster; defaults to <project>-<stack>"
     )
     txt_prefix: Annotated[str, Field(pattern=r"^[a-z0-9][-a-z0-9_.%{}]*$", max_length=40)] = Field(
-        "edns-", description="prefix of the ownership TXT records, so they never collide with CNAMEs"
+        "edns-%{record_type}.",
+        description="prefix of the ownership TXT records, so they never collide with CNAMEs; `%{record_type}` and "
+        "a trailing `.` keep an apex name's record inside its zone",
     )
     sources: list[Literal["service"]] = Field(
         default_factory=list, description="sources besides the route kinds in use"

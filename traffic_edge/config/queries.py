@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Literal
 
 from traffic_edge.config.model import Gateway, Listener, Route, StackConfig, TcpRoute, UdpRoute
 from traffic_edge.config.tenancy import SUFFIX_LABEL, TENANT_LABEL, Tenant
@@ -40,6 +41,16 @@ def hostnames_intersect(listener: str | None, route: str) -> bool:
 
 def controller(config: StackConfig) -> ControllerRow:
     return CONTROLLERS[config.controller.name]
+
+
+Owner = Literal["install", "adopt", "platform"]
+
+
+def crds_owner(config: StackConfig) -> Owner:
+    """Who owns the Gateway API CRDs: as configured, else the platform where it manages them, else this program."""
+    if config.versions.gateway_api_crds is not None:
+        return config.versions.gateway_api_crds
+    return "platform" if controller(config).platform_manages_crds else "install"
 
 
 def served(config: StackConfig) -> dict[str, frozenset[str]]:
@@ -110,11 +121,40 @@ def tenant_labels(name: str, tenant: Tenant) -> dict[str, str]:
     return {TENANT_LABEL: name, SUFFIX_LABEL: tenant.hostname_suffix}
 
 
+def http01_gateway_name(config: StackConfig) -> str | None:
+    """The gateway whose port-80 listener serves the ClusterIssuers' HTTP-01 challenges, if they solve HTTP-01."""
+    acme = config.issuers.acme
+    if acme is None or acme.solver != "http01":
+        return None
+    return acme.gateway or (config.gateways[0].name if config.gateways else None)
+
+
+def http01_namespaces(config: StackConfig, gateway: Gateway) -> set[str]:
+    """Where cert-manager creates the HTTP-01 challenge routes that attach to this gateway's port-80 listener.
+
+    cert-manager creates each solver HTTPRoute in its Certificate's namespace (cert-manager @ v1.21.1 :
+    pkg/issuer/acme/http/httproute.go), so that namespace must be admitted there.
+    """
+    owners = namespace_owners(config.tenants)
+    if gateway.namespace in owners:  # a tenant's own ACME account: its certificates live beside the gateway
+        return {gateway.namespace}
+    if http01_gateway_name(config) != gateway.name:
+        return set()
+    return {
+        certificate.namespace or other.namespace
+        for other in config.gateways
+        if other.namespace not in owners
+        for certificate in other.certificates
+        if ISSUER_SOURCE[certificate.issuer] == "issuers.acme"
+    }
+
+
 def allowed_namespaces(config: StackConfig, gateway: Gateway, listener: Listener) -> list[str]:
     """The namespace whitelist of one listener: its owner's (the gateway's namespace, or every namespace of the
-    tenant owning that), the tenants attached to it, the namespaces granted it, and extras."""
+    tenant owning that), the tenants attached to it, the namespaces granted it, and extras. A port-80 HTTP
+    listener only redirects, and serves ACME challenges to the namespaces of the certificates they are for."""
     if listener.protocol == "HTTP":
-        return [gateway.namespace]
+        return sorted({gateway.namespace, *http01_namespaces(config, gateway)})
     owner = namespace_owners(config.tenants).get(gateway.namespace)
     owned = config.tenants[owner].namespaces if owner else []
     attached = [ns for tenant in config.tenants.values() if tenant.gateway == gateway.name for ns in tenant.namespaces]

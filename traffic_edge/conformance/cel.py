@@ -2,7 +2,8 @@
 
 Standard CEL comes from celpy; added here are the Kubernetes extensions the rules and policies use
 (https://kubernetes.io/docs/reference/using-api/cel/): `isIP`, the strings library (`split`, `substring`, `trim`,
-`lowerAscii`, `upperAscii`), the format library (`format.dns1123Label().validate(s)`, …) and RE2 for `matches`.
+`lowerAscii`, `upperAscii`), the format library (`format.dns1123Label().validate(s)`, …), RE2 for `matches`, and
+cel-go's heterogeneous equality (`oldObject == null` is false for an object, not an error as in celpy).
 An expression that calls anything else, or reads a variable its context does not bind, fails to compile
 instead of failing at run time, so nothing is judged by a half-supported expression.
 """
@@ -18,7 +19,7 @@ import celpy
 import re2  # type: ignore[import-untyped]  # CEL's matches() is RE2, like Go's regexp
 from celpy import celtypes
 from celpy.adapter import json_to_cel
-from celpy.evaluation import CELEvalError, base_functions
+from celpy.evaluation import CELEvalError, base_functions, bool_eq
 
 from traffic_edge.conformance import meta
 from traffic_edge.conformance.field import Json
@@ -107,6 +108,40 @@ def matches(value: celtypes.StringType, pattern: celtypes.StringType) -> Value:
         return error(f"invalid regular expression {str(pattern)!r}: {exc}")
 
 
+def _number(value: Value) -> int | float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, (bool, celtypes.BoolType)):
+        return value
+    return None
+
+
+_KINDS: tuple[tuple[type | tuple[type, ...], str], ...] = (
+    ((bool, celtypes.BoolType), "bool"), (str, "string"), (bytes, "bytes"), (dict, "map"), (list, "list"),
+    (type(None), "null"), (celtypes.DurationType, "duration"), (celtypes.TimestampType, "timestamp"),
+)
+
+
+def _kind(value: Value) -> str:
+    """The CEL type of a value, whichever Python class celpy used for it."""
+    return next((kind for classes, kind in _KINDS if isinstance(value, classes)), type(value).__name__)
+
+
+def equals(left: Value, right: Value) -> Value:
+    """`==`: values of different types are unequal (a map and null), numbers compare by value (1 == 1.0)."""
+    if isinstance(left, CELEvalError) or isinstance(right, CELEvalError):
+        return left if isinstance(left, CELEvalError) else right
+    numbers = _number(left), _number(right)
+    if numbers[0] is not None and numbers[1] is not None:
+        return celtypes.BoolType(numbers[0] == numbers[1])
+    if _kind(left) != _kind(right):
+        return celtypes.BoolType(False)
+    return bool_eq(left, right)
+
+
+def not_equals(left: Value, right: Value) -> Value:
+    result = equals(left, right)
+    return result if isinstance(result, CELEvalError) else celtypes.BoolType(not result)
+
+
 def _format(name: str) -> Callable[[Value], _Format]:
     def make(_library: Value) -> _Format:
         return _Format(name)
@@ -123,6 +158,8 @@ def validate(fmt: Value, value: celtypes.StringType) -> Value:
 
 
 FUNCTIONS: dict[str, Callable[..., Value]] = {
+    "_==_": equals,
+    "_!=_": not_equals,
     "isIP": is_ip,
     "split": split,
     "substring": substring,

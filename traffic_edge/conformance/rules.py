@@ -119,7 +119,8 @@ def run_rule(rule: dict[str, str], value: cel.Value, path: str, out: RuleResults
         return
     verdict = cel.evaluate(text, {"self": value})
     if isinstance(verdict, CELEvalError):
-        out.errors.append(FieldError(where, ErrorType.INVALID, f"{cel.error_text(verdict)} evaluating rule: {text}"))
+        named = (rule.get("message") or text).strip()  # the apiserver's ruleErrorString
+        out.errors.append(FieldError(where, ErrorType.INVALID, f"{cel.error_text(verdict)} evaluating rule: {named}"))
     elif not (isinstance(verdict, (bool, celtypes.BoolType)) and verdict):
         detail = _message(rule, value)
         error_type = _REASONS.get(rule.get("reason", ""), ErrorType.INVALID)

@@ -63,6 +63,12 @@ EXTERNAL_DNS_IMAGES: tuple[ImagePin, ...] = (
     ),
 )
 EXTERNAL_DNS_IMAGE_REPOSITORY = "registry.k8s.io/external-dns/external-dns"
+# The annotation prefix external-dns reads, set explicitly (chart 1.21.1 value `annotationPrefix`, flag
+# --annotation-prefix in both images) so the key does not depend on the image: v0.22.0's default
+# (kubernetes-sigs/external-dns @ v0.22.0 : source/annotations/annotations.go L21-22); v0.21.0 defaulted to the
+# alpha prefix, which v0.22.0 no longer reads at all.
+EXTERNAL_DNS_ANNOTATION_PREFIX = "external-dns.kubernetes.io/"
+EXTERNAL_DNS_ANNOTATION_PREFIXES = (EXTERNAL_DNS_ANNOTATION_PREFIX, "external-dns.alpha.kubernetes.io/")
 
 GATEWAY_API_VERSION: Final = "v1.6.1"
 GATEWAY_API_CHANNEL: Final = "standard"

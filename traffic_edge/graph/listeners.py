@@ -83,10 +83,11 @@ def _tls_source(view: PlanView, builder: GraphBuilder, namespace: str, group_kin
     )
     if certificate is None:
         declared = view.get(*group_kind, namespace, name) is not None
+        origin = "declared in this stack" if declared else "not issued by this stack"
         return builder.node(Node(
             object_key(group_kind[1], namespace, name),
             "secret",
-            (f"{group_kind[1]} {namespace}/{name}", "declared in this stack" if declared else "not issued by this stack"),
+            (f"{group_kind[1]} {namespace}/{name}", origin),
             fingerprint(group_kind, declared),
         ))
     key = builder.node(Node(

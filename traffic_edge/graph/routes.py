@@ -38,7 +38,8 @@ def _route_lines(route: Manifest) -> list[str]:
         for item in rule.get("filters") or []:
             if item.get("type") == "RequestRedirect":
                 redirect = item.get("requestRedirect") or {}
-                lines.append(f"redirect to {redirect.get('scheme', 'the same scheme')} ({redirect.get('statusCode', 302)})")
+                scheme, status = redirect.get("scheme", "the same scheme"), redirect.get("statusCode", 302)
+                lines.append(f"redirect to {scheme} ({status})")
     return lines
 
 
@@ -55,10 +56,9 @@ def _attach(view: PlanView, builder: GraphBuilder, route: Manifest, key: str) ->
         if gateway is None:
             notes.append(f"⚠ parent {kind} {namespace}/{name} is not in this plan")
         elif not _attach_to(view, builder, route, key, gateway, parent):
-            gateway_key = object_key("Gateway", gateway.namespace, gateway.name)
             section = parent.get("sectionName")
-            builder.edge(gateway_key, key, f"refused: no listener {section}" if section else "refused: no listener takes it",
-                         "dotted")
+            why = f"refused: no listener {section}" if section else "refused: no listener takes it"
+            builder.edge(object_key("Gateway", gateway.namespace, gateway.name), key, why, "dotted")
     return notes
 
 

@@ -1,4 +1,4 @@
-"""Gateway API attachment rules, as a controller applies them: which routes a listener takes, from where, for which names.
+"""Gateway API attachment, as a controller applies it: which routes a listener takes, from where, for which names.
 
 Spec: gateway.networking.k8s.io/v1 Listener (protocol, hostname, allowedRoutes) and the route kinds' parentRefs.
 """

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -70,6 +71,7 @@ class Recording:
     stack: str
     resources: dict[str, Registration] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # what `pulumi.log.warn` said, as the CLI would print it
 
     def of_type(self, type_: str) -> list[Registration]:
         return sorted((r for r in self.resources.values() if r.type == type_), key=lambda r: r.urn)
@@ -220,6 +222,23 @@ def _isolated_runtime(project_dir: Path | None) -> Iterator[None]:
         set_all_config({}, [])
 
 
+class _Warnings(logging.Handler):
+    def __init__(self, recording: Recording) -> None:
+        super().__init__(logging.WARNING)
+        self.recording = recording
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.recording.warnings.append(record.getMessage())
+
+
+def _recording_logger(recording: Recording) -> logging.Logger:
+    """The engine's log for one render: warnings are kept in the recording, nothing is printed."""
+    logger = logging.getLogger(f"traffic_edge.offline.render.{id(recording)}")
+    logger.propagate = False
+    logger.handlers = [_Warnings(recording)]
+    return logger
+
+
 def record(
     program: Callable[[], None],
     *,
@@ -232,7 +251,8 @@ def record(
     """Run `program` as a Pulumi stack under mocks and return what it registered."""
     with _isolated_runtime(project_dir):
         monitor = RecordingMonitor(project, stack)
-        mocks.set_mocks(monitor.mocks, project=project, stack=stack, preview=True, monitor=monitor)
+        mocks.set_mocks(monitor.mocks, project=project, stack=stack, preview=True, monitor=monitor,
+                        logger=_recording_logger(monitor.recording))
         set_all_config(dict(config or {}), list(secret_keys or []))
         settings.ROOT.set(None)
         asyncio.get_event_loop().run_until_complete(run_in_stack(program))

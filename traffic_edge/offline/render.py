@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import runpy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +86,20 @@ def stack_config(stack_file: Path) -> dict[str, Any]:
     return config
 
 
+@contextmanager
+def preflight_off() -> Iterator[None]:
+    """No cluster offline: the program says its preflight was not run (it reads TRAFFIC_EDGE_PREFLIGHT)."""
+    before = os.environ.get("TRAFFIC_EDGE_PREFLIGHT")
+    os.environ["TRAFFIC_EDGE_PREFLIGHT"] = "off"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["TRAFFIC_EDGE_PREFLIGHT"]
+        else:
+            os.environ["TRAFFIC_EDGE_PREFLIGHT"] = before
+
+
 def render(stack_file: Path, project_dir: Path = PROJECT_DIR) -> Recording:
     """Run the project's `__main__.py` for one stack file and return what it registered."""
     return prepare(stack_file, project_dir)()
@@ -100,8 +116,9 @@ def prepare(stack_file: Path, project_dir: Path = PROJECT_DIR) -> Callable[[], R
         runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
 
     def run() -> Recording:
-        return record(program, project=project, stack=stack, config=config, secret_keys=secret_keys,
-                      project_dir=project_dir)
+        with preflight_off():
+            return record(program, project=project, stack=stack, config=config, secret_keys=secret_keys,
+                          project_dir=project_dir)
 
     return run
 

@@ -11,7 +11,13 @@ from typing import Any
 
 from traffic_edge.config.model import StackConfig
 from traffic_edge.config.platforms import Eks
-from traffic_edge.config.queries import controller, external_dns_runs, published_route_kinds, tenant_labels
+from traffic_edge.config.queries import (
+    controller,
+    crds_owner,
+    external_dns_runs,
+    published_route_kinds,
+    tenant_labels,
+)
 from traffic_edge.controllers.base import ControllerRow, ListenerFacts, ValuesContext
 from traffic_edge.data.permissions import aws, azure, gcp
 from traffic_edge.data.permissions.aws import AwsRow
@@ -119,7 +125,7 @@ def managed_namespaces(config: StackConfig) -> dict[str, dict[str, str]]:
 
 
 def installs_gateway_api(config: StackConfig) -> bool:
-    return not controller(config).platform_manages_crds
+    return crds_owner(config) != "platform"
 
 
 def values_context(config: StackConfig) -> ValuesContext:

@@ -25,14 +25,15 @@ from typing import Any
 
 from traffic_edge.config.model import Gateway, StackConfig
 from traffic_edge.config.tenancy import SUFFIX_LABEL, TENANT_LABEL
+from traffic_edge.data.versions import EXTERNAL_DNS_ANNOTATION_PREFIXES
 from traffic_edge.plan.objects import GATEWAY_GROUP, OBJECT_PREFIX, KubeObject
-from traffic_edge.plan.routes import EXTERNAL_DNS_HOSTNAME
 
 API_VERSION = "admissionregistration.k8s.io/v1"
 # cert-manager labels the HTTPRoutes it creates for HTTP-01 challenges with this, in the Challenge's namespace:
 # https://github.com/cert-manager/cert-manager/blob/v1.21.1/pkg/apis/acme/v1/types.go (SolverIdentificationLabelKey),
 # pkg/issuer/acme/http/httproute.go.
 ACME_SOLVER_LABEL = "acme.cert-manager.io/http01-solver"
+ACME_CHALLENGE_PATH = "/.well-known/acme-challenge/"
 HTTP_PORT = 80
 WRITES = ["CREATE", "UPDATE"]
 
@@ -121,18 +122,28 @@ def route_hostnames_policy() -> dict[str, Any]:
     )
 
 
+# The external-dns annotations that name records to publish, under every prefix an external-dns image reads.
+DNS_NAME_ANNOTATIONS = tuple(
+    f"{prefix}{key}" for prefix in EXTERNAL_DNS_ANNOTATION_PREFIXES for key in ("hostname", "internal-hostname")
+)
+
+
 def dns_annotation_policy() -> dict[str, Any]:
-    key = cel_string(EXTERNAL_DNS_HOSTNAME)
-    annotation = (
-        f"!has(object.metadata.annotations) || !({key} in object.metadata.annotations) || "
-        f"object.metadata.annotations[{key}].split(',').all(h, {under_suffix('h.trim().lowerAscii()')})"
-    )
+    """Names in any external-dns name annotation stay under the suffix, whichever prefix the annotation uses."""
+
+    def validation(annotation: str) -> dict[str, str]:
+        key = cel_string(annotation)
+        names = f"object.metadata.annotations[{key}].split(',').all(h, {under_suffix('h.trim().lowerAscii()')})"
+        return {
+            "expression": f"!has(object.metadata.annotations) || !({key} in object.metadata.annotations) || {names}",
+            "messageExpression": f"'every name in {annotation} must lie under ' + variables.suffix",
+        }
+
     routes = ["gateways", "httproutes", "grpcroutes", "tlsroutes", "tcproutes", "udproutes"]
     return policy(
         "dns-hostname-annotations",
         [resource_rule(GATEWAY_GROUP, routes), resource_rule("", ["services"])],
-        [{"expression": annotation,
-          "messageExpression": f"'every name in {EXTERNAL_DNS_HOSTNAME} must lie under ' + variables.suffix"}],
+        [validation(annotation) for annotation in DNS_NAME_ANNOTATIONS],
         match_conditions=[IN_TENANT_NAMESPACE],
         variables=[SUFFIX_VARIABLE],
     )
@@ -165,12 +176,24 @@ def http_listener_routes_policy() -> dict[str, Any]:
     """Params: the Gateway. A parentRef reaches its port-80 listener by that listener's sectionName, by port 80,
     or by naming neither (then it attaches to every listener)."""
     solver = cel_string(ACME_SOLVER_LABEL)
-    exempt = (
-        "request.namespace == params.metadata.namespace && ("
-        "variables.httpListeners.exists(n, object.metadata.name == params.metadata.name + '-' + n + '-redirect') || "
-        f"(has(object.metadata.labels) && {solver} in object.metadata.labels && "
-        f"object.metadata.labels[{solver}] == 'true'))"
+    redirect = (
+        "request.namespace == params.metadata.namespace && "
+        "variables.httpListeners.exists(n, object.metadata.name == params.metadata.name + '-' + n + '-redirect')"
     )
+    # cert-manager's solver route: its label, and nothing but exact matches of challenge paths (cert-manager @
+    # v1.21.1 : pkg/issuer/acme/http/httproute.go writes one rule with one Exact match of
+    # /.well-known/acme-challenge/<token>); the label alone is something anyone may set. Its namespace is the
+    # Certificate's, which the listener admits.
+    challenge_paths = (
+        "has(object.spec.rules) && size(object.spec.rules) > 0 && object.spec.rules.all(r, has(r.matches) && "
+        "size(r.matches) > 0 && r.matches.all(m, has(m.path) && m.path.type == 'Exact' && "
+        f"m.path.value.startsWith({cel_string(ACME_CHALLENGE_PATH)})))"
+    )
+    acme = (
+        f"request.resource.resource == 'httproutes' && has(object.metadata.labels) && "
+        f"{solver} in object.metadata.labels && object.metadata.labels[{solver}] == 'true' && {challenge_paths}"
+    )
+    exempt = f"({redirect}) || ({acme})"
     targets = (
         f"(!has(r.group) || r.group == {cel_string(GATEWAY_GROUP)}) && (!has(r.kind) || r.kind == 'Gateway') && "
         "r.name == params.metadata.name && "

@@ -28,12 +28,12 @@ from traffic_edge.config.model import (
     UdpRoute,
 )
 from traffic_edge.config.queries import attached_listeners
-from traffic_edge.data.versions import ROUTE_API_VERSIONS
+from traffic_edge.data.versions import EXTERNAL_DNS_ANNOTATION_PREFIX, ROUTE_API_VERSIONS
 from traffic_edge.plan.objects import GATEWAY_GROUP, OBJECT_PREFIX, KubeObject, reference_grant_spec
 
-# TCP and UDP carry no hostname, so external-dns reads theirs from this annotation. The prefix is external-dns'
-# default annotation prefix (source/annotations/annotations.go, AnnotationKeyPrefix).
-EXTERNAL_DNS_HOSTNAME = "external-dns.alpha.kubernetes.io/hostname"
+# TCP and UDP carry no hostname, so external-dns reads theirs from this annotation, under the prefix the chart
+# sets explicitly (traffic_edge.data.versions.EXTERNAL_DNS_ANNOTATION_PREFIX).
+EXTERNAL_DNS_HOSTNAME = f"{EXTERNAL_DNS_ANNOTATION_PREFIX}hostname"
 
 
 @dataclass(frozen=True)

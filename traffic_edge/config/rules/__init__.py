@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from traffic_edge.config.errors import Issue
 from traffic_edge.config.model import StackConfig
-from traffic_edge.config.rules import clouds, compat, dns, gateways, issuers, routes, sources, tenants
+from traffic_edge.config.rules import (
+    clouds,
+    compat,
+    dns,
+    external_dns,
+    gateways,
+    issuers,
+    routes,
+    sources,
+    tenants,
+)
 
 
 def check(config: StackConfig) -> list[Issue]:
@@ -18,4 +28,5 @@ def check(config: StackConfig) -> list[Issue]:
         *tenants.check(config),
         *compat.check(config),
         *sources.check(config),
+        *external_dns.check(config),
     ]

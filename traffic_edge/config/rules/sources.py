@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from traffic_edge.config.errors import Issue
 from traffic_edge.config.model import StackConfig
-from traffic_edge.config.queries import controller
+from traffic_edge.config.queries import controller, crds_owner
 from traffic_edge.controllers import chart_pins
 from traffic_edge.data.versions import GATEWAY_API_BUNDLE_SHA256
 
@@ -26,8 +26,12 @@ def check(config: StackConfig) -> Iterator[Issue]:
         yield Issue(f"artifacts.chart.{name}", "is not a chart this program installs",
                     f"use one of {', '.join(sorted(known))}")
     versions = config.versions
-    if config.artifacts.gateway_api is not None and controller(config).platform_manages_crds:
-        yield Issue("artifacts.gatewayApi", f"{config.platform.kind} installs the Gateway API CRDs itself", "remove it")
+    owner = crds_owner(config)
+    if config.artifacts.gateway_api is not None and owner == "platform":
+        yield Issue("artifacts.gatewayApi", "this stack leaves the Gateway API CRDs to the platform", "remove it")
+    if owner != "platform" and controller(config).platform_manages_crds:
+        yield Issue("versions.gatewayApiCrds", f"{controller(config).name} runs on {config.platform.kind}'s own "
+                    "Gateway API CRDs, which the platform reconciles", "use platform")
     if (versions.gateway_api, versions.gateway_api_channel) not in GATEWAY_API_BUNDLE_SHA256:
         yield Issue(
             "versions.gatewayApi",

@@ -29,7 +29,7 @@ import tempfile
 from pathlib import Path
 
 from traffic_edge.offline.diff.compare import StackDiff, diff_stack, diff_stacks
-from traffic_edge.offline.diff.render import render_markdown, render_text
+from traffic_edge.offline.diff.render import render_markdown, render_text, stack_pictures
 from traffic_edge.offline.diff.sources import DiffError, Sources
 
 __all__ = ["DiffError", "StackDiff", "add_arguments", "diff_stack", "diff_stacks", "render_markdown",
@@ -85,5 +85,7 @@ def _run(args: argparse.Namespace) -> tuple[str, bool]:
     if not olds and not news:
         raise DiffError("no stacks to compare on either side")
     diffs = diff_stacks(olds, news)
-    report = render_markdown(diffs) if args.format == "markdown" else render_text(diffs)
+    picture = getattr(args, "picture", None)  # set by the command line: traffic_edge.graph's drawing
+    pictures = stack_pictures(picture, olds, news) if picture else None
+    report = render_markdown(diffs, pictures) if args.format == "markdown" else render_text(diffs)
     return report, any(d.changed for d in diffs)

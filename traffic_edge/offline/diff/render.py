@@ -7,10 +7,20 @@ import hashlib
 import html
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
-from traffic_edge.offline.diff.compare import LABELS, MISSING, SECRET, SIGNS, UNKNOWN, Change, ResourceDiff, StackDiff
+from traffic_edge.offline.diff.compare import (
+    LABELS,
+    MISSING,
+    SECRET,
+    SIGNS,
+    UNKNOWN,
+    Change,
+    Plan,
+    ResourceDiff,
+    StackDiff,
+)
 
 # A GitHub comment holds 65,536 characters; stay well under it.
 MARKDOWN_LIMIT: Final = 60_000
@@ -115,8 +125,27 @@ MD_BADGES: Final = {
 }
 
 
-def render_markdown(diffs: list[StackDiff]) -> str:
-    """For a PR comment: a heading, summary and resource table per stack, then each change's inputs."""
+# Markdown drawn from one stack's old and new plan (None: that side lacks the stack). traffic_edge.graph draws it;
+# it lives in a layer above this one, so the command line hands it in.
+PlanPicture = Callable[[Plan | None, Plan | None], str]
+StackPicture = Callable[[StackDiff], str]
+PICTURE_LEFT_OUT: Final = "_Picture left out to stay under GitHub's size limit: `python -m traffic_edge graph`._"
+
+
+def stack_pictures(picture: PlanPicture, olds: Mapping[str, Plan], news: Mapping[str, Plan]) -> StackPicture:
+    """Hand `picture` each stack's two plans, paired as diff_stacks pairs them."""
+    if len(olds) == 1 and len(news) == 1 and olds.keys() != news.keys():
+        return lambda _stack: picture(next(iter(olds.values())), next(iter(news.values())))
+    return lambda stack: picture(olds.get(stack.stack), news.get(stack.stack))
+
+
+def render_markdown(diffs: list[StackDiff], picture: StackPicture | None = None) -> str:
+    """For a PR comment: a heading, summary and resource table per stack, then each change's inputs.
+
+    With `picture`, each changed stack also gets its picture under the summary; pictures are the first to go
+    when the comment would grow past the limit.
+    """
+    pictures: dict[int, str] = {}
     out = [
         "## Offline preview diff",
         "",
@@ -125,6 +154,9 @@ def render_markdown(diffs: list[StackDiff]) -> str:
     ]
     for stack in diffs:
         out += ["", f"### {stack.stack}", "", f"**{stack.summary()}**"]
+        if picture is not None and stack.changed:
+            pictures[len(out) + 1] = picture(stack)
+            out += ["", ""]  # the picture's place
         if stack.resources:
             out += ["", "| | Resource | Type |", "|---|---|---|"]
             out += [f"| {MD_BADGES[r.kind]} | {_code(r.name)} | {_code(r.type)} |" for r in stack.resources]
@@ -133,7 +165,19 @@ def render_markdown(diffs: list[StackDiff]) -> str:
                 out += _markdown_resource(resource)
         if stack.outputs:
             out += ["", "#### Stack outputs", "", *_markdown_changes(stack.outputs)]
-    return _truncate("\n".join(out) + "\n")
+    return _truncate(_fit_pictures(out, pictures) + "\n")
+
+
+def _fit_pictures(lines: list[str], pictures: Mapping[int, str]) -> str:
+    """Put in the pictures that fit under the limit, smallest first; the others become a note."""
+    budget = MARKDOWN_LIMIT - len("\n".join(lines)) - 1 - len(PICTURE_LEFT_OUT) * len(pictures)
+    for index, picture in sorted(pictures.items(), key=lambda item: len(item[1])):
+        if len(picture) - len(PICTURE_LEFT_OUT) <= budget:
+            lines[index] = picture
+            budget -= len(picture) - len(PICTURE_LEFT_OUT)
+        else:
+            lines[index] = PICTURE_LEFT_OUT
+    return "\n".join(lines)
 
 
 def _markdown_resource(resource: ResourceDiff) -> list[str]:
