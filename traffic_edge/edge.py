@@ -232,7 +232,9 @@ class TrafficEdge(pulumi.ComponentResource):
             try:
                 state = read_cluster(plan.cluster, kubeconfig_text)
             except ProbeError as error:
-                raise pulumi.RunError(f"preflight: {error} (to deploy without the checks: TRAFFIC_EDGE_PREFLIGHT=off)")
+                raise pulumi.RunError(
+                    f"preflight: {error} (to deploy without the checks: TRAFFIC_EDGE_PREFLIGHT=off)"
+                ) from None
             issues = preflight(config, state, policies=bool(plan.admission))
             if issues:
                 raise ConfigError(issues)

@@ -22,7 +22,9 @@ class ProbeError(Exception):
 def _api_client(connection: ClusterConnection, kubeconfig_text: str | None) -> Any:
     if kubeconfig_text is not None:  # the `kubeconfig` output of the cluster's stack
         return kubeconfig_loader.new_client_from_config_dict(yaml.safe_load(kubeconfig_text))
-    return kubeconfig_loader.new_client_from_config(config_file=connection.kubeconfig, context=connection.context)
+    return kubeconfig_loader.new_client_from_config(  # type: ignore[no-untyped-call]
+        config_file=connection.kubeconfig, context=connection.context
+    )
 
 
 def _minor(text: str) -> int:
@@ -39,8 +41,8 @@ def read_cluster(connection: ClusterConnection, kubeconfig_text: str | None = No
     except (ApiException, HTTPError, OSError, kubeconfig_loader.ConfigException) as error:
         raise ProbeError(f"cannot read the cluster ({connection.describe()}): {error}") from None
     installed = tuple(
-        InstalledCrd(crd.metadata.name, *crd_annotations(crd.metadata.annotations))
+        InstalledCrd(str(crd.metadata.name), *crd_annotations(crd.metadata.annotations))
         for crd in crds.items
-        if crd.spec.group == GATEWAY_API_GROUP
+        if crd.spec.group == GATEWAY_API_GROUP and crd.metadata is not None
     )
     return ClusterState((int(version.major), _minor(version.minor)), tuple(sorted(installed, key=lambda c: c.name)))
