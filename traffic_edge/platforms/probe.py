@@ -21,7 +21,9 @@ class ProbeError(Exception):
 
 def _api_client(connection: ClusterConnection, kubeconfig_text: str | None) -> Any:
     if kubeconfig_text is not None:  # the `kubeconfig` output of the cluster's stack
-        return kubeconfig_loader.new_client_from_config_dict(yaml.safe_load(kubeconfig_text))
+        return kubeconfig_loader.new_client_from_config_dict(  # type: ignore[no-untyped-call]
+            yaml.safe_load(kubeconfig_text)
+        )
     return kubeconfig_loader.new_client_from_config(  # type: ignore[no-untyped-call]
         config_file=connection.kubeconfig, context=connection.context
     )
