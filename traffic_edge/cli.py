@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -29,7 +30,8 @@ from traffic_edge.graph import command as graph_command
 from traffic_edge.graph import diff_picture
 from traffic_edge.offline import diff
 from traffic_edge.offline.plan import write
-from traffic_edge.offline.render import PROJECT_DIR, StackFileError, render
+from traffic_edge.offline.render import PROJECT_DIR, render
+from traffic_edge.offline.stackfile import StackFileError
 from traffic_edge.offline.tree import render_tree
 
 
@@ -127,5 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     bundle_parser.add_argument("--sources", required=True, help="a directory of <tag>/{boilerplate.sh.txt,<channel>/}")
     bundle_parser.set_defaults(handler=bundle)
     args = parser.parse_args(argv)
-    return int(args.handler(args))
+    try:
+        return int(args.handler(args))
+    except BrokenPipeError:  # `... | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 

@@ -31,6 +31,7 @@ from traffic_edge.data.workloads import CERT_MANAGER, EXTERNAL_DNS
 from traffic_edge.plan import Deployment, EdgePlan, edge_plan
 from traffic_edge.plan.contracts import WorkloadIdentity
 from traffic_edge.plan.preflight import preflight
+from traffic_edge.plan.secrets import secret_parts
 from traffic_edge.plan.sources import ClusterConnection
 from traffic_edge.platforms import PlatformArgs, platform_for
 from traffic_edge.platforms.base import Provisioned
@@ -43,6 +44,7 @@ class TrafficEdgeArgs:
     deployment: Deployment  # names cloud identities and the DNS owner: unique per edge
     secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)  # secret config values by key
     preflight: bool = True  # read the cluster first and refuse what it contradicts; off: say it was not checked
+    secret_keys: frozenset[str] = frozenset()  # top-level config keys stored as secrets: what reads them is secret
 
 
 def _resolved(args: TrafficEdgeArgs) -> tuple[StackConfig, dict[str, pulumi.Input[str]]]:
@@ -55,6 +57,15 @@ def _resolved(args: TrafficEdgeArgs) -> tuple[StackConfig, dict[str, pulumi.Inpu
         if isinstance(raw.get(key), pulumi.Output):
             secrets[key] = raw.pop(key)
     return parse({**raw, **dict.fromkeys(secrets, "")}, set(secrets)), secrets
+
+
+def secret_inputs(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult:
+    """Every input a secret, but a Kubernetes object's apiVersion and kind (its type, from the program)."""
+    props = {
+        key: value if key in ("apiVersion", "kind", "api_version") else pulumi.Output.secret(value)
+        for key, value in args.props.items()
+    }
+    return pulumi.ResourceTransformationResult(props, args.opts)
 
 
 class TrafficEdge(pulumi.ComponentResource):
@@ -72,6 +83,7 @@ class TrafficEdge(pulumi.ComponentResource):
         self.name = name
         config, secrets = _resolved(args)
         self.config = config
+        self.secret_parts = secret_parts(args.secret_keys)
         plan = edge_plan(config, args.deployment)
         self.cluster = pulumi.Output.from_input(plan.cluster.describe())
         check = self._preflight(config, plan) if args.preflight else None
@@ -98,7 +110,7 @@ class TrafficEdge(pulumi.ComponentResource):
                     namespaces=namespaces.needed_by,
                     controller=[controller.release] if controller.release else [],
                 ),
-                self._child(f"gateway-{gateway.name}"),
+                self._child(f"gateway-{gateway.name}", "gateways"),
             )
             for gateway in plan.gateways
         ]
@@ -175,7 +187,7 @@ class TrafficEdge(pulumi.ComponentResource):
                 crds=crds,
                 namespace=namespaces.needed_by(row.namespace),
             ),
-            self._child(row.name),
+            self._child(row.name, "controller"),
         )
 
     def _issuers(
@@ -193,7 +205,7 @@ class TrafficEdge(pulumi.ComponentResource):
                     dns01=provisioned.dns01 if cluster else None,
                     depends_on=[cert_manager] if cluster else [cert_manager, *namespaces.needed_by(issuers.namespace)],
                 ),
-                self._child(role),
+                self._child(role, "issuers"),
             ))
         return created
 
@@ -257,20 +269,27 @@ class TrafficEdge(pulumi.ComponentResource):
                                               opts=pulumi.ResourceOptions(parent=self))
             text = reference.require_output("kubeconfig").apply(str)
             kubeconfig = text.apply(lambda value: (check(value), value)[1]) if check else text
+        secret = "kubernetes" in self.secret_parts
         return k8s.Provider(
             f"{self.name}-kubernetes",
-            kubeconfig=kubeconfig,
-            context=cluster.context,
+            kubeconfig=pulumi.Output.secret(kubeconfig) if secret and kubeconfig is not None else kubeconfig,
+            context=pulumi.Output.secret(cluster.context) if secret and cluster.context else cluster.context,
             cluster_identifier=cluster.identifier,
             enable_server_side_apply=True,
             upsert_existing_objects=True,
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-    def _child(self, role: str) -> pulumi.ResourceOptions:
-        """A direct child, aliased to the root-level resource `role` it was before the edge was one component."""
+    def _child(self, role: str, part: str | None = None) -> pulumi.ResourceOptions:
+        """A direct child, aliased to the root-level resource `role` it was before the edge was one component.
+
+        Where the part (`part`, else `role`) reads a config key stored as a secret, every input of every resource
+        under it is a secret.
+        """
+        secret = (part or role) in self.secret_parts
         return pulumi.ResourceOptions(
             parent=self,
             aliases=[pulumi.Alias(name=role, parent=pulumi.ROOT_STACK_RESOURCE)],
             providers=[self.kubernetes],
+            transformations=[secret_inputs] if secret else None,
         )

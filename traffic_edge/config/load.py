@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pulumi
@@ -20,13 +20,22 @@ from traffic_edge.config.types import SecretRef
 SECRET_KEYS = ("tsigSecret",)
 
 
-def load_stack_config() -> StackConfig:
-    """The validated config of the running stack; raises ConfigError listing every mistake."""
+def _stack_config() -> dict[str, Any]:
+    """The running stack's keys under the project, decoded; the engine hands every value over as a string."""
     prefix = f"{pulumi.get_project()}:"
     config = {**get_config_env(), **CONFIG.get()}
-    raw = {key[len(prefix) :]: _decode(value) for key, value in config.items() if key.startswith(prefix)}
-    secret = {key for key in raw if is_config_secret(prefix + key)}
-    return parse(raw, secret)
+    return {key[len(prefix) :]: _decode(value) for key, value in config.items() if key.startswith(prefix)}
+
+
+def secret_config_keys() -> frozenset[str]:
+    """The running stack's top-level keys that hold a secret anywhere inside."""
+    prefix = f"{pulumi.get_project()}:"
+    return frozenset(key for key in _stack_config() if is_config_secret(prefix + key))
+
+
+def load_stack_config() -> StackConfig:
+    """The validated config of the running stack; raises ConfigError listing every mistake."""
+    return parse(_stack_config(), set(secret_config_keys()))
 
 
 def _decode(value: Any) -> Any:
@@ -54,11 +63,41 @@ def parse(raw: Mapping[str, Any], secret_keys: set[str]) -> StackConfig:
     try:
         model = StackConfig.model_validate(data, by_name=False)  # stack files spell keys in camelCase only
     except ValidationError as error:
-        raise ConfigError(issues + [issue_of(detail) for detail in error.errors()]) from None
+        found = issues + [issue_of(detail) for detail in error.errors()]
+        raise ConfigError(_redacted(found, raw, secret_keys)) from None
     issues += rules.check(model)
     if issues:
-        raise ConfigError(issues)
+        raise ConfigError(_redacted(issues, raw, secret_keys))
     return model
+
+
+def _leaves(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _leaves(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _leaves(item)
+    elif isinstance(value, str):
+        yield value
+
+
+def _redacted(issues: list[Issue], raw: Mapping[str, Any], secret_keys: set[str]) -> list[Issue]:
+    """Issues that quote no value of a key stored as a secret: the messages reach the terminal and CI logs."""
+    hidden = sorted(
+        {leaf for key in secret_keys - set(SECRET_KEYS) for leaf in _leaves(raw.get(key)) if len(leaf) >= 3},
+        key=len, reverse=True,
+    )
+    if not hidden:
+        return issues
+
+    def clean(text: str) -> str:
+        for leaf in hidden:
+            text = text.replace(leaf, "[secret]")
+        return text
+
+    return [Issue(clean(issue.path), clean(issue.message), clean(issue.fix)) for issue in issues]
 
 
 

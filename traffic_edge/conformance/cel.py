@@ -16,13 +16,14 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any
 
 import celpy
-import re2  # type: ignore[import-untyped]  # CEL's matches() is RE2, like Go's regexp
+import re2  # type: ignore[import-untyped]
 from celpy import celtypes
 from celpy.adapter import json_to_cel
 from celpy.evaluation import CELEvalError, base_functions, bool_eq
 
 from traffic_edge.conformance import meta
 from traffic_edge.conformance.field import Json
+from traffic_edge.conformance.openapi import go_regexp
 
 Value = Any  # a celpy value, or a CELEvalError standing for a CEL error
 MACROS = frozenset({"has", "all", "exists", "exists_one", "map", "filter"})
@@ -96,14 +97,9 @@ def upper_ascii(value: celtypes.StringType) -> celtypes.StringType:
     return celtypes.StringType("".join(c.upper() if c.isascii() else c for c in str(value)))
 
 
-@functools.cache
-def _re2(pattern: str) -> Any:
-    return re2.compile(pattern)
-
-
 def matches(value: celtypes.StringType, pattern: celtypes.StringType) -> Value:
     try:
-        return celtypes.BoolType(_re2(str(pattern)).search(str(value)) is not None)
+        return celtypes.BoolType(go_regexp(str(pattern)).search(str(value)) is not None)
     except re2.error as exc:
         return error(f"invalid regular expression {str(pattern)!r}: {exc}")
 
@@ -188,7 +184,7 @@ def _nodes(tree: Any) -> Iterator[Any]:
             stack.extend(node.children)
 
 
-def unsupported_names(tree: Any, variables: Collection[str]) -> set[str]:
+def _unsupported_names(tree: Any, variables: Collection[str]) -> set[str]:
     """Functions and free variables of a parsed expression that evaluation would not resolve."""
     known = set(base_functions) | set(FUNCTIONS) | MACROS
     bound: set[str] = set()
@@ -211,7 +207,7 @@ def unsupported_names(tree: Any, variables: Collection[str]) -> set[str]:
 def _compile(expression: str, variables: frozenset[str]) -> celpy.Runner:
     env = _environment()
     tree = env.compile(expression)
-    missing = unsupported_names(tree, variables)
+    missing = _unsupported_names(tree, variables)
     if missing:
         raise UnsupportedExpressionError(f"CEL uses names the evaluator does not provide: {sorted(missing)}: "
                                          f"{expression}")

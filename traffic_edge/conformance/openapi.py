@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jsonschema
-import re2  # type: ignore[import-untyped]  # Go regexp semantics, as the API server uses
+import re2  # type: ignore[import-untyped]
 from jsonschema.exceptions import ValidationError
 
 from traffic_edge.conformance.field import ErrorType, FieldError, Json, Schema, child, index, json_type, key, show
@@ -105,12 +105,13 @@ def _is_integer(_checker: Any, value: Json) -> bool:
 
 
 @functools.cache
-def _re2(pattern: str) -> Any:
+def go_regexp(pattern: str) -> Any:
+    """A compiled RE2 expression: Go's regexp syntax and semantics, as the API server matches patterns."""
     return re2.compile(pattern)
 
 
 def _pattern(validator: Any, pattern: str, instance: Json, _schema: Schema) -> Iterator[ValidationError]:
-    if validator.is_type(instance, "string") and not _re2(pattern).search(instance):
+    if validator.is_type(instance, "string") and not go_regexp(pattern).search(instance):
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 

@@ -43,8 +43,8 @@ def escape(name: str) -> str | None:
     return escaped if all(c == "_" or c.isalnum() for c in escaped) else None
 
 
-def to_cel(schema: Schema, value: Json, path: str, out: RuleResults) -> cel.Value:
-    """Convert a defaulted value for CEL, running the rules of every node on the way (children first)."""
+def run_rules(schema: Schema, value: Json, path: str, out: RuleResults) -> cel.Value:
+    """Run the rules of every node of a defaulted value, children first; returns the value as CEL sees it."""
     result = _convert(schema, value, path, out)
     for rule in schema.get("x-kubernetes-validations", ()):
         run_rule(rule, result, path, out)
@@ -61,7 +61,7 @@ def _convert(schema: Schema, value: Json, path: str, out: RuleResults) -> cel.Va
         return _convert_map(schema, value, path, out)
     if isinstance(value, list):
         items = schema["items"] if isinstance(schema.get("items"), dict) else {}
-        return celtypes.ListType([to_cel(items, item, index(path, i), out) for i, item in enumerate(value)])
+        return celtypes.ListType([run_rules(items, item, index(path, i), out) for i, item in enumerate(value)])
     return _convert_scalar(schema, value)
 
 
@@ -72,11 +72,11 @@ def _convert_map(schema: Schema, value: dict[str, Json], path: str, out: RuleRes
     converted: dict[celtypes.StringType, cel.Value] = {}
     for name, item in value.items():
         if name in props:
-            escaped, result = escape(name), to_cel(props[name], item, child(path, name), out)
+            escaped, result = escape(name), run_rules(props[name], item, child(path, name), out)
             if escaped is not None:
                 converted[celtypes.StringType(escaped)] = result
         elif isinstance(extra, dict):
-            converted[celtypes.StringType(name)] = to_cel(extra, item, key(path, name), out)
+            converted[celtypes.StringType(name)] = run_rules(extra, item, key(path, name), out)
         elif embedded and name in ("apiVersion", "kind", "metadata"):
             converted[celtypes.StringType(name)] = _visible_metadata(item) if name == "metadata" else cel.to_cel(item)
         elif schema.get("x-kubernetes-preserve-unknown-fields") or extra is True:

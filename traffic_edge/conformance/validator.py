@@ -22,7 +22,7 @@ from traffic_edge.conformance.helm import coalesce_values, validate_helm_values
 from traffic_edge.conformance.meta import dns1123_subdomain, name_rule, object_meta_errors
 from traffic_edge.conformance.openapi import compile_schema
 from traffic_edge.conformance.refdata import REFDATA, require_refdata
-from traffic_edge.conformance.rules import RuleResults, run_root_rules, to_cel
+from traffic_edge.conformance.rules import RuleResults, run_root_rules, run_rules
 from traffic_edge.conformance.structural import structural_errors
 
 __all__ = [
@@ -49,7 +49,7 @@ def validate_against_schema(schema: Schema, value: Json) -> list[str]:
     errors = compile_schema(schema).errors(obj) + list(structural_errors(schema, obj))
     results = RuleResults(errors)
     if not blocks_rules(errors):
-        to_cel(schema, obj, "", results)
+        run_rules(schema, obj, "", results)
     return [str(error) for error in results.errors]
 
 

@@ -27,14 +27,8 @@ import pulumi
 from pulumi import automation as auto
 
 from traffic_edge.offline.plan import write
-from traffic_edge.offline.render import (
-    PROJECT_DIR,
-    StackFileError,
-    project_config,
-    render,
-    stack_config,
-    stack_name_of,
-)
+from traffic_edge.offline.render import PROJECT_DIR, render, stack_name_of
+from traffic_edge.offline.stackfile import StackFileError, read_project, stack_values
 
 Action = Literal["preview", "up"]
 Status = Literal["ok", "failed", "skipped"]
@@ -76,11 +70,11 @@ def pulumi_cli() -> str | None:
 
 def stack_files(stack_dir: Path = PROJECT_DIR) -> dict[str, Path]:
     """Every `Pulumi.<stack>.yaml`, non-production stacks first, each group by name."""
-    project, _ = project_config(PROJECT_DIR)
+    project = read_project(PROJECT_DIR).name
     files = {stack_name_of(path): path for path in stack_dir.glob("Pulumi.*.yaml")}
 
     def production(stack: str) -> bool:
-        return stack_config(files[stack]).get(f"{project}:production") is True
+        return stack_values(files[stack], project)[0].get(f"{project}:production") is True
 
     return {stack: files[stack] for stack in sorted(files, key=lambda stack: (production(stack), stack))}
 

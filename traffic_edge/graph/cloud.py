@@ -54,8 +54,10 @@ def add_dns(view: PlanView, builder: GraphBuilder) -> str | None:
         _add_identity(view, builder, key, f"{service} {name}", [identity, *dependents], zone)
     for member, grants in _principal_grants(view).items():
         account = _service_account({"inputs": {"member": member}})
-        title = f"IAM principal {'/'.join(account)}" if account else member
-        _add_identity(view, builder, object_key("Identity", "principal", member), title, grants, zone)
+        key = object_key("Identity", "principal", member)
+        _add_identity(view, builder, key, f"IAM principal {'/'.join(account)}" if account else member, grants, zone)
+        if account is not None:  # the principal is the service account itself
+            builder.edge(_workload(view, builder, *account), key, f"Workload Identity as {'/'.join(account)}")
     for release in view.releases:
         if _chart(release) == "external-dns" and zone is not None:
             builder.edge(_controller(builder, release), zone, "publishes route hostnames")

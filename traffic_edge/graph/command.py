@@ -21,7 +21,8 @@ from traffic_edge.graph.pictures import with_readme_block
 from traffic_edge.graph.source import Plan
 from traffic_edge.offline.diff.sources import DiffError, load_path
 from traffic_edge.offline.plan import plan_document
-from traffic_edge.offline.render import PROJECT_DIR, StackFileError, render
+from traffic_edge.offline.render import PROJECT_DIR, render
+from traffic_edge.offline.stackfile import StackFileError
 
 
 class GraphError(Exception):

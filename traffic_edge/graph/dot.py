@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Mapping
 from typing import Final
 
 from traffic_edge.graph.mermaid import node_ids
-from traffic_edge.graph.model import GROUPS, Graph, Marks
+from traffic_edge.graph.model import GROUPS, Graph, Marks, NodeKind
 
-SHAPES: Final = {
+SHAPES: Final[Mapping[NodeKind, str]] = {
     "gateway": "box3d", "listener": "box", "route": "box", "backend": "ellipse", "grant": "cds",
     "certificate": "hexagon", "secret": "hexagon", "issuer": "parallelogram", "zone": "cylinder",
     "controller": "component", "identity": "house", "workload": "box", "policy": "note",

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Final
 
-from traffic_edge.graph.model import GROUPS, Graph, Marks, Node
+from traffic_edge.graph.model import GROUPS, Graph, Marks, Node, NodeKind
 
 # kind → the brackets of its Mermaid shape, around a quoted label.
-SHAPES: Final = {
+SHAPES: Final[Mapping[NodeKind, tuple[str, str]]] = {
     "gateway": ('[["', '"]]'),
     "listener": ('["', '"]'),
     "route": ('("', '")'),
@@ -22,7 +22,7 @@ SHAPES: Final = {
     "controller": ('["', '"]'),
     "identity": ('[\\"', '"\\]'),
     "workload": ('["', '"]'),
-    "policy": ('[/"', '"\\]'),
+    "policy": ('["', '"]'),
 }
 ARROWS: Final = {"solid": "-->", "thick": "==>", "dotted": "-.->"}
 # GitHub's palette: green added, red dashed removed, amber changed.

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 # What a node stands for; each kind has its own shape in every renderer.
-KINDS: Final = (
+NodeKind = Literal[
     "gateway", "listener", "route", "backend", "grant", "certificate", "secret", "issuer",
     "zone", "controller", "identity", "workload", "policy",
-)
+]
 Style = Literal["solid", "thick", "dotted"]  # thick: where traffic flows; dotted: a permission, guard or refusal
 Mark = Literal["added", "removed", "changed"]
 EdgeKey = tuple[str, str, str]
@@ -20,7 +20,7 @@ EdgeKey = tuple[str, str, str]
 @dataclass(frozen=True)
 class Node:
     key: str  # `<Kind>/<namespace>/<name>` and the like: the same object keeps it from plan to plan
-    kind: str  # one of KINDS
+    kind: NodeKind
     lines: tuple[str, ...]  # the label; the first line names the object
     fingerprint: str = ""  # the plan content drawn here; when it differs between two plans the node changed
     group: str = ""  # "" for the traffic path, else the box it is drawn in (see GROUPS)

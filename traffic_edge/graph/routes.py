@@ -22,7 +22,7 @@ def add_routes(view: PlanView, builder: GraphBuilder) -> None:
             notes = _attach(view, builder, route, key)
             builder.node(Node(key, "route", (*_route_lines(route), *notes), fingerprint(route.metadata, route.spec)))
             for rule in route.spec.get("rules") or []:
-                condition = rule_text(route.kind, rule)
+                condition = _rule_text(route.kind, rule)
                 for ref in rule.get("backendRefs") or []:
                     _add_backend(view, builder, route, key, ref, condition)
 
@@ -105,8 +105,8 @@ def _add_backend(
     builder.edge(route_key, key, " · ".join(parts), "dotted" if refused else "thick")
 
 
-def rule_text(kind: str, rule: Mapping[str, Any]) -> str:
-    """What a rule matches and how it rewrites, shortest first: `/api ⇒ /v1`, `x-canary: true`."""
+def _rule_text(kind: str, rule: Mapping[str, Any]) -> str:
+    """What a rule matches and how it rewrites, as its edges' label: `/api ⇒ /v1`, `x-canary: true`."""
     matches = [_match_text(kind, match) for match in rule.get("matches") or []]
     text = " or ".join(match for match in matches if match)
     for item in rule.get("filters") or []:

@@ -37,13 +37,18 @@ def manifest_of(registration: Registration) -> dict[str, Any] | None:
 
 
 def manifests(recording: Recording) -> dict[str, dict[str, Any]]:
-    """File name → manifest; names are `<kind>_<namespace>_<name>.yaml`, unique because DNS names have no `_`."""
+    """File name → manifest; names are `<kind>_<namespace>_<name>.yaml`, unique because DNS names have no `_`.
+
+    An object whose metadata is a secret is named after its resource instead (`<kind>_secret_<resource>.yaml`).
+    """
     files: dict[str, dict[str, Any]] = {}
     for registration in sorted(recording.resources.values(), key=lambda r: r.urn):
         manifest = manifest_of(registration)
         if manifest is None:
             continue
         metadata = manifest.get("metadata") or {}
+        if not isinstance(metadata, dict):
+            metadata = {"namespace": "secret", "name": registration.name}
         parts = [str(manifest.get("kind", "object")).lower(), metadata.get("namespace"), metadata.get("name")]
         files["_".join(p for p in parts if p) + ".yaml"] = manifest
     return files

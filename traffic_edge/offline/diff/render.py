@@ -149,7 +149,7 @@ def render_markdown(diffs: list[StackDiff], picture: StackPicture | None = None)
     out = [
         "## Offline preview diff",
         "",
-        "Rendered under Pulumi mocks by `python -m offline diff`: values a cloud computes show as "
+        "Rendered under Pulumi mocks by `python -m traffic_edge diff`: values a cloud computes show as "
         f"`{UNKNOWN}`, secrets as `{SECRET}`. A real `pulumi preview` against live state has the last word.",
     ]
     for stack in diffs:
@@ -233,5 +233,5 @@ def _truncate(markdown: str) -> str:
     closing = [fence] if fence else []
     if sum(line.startswith("<details>") for line in kept) > kept.count("</details>"):
         closing += ["", "</details>"]
-    note = f"_Truncated: the full diff is {len(markdown):,} characters. Run `python -m offline diff` locally._"
+    note = f"_Truncated: the full diff is {len(markdown):,} characters. Run `python -m traffic_edge diff` locally._"
     return "\n".join([*kept, *closing, "", "---", note]) + "\n"
