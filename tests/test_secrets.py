@@ -101,7 +101,7 @@ def record_with_secret(stack: str, key: str) -> tuple[Recording, set[str]]:
     config = encode(values, Decrypter({}, PASSPHRASE))
     config.secret_keys = sorted({*config.secret_keys, key})
     def written(name: str, value: Any) -> set[str]:
-        return set(_strings(value, named=name.split(":")[-1] in NAMED_MAPS))
+        return set(_strings(value, named=name.rsplit(":", maxsplit=1)[-1] in NAMED_MAPS))
 
     elsewhere = {text for other, value in values.items() if other != key for text in written(other, value)}
     elsewhere.add(f"{PROJECT}-{stack}")  # names the program derives from the stack, not from config
@@ -158,7 +158,8 @@ def test_an_encrypted_example_is_decrypted_with_the_passphrase_and_stays_a_secre
                            secret_keys=config.secret_keys, project_dir=PROJECT_DIR)
     assert plain not in json.dumps(plan_document(recording))  # names included
     secrets = [r for r in recording.resources.values() if r.type == "kubernetes:core/v1:Secret"]
-    assert secrets and all(r.inputs["stringData"] == "[secret]" for r in secrets)
+    assert secrets
+    assert all(r.inputs["stringData"] == "[secret]" for r in secrets)
 
 
 def test_a_config_mistake_inside_a_secret_key_is_reported_without_its_value() -> None:
@@ -183,5 +184,6 @@ def test_nothing_of_the_secret_reaches_a_file_the_preview_writes(tmp_path: Path)
     recording, hidden = record_with_secret("multitenant", f"{PROJECT}:tenants")
     write(recording, tmp_path)
     files = [path for path in tmp_path.rglob("*") if path.is_file()]
-    assert len(files) > 10 and hidden
+    assert len(files) > 10
+    assert hidden
     assert [(path.name, text) for path in files for text in hidden if text in path.read_text()] == []
