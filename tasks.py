@@ -57,7 +57,18 @@ def preview(args: list[str]) -> None:
     run(str(PYTHON), "-m", "traffic_edge", "preview", "--stack", stack, "--out", f"build/{stack}")
 
 
+MERMAID = ROOT / "tools" / "mermaid"
+
+
+def ensure_mermaid() -> None:
+    """Mermaid's own parser, for the tests of the pictures (they skip, saying so, without node)."""
+    if (MERMAID / "node_modules").is_dir() or shutil.which("npm") is None:
+        return
+    run("npm", "ci", "--prefix", str(MERMAID), "--no-audit", "--no-fund", "--loglevel=error")
+
+
 def check(args: list[str]) -> None:
+    ensure_mermaid()
     tool = str(VENV / "bin")
     run(f"{tool}/ruff", "check", ".")
     run(f"{tool}/mypy", ".")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from traffic_edge.offline.render import find_project_dir
+from traffic_edge.project import find_project_dir
 
 ENV_VAR = "TRAFFIC_EDGE_REFDATA"
 

@@ -10,17 +10,9 @@ from pathlib import Path
 
 from traffic_edge.offline.engine import Recording, record
 from traffic_edge.offline.stackfile import StackFileError, read_project, read_stack_config
+from traffic_edge.project import PROJECT_DIR
 
-
-def find_project_dir(start: Path) -> Path:
-    """The nearest directory holding Pulumi.yaml, from `start` up, as the Pulumi CLI finds its project."""
-    for directory in (start, *start.parents):
-        if (directory / "Pulumi.yaml").is_file():
-            return directory
-    return start
-
-
-PROJECT_DIR = find_project_dir(Path.cwd().resolve())
+__all__ = ["PROJECT_DIR", "StackFileError", "preflight_off", "prepare", "render", "stack_name_of"]
 
 
 @contextmanager
