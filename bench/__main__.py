@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import bench
-from offline.plan import plan_document
-from offline.render import PROJECT_DIR, render, stack_name_of
+from traffic_edge.offline.plan import plan_document
+from traffic_edge.offline.render import PROJECT_DIR, render, stack_name_of
 
 ROUTES = (10, 100, 1_000, 5_000)
 TENANTS = (1, 10, 100)

@@ -18,9 +18,9 @@ from typing import Any
 
 import pulumi_kubernetes as k8s
 
-from offline.engine import Recording, record
-from offline.plan import manifest_of
-from offline.render import prepare
+from traffic_edge.offline.engine import Recording, record
+from traffic_edge.offline.plan import manifest_of
+from traffic_edge.offline.render import prepare
 
 
 def _peak_mb() -> float:
@@ -37,7 +37,7 @@ def _timed(run: Callable[[], Recording]) -> tuple[Recording, dict[str, float]]:
 
 
 def program(stack_file: Path, objects_out: Path) -> dict[str, Any]:
-    """Time the program from config to registrations, as offline.render runs it. The stack file is read
+    """Time the program from config to registrations, as traffic_edge.offline.render runs it. The stack file is read
     before the clock starts: in a real deploy the Pulumi CLI parses it, not the program."""
     recording, figures = _timed(prepare(stack_file))
     objects = [

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from offline.__main__ import main
 from tests.conftest import Config, Rejection, RenderStack, delete_key, parse_config, set_key, write_stack
+from traffic_edge.cli import main
 
 RFC2136 = {"nameserver": "10.0.0.53", "tsigKeyName": "edge-key.example.test"}
 

@@ -9,23 +9,28 @@ from typing import Any
 
 import pytest
 
-from catalog.permissions import identity_name
-from offline import fakes
-from providers import PLATFORMS
-from stackconfig import ConfigError
-from stackconfig.clouds import CLUSTER_OUTPUTS, partition_of
-from stackconfig.load import PLATFORM_KINDS
-from stackconfig.model import Aks, Eks, Gke
 from tests.conftest import Config, Rejection, parse_config, set_key, write_stack
+from traffic_edge.config import ConfigError
+from traffic_edge.config.platforms import CLUSTER_OUTPUTS, PLATFORM_KINDS, Aks, Eks, Gke, partition_of
+from traffic_edge.data.naming import identity_name
+from traffic_edge.offline import fakes
+from traffic_edge.platforms import PLATFORMS
 
 ACME = {"acme": {"email": "ops@example.com", "solver": "dns01"}}
-GKE: Config = {"platform": {"kind": "gke", "project": "acme-edge-prod"}, "domain": "gke.example.com", "issuers": ACME}
+CLUSTER = {"ambient": True}  # a cloud stack names its cluster; these name the kube context current at deploy time
+GKE: Config = {
+    "platform": {"kind": "gke", "project": "acme-edge-prod"},
+    "cluster": CLUSTER,
+    "domain": "gke.example.com",
+    "issuers": ACME,
+}
 EKS: Config = {
     "platform": {
         "kind": "eks",
         "region": "eu-west-1",
         "oidcProviderArn": "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC",
     },
+    "cluster": CLUSTER,
     "domain": "eks.example.com",
     "issuers": ACME,
 }
@@ -37,6 +42,7 @@ AKS: Config = {
         "location": "westeurope",
         "oidcIssuerUrl": "https://westeurope.oic.prod-aks.azure.com/t/c/",
     },
+    "cluster": CLUSTER,
     "domain": "aks.example.com",
     "issuers": ACME,
 }
@@ -76,6 +82,12 @@ def issues_of(config: Config) -> list[str]:
 
 
 CASES = [
+    # every cloud
+    ("gke", [drop("cluster")], "cluster: a gke stack must name its cluster, or the current kube context decides "
+     "where the edge goes (fix: set cluster.context (and cluster.kubeconfig), cluster.stack, or "
+     "cluster.ambient: true)"),
+    ("eks", [drop("cluster")], "cluster: a eks stack must name its cluster"),
+    ("aks", [drop("cluster")], "cluster: a aks stack must name its cluster"),
     # GKE
     ("gke", [drop("platform.project")], "platform.project: is required: Workload Identity uses the cluster project's "
      "pool (fix: set platform.project, or name the cluster's stack (exporting `projectId`) in platform.clusterStack)"),
@@ -191,7 +203,8 @@ def test_cluster_outputs_are_config_keys_and_faked_offline() -> None:
         aliases = {field.alias for field in model.model_fields.values()}
         assert set(CLUSTER_OUTPUTS[kind]) <= aliases
     outputs = {output for names in CLUSTER_OUTPUTS.values() for output in names.values()}
-    assert outputs == set(fakes.CLUSTER_STACK_OUTPUTS)
+    # and `kubeconfig`, which a cluster stack named in cluster.stack connects the edge through
+    assert outputs | {"kubeconfig"} == set(fakes.CLUSTER_STACK_OUTPUTS)
 
 
 def test_identity_names_fit_the_cloud_limit_and_stay_unique() -> None:

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 import yaml
 
-from stackconfig import ConfigError
-from stackconfig.compat import RULES, Rule, check, release
-from stackconfig.model import StackConfig
 from tests.conftest import STACK_FILES, Rejection, parse_config, write_stack
+from traffic_edge.config import ConfigError
+from traffic_edge.config.model import StackConfig
+from traffic_edge.config.rules.compat import RULES, Rule, check, release
 
 Config = dict[str, Any]
 DOMAIN = "lab.example.test"

@@ -28,7 +28,7 @@ def stack_config(stack: str) -> dict[str, Any]:
 
 def test_the_checked_in_schema_is_what_the_component_host_serves() -> None:
     """Regenerate with `python -m traffic_edge package-schema` when the inputs or outputs change."""
-    served = json.loads(ComponentProvider([TrafficEdge], "traffic-edge", version="0.1.0").schema)
+    served = json.loads(str(ComponentProvider([TrafficEdge], "traffic-edge", version="0.1.0").schema))
     assert served == json.loads(SCHEMA.read_text())
 
 
@@ -36,9 +36,10 @@ def test_the_schema_takes_the_stack_config_object_and_gives_the_stack_outputs() 
     resource = json.loads(SCHEMA.read_text())["resources"][TOKEN]
     assert resource["isComponent"] is True
     assert resource["requiredInputs"] == ["config", "project", "stack"]
+    assert resource["inputProperties"]["preflight"]["type"] == "boolean"
     assert resource["inputProperties"]["config"]["type"] == "object"
     assert "plain" not in resource["inputProperties"]["tsigSecret"]  # a secret output may be passed
-    assert set(resource["properties"]) == {"gateways", "gatewayClass", "clusterIssuers", "dnsZone"}
+    assert set(resource["properties"]) == {"cluster", "gateways", "gatewayClass", "clusterIssuers", "dnsZone"}
     assert "dnsZone" not in resource["required"]
 
 
@@ -46,7 +47,7 @@ def test_a_config_object_registers_exactly_what_the_stack_file_does(render_stack
     from_file = render_stack(PROJECT_DIR / "Pulumi.dev.yaml")
 
     def program() -> None:
-        TrafficEdge("edge", {"config": stack_config("dev"), "project": PROJECT, "stack": "dev"})
+        TrafficEdge("edge", {"config": stack_config("dev"), "project": PROJECT, "stack": "dev", "preflight": False})
 
     from_object = record_component(program)
     file_resources = {resource_key(urn): r.inputs for urn, r in from_file.resources.items()}
@@ -57,7 +58,7 @@ def test_a_config_object_registers_exactly_what_the_stack_file_does(render_stack
 def test_two_edges_live_in_one_stack_without_a_shared_name() -> None:
     def program() -> None:
         for name in ("edge-a", "edge-b"):  # one per cluster (each would take its own Kubernetes provider)
-            TrafficEdge(name, {"config": stack_config("dev"), "project": PROJECT, "stack": "two"})
+            TrafficEdge(name, {"config": stack_config("dev"), "project": PROJECT, "stack": "two", "preflight": False})
 
     recording = record_component(program)  # the offline engine refuses a URN registered twice, as the engine does
     names = [registration.name for registration in recording.resources.values()]
@@ -67,7 +68,8 @@ def test_two_edges_live_in_one_stack_without_a_shared_name() -> None:
 
 def test_an_invalid_config_object_is_refused_with_its_key() -> None:
     def program() -> None:
-        TrafficEdge("edge", {"config": {**stack_config("dev"), "gatewayz": []}, "project": PROJECT, "stack": "x"})
+        config = {**stack_config("dev"), "gatewayz": []}
+        TrafficEdge("edge", {"config": config, "project": PROJECT, "stack": "x", "preflight": False})
 
     with pytest.raises(pulumi.RunError, match=r"gatewayz: unknown key \(fix: did you mean `gateways`\?\)"):
         record_component(program)

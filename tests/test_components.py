@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib
+import hashlib
 import json
 import runpy
 from collections.abc import Sequence
@@ -13,25 +13,31 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
-from catalog.controllers import CONTROLLERS, ValuesContext
-from catalog.versions import ROUTE_API_VERSIONS
-from components.cert_manager import CertManager, CertManagerArgs, cert_manager_values
-from components.gateway import EdgeGateway, EdgeGatewayArgs, allowed_routes, gateway_spec
-from components.gateway_api import GatewayApiCrds, GatewayApiCrdsArgs
-from components.gateway_controller import GatewayController, GatewayControllerArgs
-from components.issuers import Http01Gateway, Issuers, IssuersArgs
-from components.kube import deep_merge
-from components.routes import Routes, RoutesArgs, reference_grants, route_spec
-from offline.engine import Recording, Registration
-from offline.render import PROJECT_DIR
-from providers.base import WorkloadIdentity
-from providers.onprem import OnPrem
-from stackconfig.derived import listener_whitelists
-from stackconfig.model import Acme, InternalCa, StackConfig
-from tests.conformance.validator import require_refdata, validate_helm_values
-from tests.conftest import SECRET_PLACEHOLDER, Config, parse_config, record_component
+from tests.conftest import DEPLOYMENT, SECRET_PLACEHOLDER, Config, parse_config, provision_platform, record_component
+from traffic_edge.components.cert_manager import CertManager, CertManagerArgs, cert_manager_values
+from traffic_edge.components.gateway import EdgeGateway, EdgeGatewayArgs
+from traffic_edge.components.gateway_api import GatewayApiCrds, GatewayApiCrdsArgs
+from traffic_edge.components.gateway_controller import GatewayController, GatewayControllerArgs
+from traffic_edge.components.issuers import Issuers, IssuersArgs
+from traffic_edge.components.kube import deep_merge
+from traffic_edge.components.routes import Routes, RoutesArgs
+from traffic_edge.config.load import stack_secrets
+from traffic_edge.config.model import StackConfig, Versions
+from traffic_edge.conformance.validator import require_refdata, validate_helm_values
+from traffic_edge.controllers import CONTROLLERS
+from traffic_edge.controllers.base import ValuesContext
+from traffic_edge.data.versions import GATEWAY_API_BUNDLE_SHA256
+from traffic_edge.offline.engine import Recording, Registration
+from traffic_edge.offline.render import PROJECT_DIR, preflight_off
+from traffic_edge.plan import EdgePlan, edge_plan
+from traffic_edge.plan.contracts import WorkloadIdentity
+from traffic_edge.plan.gateways import allowed_routes, listener_whitelists
+from traffic_edge.plan.issuers import AcmeAccount, CaSettings, Http01Gateway, IssuerSet
+from traffic_edge.plan.routes import reference_grants, route_spec, routes_plan
+from traffic_edge.plan.sources import bundle_location, chart_location
 
 CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile"
+CONFIG_GROUP = "kubernetes:yaml/v2:ConfigGroup"
 RELEASE = "kubernetes:helm.sh/v3:Release"
 SECRET = "kubernetes:core/v1:Secret"
 CLUSTER_ISSUER = "kubernetes:cert-manager.io/v1:ClusterIssuer"
@@ -101,6 +107,10 @@ def lab() -> StackConfig:
     return parse_config(LAB)
 
 
+def plan_of(config: StackConfig) -> EdgePlan:
+    return edge_plan(config, DEPLOYMENT)
+
+
 def stand_in(name: str) -> k8s.core.v1.ConfigMap:
     """A resource standing for a dependency (CRDs, cert-manager, a namespace) that a component must wait for."""
     return k8s.core.v1.ConfigMap(name)
@@ -129,18 +139,26 @@ def object_(registration: Registration) -> dict[str, Any]:
 
 @pytest.mark.parametrize(("version", "channel"), [("v1.6.1", "standard"), ("v1.4.1", "experimental")])
 def test_gateway_api_crds_are_the_release_bundle_kept_on_delete(version: str, channel: str) -> None:
+    """The release asset, applied only as the bytes with the digest pinned for the release and channel."""
+    versions = Versions.model_validate({"gatewayApi": version, "gatewayApiChannel": channel})
+    location = bundle_location(lab().model_copy(update={"versions": versions}))
+    release = f"https://github.com/kubernetes-sigs/gateway-api/releases/download/{version}/{channel}-install.yaml"
+    assert (location.url, location.file) == (release, None)
+
     def build() -> None:
-        GatewayApiCrds("gateway-api", GatewayApiCrdsArgs(version, channel))
+        GatewayApiCrds("gateway-api", GatewayApiCrdsArgs(location))
 
     recording = record_component(build)
     crds = component(recording, "traffic-edge:gateway_api:GatewayApiCrds", "gateway-api")
-    [bundle] = recording.of_type(CONFIG_FILE)
+    [bundle] = recording.of_type(CONFIG_GROUP)
     assert bundle.name == "gateway-api-bundle"
     assert bundle.parent == crds.urn
-    assert bundle.inputs == {
-        "file": f"https://github.com/kubernetes-sigs/gateway-api/releases/download/{version}/{channel}-install.yaml"
-    }
+    assert list(bundle.inputs) == ["yaml"]
+    assert hashlib.sha256(bundle.inputs["yaml"].encode()).hexdigest() == GATEWAY_API_BUNDLE_SHA256[(version, channel)]
+    assert f"\n# Gateway API {channel.capitalize()} channel install\n" in bundle.inputs["yaml"]
     assert (bundle.protect, bundle.retain_on_delete) == (True, True)
+    # It was a ConfigFile of the release URL before the program verified the bundle itself: no replacement.
+    assert [alias["spec"].get("type") for alias in bundle.aliases] == [CONFIG_FILE]
 
 
 # ---------------------------------------------------------------------------------------------------- cert-manager
@@ -149,8 +167,18 @@ IDENTITY_ANNOTATIONS = {"iam.gke.io/gcp-service-account": "cert-manager@lab-proj
 POD_LABELS = {"azure.workload.identity/use": "true"}
 
 
+def cert_manager_args(**overrides: Any) -> CertManagerArgs:
+    """The args the edge gives cert-manager for the lab stack: the plan's version and values."""
+    plan = plan_of(lab()).cert_manager
+    return CertManagerArgs(**{"chart": plan.chart, "values": plan.values, **overrides})
+
+
 def test_cert_manager_values_without_identity() -> None:
-    assert cert_manager_values(CertManagerArgs(version="v1.21.1", gateway_api=True)) == {
+    plan = plan_of(lab()).cert_manager
+    assert (plan.chart, plan.extra_values) == (chart_location(lab(), "cert-manager"), {})
+    assert (plan.chart.chart, plan.chart.version, plan.chart.repo) == ("cert-manager", "v1.21.1",
+                                                                        "https://charts.jetstack.io")
+    assert cert_manager_values(cert_manager_args()) == {
         "crds": {"enabled": True, "keep": True},
         "config": {"gatewayAPI": {"enabled": True}},
         "serviceAccount": {"name": "cert-manager"},
@@ -158,26 +186,29 @@ def test_cert_manager_values_without_identity() -> None:
 
 
 def test_cert_manager_values_with_identity_and_extra_values() -> None:
-    args = CertManagerArgs(
-        version="v1.21.1",
-        gateway_api=False,
+    args = cert_manager_args(
         identity=WorkloadIdentity(service_account_annotations=IDENTITY_ANNOTATIONS, pod_labels=POD_LABELS),
         extra_values={"replicaCount": 2, "crds": {"keep": False}, "serviceAccount": {"labels": {"team": "edge"}}},
     )
     assert cert_manager_values(args) == {
         "crds": {"enabled": True, "keep": False},
-        "config": {"gatewayAPI": {"enabled": False}},
+        "config": {"gatewayAPI": {"enabled": True}},
         "serviceAccount": {"name": "cert-manager", "annotations": IDENTITY_ANNOTATIONS, "labels": {"team": "edge"}},
         "podLabels": POD_LABELS,
         "replicaCount": 2,
     }
 
 
+def test_cert_manager_extra_values_come_from_config() -> None:
+    config = parse_config({**LAB, "certManager": {"values": {"replicaCount": 2}}})
+    assert plan_of(config).cert_manager.extra_values == {"replicaCount": 2}
+
+
 def test_cert_manager_release() -> None:
     def build() -> None:
         crds, namespace, role = stand_in("crds"), stand_in("namespace"), stand_in("role-binding")
         identity = WorkloadIdentity(IDENTITY_ANNOTATIONS, POD_LABELS, ready=[role])
-        CertManager("cert-manager", CertManagerArgs("v1.21.1", True, identity, depends_on=[crds, namespace]))
+        CertManager("cert-manager", cert_manager_args(identity=identity, depends_on=[crds, namespace]))
 
     recording = record_component(build)
     parent = component(recording, "traffic-edge:cert_manager:CertManager", "cert-manager")
@@ -201,8 +232,8 @@ def test_cert_manager_release() -> None:
 
 def test_cert_manager_values_match_the_chart_schema() -> None:
     require_refdata()
-    args = CertManagerArgs(
-        "v1.21.1", True, WorkloadIdentity(service_account_annotations=IDENTITY_ANNOTATIONS, pod_labels=POD_LABELS)
+    args = cert_manager_args(
+        identity=WorkloadIdentity(service_account_annotations=IDENTITY_ANNOTATIONS, pod_labels=POD_LABELS)
     )
     assert validate_helm_values("cert-manager", "v1.21.1", cert_manager_values(args)) == []
 
@@ -218,6 +249,7 @@ def test_envoy_gateway_controller() -> None:
         GatewayController("envoy-gateway", GatewayControllerArgs(
             row=row,
             context=ValuesContext("LoadBalancer", manages_gateway_api_crds=True),
+            chart=plan_of(lab()).controller.chart,
             extra_values={"deployment": {"replicas": 2}},
             crds=[crds],
             namespace=[namespace],
@@ -250,9 +282,11 @@ def test_envoy_gateway_controller() -> None:
 
 def test_controller_without_chart_installs_no_release() -> None:
     row = dataclasses.replace(CONTROLLERS["envoy-gateway"], chart=None)
+    chartless = StackConfig.model_validate({**LAB, "controller": {"name": "cilium"}})  # cilium comes with the cluster
+    assert plan_of(chartless).controller.chart is None
 
     def build() -> None:
-        GatewayController("envoy-gateway", GatewayControllerArgs(row, ValuesContext("LoadBalancer", True)))
+        GatewayController("envoy-gateway", GatewayControllerArgs(row, ValuesContext("LoadBalancer", True), chart=None))
 
     recording = record_component(build)
     assert recording.of_type(RELEASE) == []
@@ -261,28 +295,31 @@ def test_controller_without_chart_installs_no_release() -> None:
 
 # ---------------------------------------------------------------------------------------------------- issuers
 
-ACME = Acme(email="ops@example.test", solver="http01")
 HTTP01 = Http01Gateway(name="edge", namespace="gateway", listener="http")
+ACME = AcmeAccount(email="ops@example.test", solver="http01", http01=HTTP01)
 SERVERS = {
     "letsencrypt-staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
     "letsencrypt-production": "https://acme-v02.api.letsencrypt.org/directory",
 }
 
 
-def build_issuers(
-    acme: Acme | None, internal_ca: InternalCa | None, config: StackConfig | None = None, production: bool = True
-) -> Recording:
+def cluster_issuers(
+    acme: AcmeAccount | None, internal_ca: CaSettings | None, production: bool = True
+) -> IssuerSet:
+    return IssuerSet(key="", namespace="cert-manager", kind="ClusterIssuer", acme=acme, internal_ca=internal_ca,
+                     production=production)
+
+
+def build_issuers(issuers: IssuerSet, config: StackConfig | None = None) -> Recording:
+    """The Issuers component; with `config`, DNS-01 by the solver its on-prem platform provisions."""
+
     def build() -> None:
         cert_manager = stand_in("cert-manager")
-        Issuers("issuers", IssuersArgs(
-            namespace="cert-manager",
-            acme=acme,
-            internal_ca=internal_ca,
-            http01_gateway=HTTP01 if acme is not None and acme.solver == "http01" else None,
-            dns01=OnPrem(config).dns01_solver() if config is not None else None,
-            depends_on=[cert_manager],
-            production=production,
-        ))
+        dns01 = None
+        if config is not None:
+            tsig = stack_secrets(config)["tsigSecret"]
+            dns01 = provision_platform(config, pulumi.Output.secret(tsig)).dns01
+        Issuers("issuers", IssuersArgs(issuers=issuers, dns01=dns01, depends_on=[cert_manager]))
 
     return record_component(build, config={"tsigSecret": {"secure": "v1:c2VjcmV0"}})
 
@@ -303,8 +340,14 @@ def acme_issuer(issuer: str, solver: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def test_the_plan_solves_http01_on_the_first_gateways_port_80_listener() -> None:
+    issuers = {"internalCa": {}, "acme": {"email": "ops@example.test"}}
+    config = parse_config({**LAB, "production": True, "issuers": issuers})
+    assert plan_of(config).issuers[0] == cluster_issuers(ACME, CaSettings("traffic-edge internal CA", "87600h"))
+
+
 def test_acme_issuers_solve_http01_on_the_gateway_http_listener() -> None:
-    recording = build_issuers(ACME, None)
+    recording = build_issuers(cluster_issuers(ACME, None))
     http01 = {
         "http01": {
             "gatewayHTTPRoute": {
@@ -322,7 +365,7 @@ def test_acme_issuers_solve_http01_on_the_gateway_http_listener() -> None:
 
 
 def test_only_production_stacks_get_the_production_issuer() -> None:
-    recording = build_issuers(ACME, None, production=False)
+    recording = build_issuers(cluster_issuers(ACME, None, production=False))
     assert [r.inputs["metadata"]["name"] for r in recording.of_type(CLUSTER_ISSUER)] == ["letsencrypt-staging"]
 
 
@@ -334,7 +377,9 @@ def test_acme_issuers_solve_dns01_by_rfc2136_with_a_masked_tsig_secret() -> None
         "issuers": {"acme": {"email": "ops@example.test", "solver": "dns01"}, "internalCa": {}},
         "routes": [],
     })
-    recording = build_issuers(config.issuers.acme, None, config)
+    acme = plan_of(config).issuers[0].acme
+    assert acme == AcmeAccount(email="ops@example.test", solver="dns01", http01=None)
+    recording = build_issuers(cluster_issuers(acme, None), config)
     [secret] = recording.of_type(SECRET)
     assert secret.inputs == {
         "apiVersion": "v1",
@@ -360,7 +405,7 @@ def test_acme_issuers_solve_dns01_by_rfc2136_with_a_masked_tsig_secret() -> None
 
 
 def test_internal_ca_chain() -> None:
-    recording = build_issuers(None, InternalCa(common_name="lab root CA", duration="43800h"))
+    recording = build_issuers(cluster_issuers(None, CaSettings(common_name="lab root CA", duration="43800h")))
     root = recording.named(CLUSTER_ISSUER, "issuers-selfsigned-root")
     ca = recording.named(CERTIFICATE, "issuers-internal-ca-certificate")
     issuer = recording.named(CLUSTER_ISSUER, "issuers-internal-ca")
@@ -392,7 +437,7 @@ def test_internal_ca_chain() -> None:
 
 
 def test_no_issuer_configured_creates_nothing() -> None:
-    recording = build_issuers(None, None)
+    recording = build_issuers(cluster_issuers(None, None))
     assert sorted(r.type for r in recording.resources.values()) == [
         "kubernetes:core/v1:ConfigMap", "traffic-edge:issuers:Issuers"
     ]
@@ -463,11 +508,8 @@ EXPECTED_GATEWAY_SPEC = {
 
 def gateway_args(config: StackConfig, crds: Sequence[pulumi.Resource] = (),
                  cert_manager: Sequence[pulumi.Resource] = ()) -> EdgeGatewayArgs:
-    gateway = config.gateways[0]
     return EdgeGatewayArgs(
-        gateway=gateway,
-        class_name="envoy-gateway",
-        allowed_namespaces=listener_whitelists(config, gateway),
+        plan=plan_of(config).gateways[0],
         crds=crds,
         cert_manager=cert_manager,
         namespaces=lambda *_: [],
@@ -475,7 +517,7 @@ def gateway_args(config: StackConfig, crds: Sequence[pulumi.Resource] = (),
 
 
 def test_gateway_spec() -> None:
-    assert gateway_spec(gateway_args(lab())) == EXPECTED_GATEWAY_SPEC
+    assert gateway_args(lab()).plan.gateway.spec == EXPECTED_GATEWAY_SPEC
 
 
 def test_edge_gateway() -> None:
@@ -608,18 +650,25 @@ def test_reference_grants_admit_exactly_the_cross_namespace_services() -> None:
 
 
 def build_routes(config: StackConfig, version: str = "v1.6.1", channel: str = "standard") -> Recording:
+    versions = Versions.model_validate({"gatewayApi": version, "gatewayApiChannel": channel})
+    plan = routes_plan(config.model_copy(update={"versions": versions}))
+
     def build() -> None:
         crds = stand_in("crds")
         namespaces = {name: stand_in(f"namespace-{name}") for name in ("apps", "governance", "data")}
         Routes("routes", RoutesArgs(
-            routes=config.routes,
-            gateways={gateway.name: gateway for gateway in config.gateways},
-            api_versions=ROUTE_API_VERSIONS[(version, channel)],
+            plan=plan,
             crds=[crds],
             namespaces=lambda *names: [namespaces[name] for name in names],
         ))
 
     return record_component(build)
+
+
+def test_the_edge_plans_the_configured_routes() -> None:
+    config = lab()
+    assert plan_of(config).routes == routes_plan(config)
+    assert sorted(routes_plan(config).routes) == ["apps.api", "apps.reports", "data.db"]
 
 
 def test_routes_component() -> None:
@@ -653,7 +702,7 @@ def test_routes_component() -> None:
         "apiVersion": f"{GW}/v1",
         "kind": "TCPRoute",
         "metadata": {"name": "db", "namespace": "data",
-                     "annotations": {"external-dns.alpha.kubernetes.io/hostname": "db.example.test"}},
+                     "annotations": {"external-dns.kubernetes.io/hostname": "db.example.test"}},
         "spec": {
             "parentRefs": [parent_ref("db")],
             "rules": [{"backendRefs": [{"group": "", "kind": "Service", "name": "postgres", "port": 5432}]}],
@@ -692,19 +741,22 @@ def test_deep_merge() -> None:
 
 def test_platform_managed_crds_are_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
     """Where the platform owns the Gateway API CRDs the program installs no bundle, and waits for none."""
-    onprem = importlib.import_module("providers.onprem")  # the module object the program will import
-    monkeypatch.setattr(onprem.OnPrem, "manages_gateway_api_crds", True)
+    # As GKE's built-in controller does on GKE: a row whose platform installs the CRDs.
+    row = dataclasses.replace(CONTROLLERS["envoy-gateway"], platform="onprem", platform_manages_crds=True)
+    monkeypatch.setitem(CONTROLLERS, "envoy-gateway", row)  # the table the program will read
     config = {**LAB, "production": True, "issuers": {"internalCa": {}, "acme": {"email": "ops@example.test"}}}
 
     def program() -> None:
         runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__")
 
-    recording = record_component(program, config=config)
+    with preflight_off():  # no cluster to read
+        recording = record_component(program, config=config)
+    assert recording.of_type(CONFIG_GROUP) == []
     assert recording.of_type(CONFIG_FILE) == []
     assert recording.of_type("traffic-edge:gateway_api:GatewayApiCrds") == []
-    envoy = recording.named(RELEASE, "envoy-gateway")
+    envoy = recording.named(RELEASE, "edge-envoy-gateway")
     assert envoy.inputs["values"]["crds"]["gatewayAPI"] == {"safeUpgradePolicy": {"enabled": True}}
     assert [r.name for r in recording.of_type(CLUSTER_ISSUER)] == [
-        "issuers-internal-ca", "issuers-letsencrypt-production", "issuers-letsencrypt-staging",
-        "issuers-selfsigned-root",
+        "edge-issuers-internal-ca", "edge-issuers-letsencrypt-production", "edge-issuers-letsencrypt-staging",
+        "edge-issuers-selfsigned-root",
     ]

@@ -11,13 +11,14 @@ import pulumi
 import pytest
 import yaml
 
-from catalog.versions import CHARTS, gateway_api_bundle_url
-from offline.render import PROJECT_DIR
-from stackconfig import ConfigError, StackConfig, load_stack_config
-from stackconfig.load import key_path
-from stackconfig.model import SecretRef
-from stackconfig.reference import stack_file_schema
 from tests.conftest import STACK_FILES, Config, parse_config, record_component
+from traffic_edge.config import ConfigError, StackConfig, load_stack_config
+from traffic_edge.config.messages import key_path
+from traffic_edge.config.schema import stack_file_schema
+from traffic_edge.config.types import SecretRef
+from traffic_edge.controllers import chart_pins, envoy_gateway
+from traffic_edge.data.versions import CHARTS, gateway_api_bundle_url
+from traffic_edge.offline.render import PROJECT_DIR
 
 MINIMAL: Config = {"platform": {"kind": "onprem"}, "domain": "example.test"}
 RFC2136 = {"nameserver": "10.0.0.53", "tsigKeyName": "edge-key.example.test"}
@@ -40,13 +41,15 @@ def test_defaults_of_a_minimal_stack() -> None:
 
 
 def test_pinned_versions_table() -> None:
-    """The one place versions live: what a reviewer compares with the refdata and upstream docs."""
+    """Where versions live (data.versions, and each controller's module for its chart): what a reviewer compares
+    with the refdata and upstream docs."""
     assert (CHARTS["cert-manager"].chart, CHARTS["cert-manager"].version, CHARTS["cert-manager"].repo) == (
         "cert-manager", "v1.21.1", "https://charts.jetstack.io"
     )
-    assert (CHARTS["envoy-gateway"].chart, CHARTS["envoy-gateway"].version, CHARTS["envoy-gateway"].repo) == (
-        "oci://docker.io/envoyproxy/gateway-helm", "v1.9.0", None
-    )
+    envoy = envoy_gateway.CHART
+    assert (envoy.chart, envoy.version, envoy.repo) == ("oci://docker.io/envoyproxy/gateway-helm", "v1.9.0", None)
+    assert chart_pins()["envoy-gateway"] is envoy
+    assert all(name == pin.name for name, pin in chart_pins().items()), "a pin is overridden under its own name"
     assert gateway_api_bundle_url("v1.6.1", "standard") == (
         "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.6.1/standard-install.yaml"
     )
@@ -145,14 +148,14 @@ def test_a_secret_never_enters_the_model() -> None:
 
 
 def test_committed_schema_is_generated() -> None:
-    """schema/stack.schema.json is what `python -m stackconfig schema` writes for the current model."""
+    """schema/stack.schema.json is what `python -m traffic_edge schema` writes for the current model."""
     committed = json.loads((PROJECT_DIR / "schema" / "stack.schema.json").read_text())
     generated = stack_file_schema()
     stale = sorted(
         name for name in committed["$defs"].keys() | generated["$defs"].keys()
         if committed["$defs"].get(name) != generated["$defs"].get(name)
     )
-    assert committed == generated, f"stale definitions {stale}: run `python -m stackconfig schema`"
+    assert committed == generated, f"stale definitions {stale}: run `python -m traffic_edge schema`"
 
 
 def _stack_file(path: Path) -> Any:

@@ -8,22 +8,24 @@ from typing import Any
 import pytest
 import yaml
 
-from catalog.controllers import (
+from tests.conftest import WORKLOADS, Config, RenderStack, record_component, write_stack
+from traffic_edge.components.gateway_controller import GatewayController, GatewayControllerArgs, controller_values
+from traffic_edge.config.model import StackConfig
+from traffic_edge.config.rules.compat import release
+from traffic_edge.conformance.validator import REFDATA, ManifestValidator, require_refdata, validate_helm_values
+from traffic_edge.controllers import CONTROLLERS, chart_pins
+from traffic_edge.controllers.base import (
     ALL_PROTOCOLS,
     ALL_ROUTES,
-    CONTROLLERS,
     ControllerRow,
     ListenerFacts,
     ServiceType,
     ValuesContext,
 )
-from catalog.versions import CHARTS
-from catalog.workloads import WORKLOADS
-from components.gateway_controller import GatewayController, GatewayControllerArgs, controller_values
-from offline.engine import Recording, Registration
-from stackconfig.compat import release
-from tests.conformance.validator import REFDATA, ManifestValidator, require_refdata, validate_helm_values
-from tests.conftest import Config, RenderStack, record_component, write_stack
+from traffic_edge.data.workloads import IdentityPaths, Workload
+from traffic_edge.offline.engine import Recording, Registration
+from traffic_edge.plan.contracts import WorkloadIdentity
+from traffic_edge.plan.sources import chart_location
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 GATEWAY_CLASS = "kubernetes:gateway.networking.k8s.io/v1:GatewayClass"
@@ -38,25 +40,41 @@ LISTENERS = (ListenerFacts("HTTP", 80), ListenerFacts("HTTPS", 443), ListenerFac
 def context(
     row: ControllerRow, service_type: ServiceType = "LoadBalancer", kinds: frozenset[str] = frozenset()
 ) -> ValuesContext:
-    annotations: dict[str, str] = {}
-    if row.workload == "aws-load-balancer-controller":
-        annotations = {"eks.amazonaws.com/role-arn": ROLE_ARN}
-    elif row.workload == "alb-controller":
-        annotations = {"azure.workload.identity/client-id": CLIENT_ID}
     return ValuesContext(
         service_type,
         manages_gateway_api_crds=True,
         route_kinds=kinds or frozenset({"HTTPRoute"}),
         listeners=LISTENERS,
-        service_account_annotations=annotations,
         cluster_name="lab",
         region="eu-west-1",
     )
 
 
+def identity(row: ControllerRow) -> WorkloadIdentity:
+    """The identity the platform hands a controller that needs one, as EKS (IRSA) and AKS make them."""
+    if row.platform == "eks" and row.workload is not None:
+        return WorkloadIdentity(service_account_annotations={"eks.amazonaws.com/role-arn": ROLE_ARN})
+    if row.platform == "aks" and row.workload is not None:
+        return WorkloadIdentity(
+            service_account_annotations={"azure.workload.identity/client-id": CLIENT_ID},
+            pod_labels={"azure.workload.identity/use": "true"},
+            client_id=CLIENT_ID,
+        )
+    return WorkloadIdentity()
+
+
+# A stack that names no artifact sources: every chart from its pinned upstream repository.
+UPSTREAM = StackConfig.model_validate({"platform": {"kind": "onprem"}, "domain": "lab.example.test"})
+
+
+def args(row: ControllerRow, values_context: ValuesContext) -> GatewayControllerArgs:
+    chart = chart_location(UPSTREAM, row.chart.name) if row.chart else None
+    return GatewayControllerArgs(row, values_context, chart=chart, identity=identity(row))
+
+
 def render_controller(row: ControllerRow, values_context: ValuesContext) -> Recording:
     def build() -> None:
-        GatewayController(row.name, GatewayControllerArgs(row, values_context))
+        GatewayController(row.name, args(row, values_context))
 
     return record_component(build)
 
@@ -79,8 +97,11 @@ def test_row_is_complete(row: ControllerRow) -> None:
     assert row.source.startswith("https://")
     assert all(item.route_kinds <= ALL_ROUTES and item.protocols <= ALL_PROTOCOLS for item in row.classes)
     assert set(row.reads) <= ALL_ROUTES
-    assert row.chart is None or CHARTS[row.chart].source.startswith("https://")
-    assert row.workload is None or row.workload in WORKLOADS
+    assert row.chart is None or row.chart.source.startswith("https://")
+    assert row.chart is None or chart_pins()[row.chart.name] is row.chart
+    assert row.workload is None or WORKLOADS[row.workload.name] is row.workload
+    assert row.workload is None or row.workload.namespace == row.namespace, "the identity trusts where it runs"
+    assert row.workload is None or (row.aws or row.azure) is not None, "an identity with nothing to do"
     assert row.built_against is None or release(row.built_against) >= (1, 0, 0)
     assert "LoadBalancer" in row.service_types
 
@@ -94,14 +115,15 @@ def test_controller_component(row: ControllerRow) -> None:
     if row.chart is None:
         assert releases == []
     else:
-        pin = CHARTS[row.chart]
+        pin = row.chart
         [chart_release] = releases
         assert chart_release.name == row.name
+        assert chart_release.inputs["name"] == row.name
         assert chart_release.inputs["chart"] == pin.chart
         assert chart_release.inputs["version"] == pin.version
         assert chart_release.inputs["namespace"] == row.namespace
         assert chart_release.inputs.get("repositoryOpts") == ({"repo": pin.repo} if pin.repo else None)
-        assert chart_release.inputs["values"] == controller_values(GatewayControllerArgs(row, values_context))
+        assert chart_release.inputs["values"] == controller_values(args(row, values_context))
     classes = [manifest(r) for r in recording.of_type(GATEWAY_CLASS)]
     parameters = row.class_parameters(values_context)
     reference = {"parametersRef": parameters.class_ref()} if parameters else {}
@@ -166,20 +188,21 @@ def unknown_keys(values: dict[str, Any], defaults: dict[str, Any], at: str = "")
 
 def test_nginx_gateway_fabric_values() -> None:
     row = CONTROLLERS["nginx-gateway-fabric"]
+    assert row.chart is not None
     values = row.values(context(row, "NodePort", frozenset({"HTTPRoute", "TCPRoute"})))
     assert values == {
         "nginxGateway": {"gatewayClassName": "nginx", "gwAPIExperimentalFeatures": {"enable": True}},
         "nginx": {"service": {"type": "NodePort"}},
     }
     require_refdata()
-    assert validate_helm_values("nginx-gateway-fabric", CHARTS["nginx-gateway-fabric"].version, dict(values)) == []
+    assert validate_helm_values("nginx-gateway-fabric", row.chart.version, dict(values)) == []
     broken = {"nginx": {"service": {"type": "HostPort"}}}
-    assert validate_helm_values("nginx-gateway-fabric", CHARTS["nginx-gateway-fabric"].version, broken)
+    assert validate_helm_values("nginx-gateway-fabric", row.chart.version, broken)
 
 
 def test_aws_load_balancer_controller_values() -> None:
     row = CONTROLLERS["aws-load-balancer-controller"]
-    values = dict(row.values(context(row)))
+    values = controller_values(args(row, context(row)))
     assert values == {
         "clusterName": "lab",
         "region": "eu-west-1",
@@ -282,11 +305,16 @@ def test_traefik_gets_an_entrypoint_per_listener_port() -> None:
 
 
 def test_application_gateway_for_containers_takes_the_identity_as_a_client_id() -> None:
+    """Only the client ID value: no service-account annotation or pod label the chart does not read."""
     row = CONTROLLERS["azure-alb"]
-    assert row.values(context(row)) == {"albController": {"namespace": "azure-alb-system",
-                                                          "podIdentity": {"clientID": CLIENT_ID}}}
-    assert WORKLOADS["alb-controller"] == WORKLOADS["alb-controller"].__class__(
-        namespace="azure-alb-system", service_account="alb-controller-sa", identity_name="azure-alb-identity"
+    assert row.values(context(row)) == {"albController": {"namespace": "azure-alb-system"}}
+    assert controller_values(args(row, context(row))) == {"albController": {"namespace": "azure-alb-system",
+                                                                            "podIdentity": {"clientID": CLIENT_ID}}}
+    assert WORKLOADS["alb-controller"] == Workload(
+        name="alb-controller", namespace="azure-alb-system", service_account="alb-controller-sa",
+        identity_name="azure-alb-identity",
+        identity_paths=IdentityPaths(service_account_annotations=None, pod_labels=None,
+                                     client_id=("albController", "podIdentity", "clientID")),
     )
 
 
@@ -335,6 +363,7 @@ def stack_for(row: ControllerRow) -> Config:
         issuers["acme"] = {"email": "ops@example.test", "solver": "dns01"}
     return {
         "platform": PLATFORMS[row.platform or "onprem"],
+        "cluster": {"ambient": True},
         "domain": DOMAIN,
         "controller": {"name": row.name},
         "issuers": issuers,
@@ -350,12 +379,12 @@ def test_every_controller_renders_in_a_whole_stack(
     row: ControllerRow, tmp_path: Path, render_stack: RenderStack
 ) -> None:
     recording = render_stack(write_stack(tmp_path, stack_for(row), stack=row.name))
-    assert recording.named(CONTROLLER, row.name)
+    assert recording.named(CONTROLLER, f"edge-{row.name}")
     [gateway] = [r for r in recording.resources.values() if r.inputs.get("kind") == "Gateway"]
     assert gateway.inputs["spec"]["gatewayClassName"] == row.classes[0].name
     bundles = recording.of_type("traffic-edge:gateway_api:GatewayApiCrds")
     assert len(bundles) == (0 if row.platform_manages_crds else 1)
-    releases = [r.name for r in recording.of_type(RELEASE) if r.name == row.name]
+    releases = [r.inputs["name"] for r in recording.of_type(RELEASE) if r.name == f"edge-{row.name}"]
     assert releases == ([row.name] if row.chart else [])
     require_refdata()
     validator = ManifestValidator("v1.6.1", "standard")

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from offline.engine import Recording, Registration
-from offline.plan import manifests, write
-from offline.render import PROJECT_DIR, render
 from tests.conftest import RenderStack, depends_on
+from traffic_edge.data.versions import GATEWAY_API_BUNDLE_SHA256
+from traffic_edge.offline.engine import Recording, Registration
+from traffic_edge.offline.plan import manifests, write
+from traffic_edge.offline.render import PROJECT_DIR, render
 
 DEV = PROJECT_DIR / "Pulumi.dev.yaml"
 DOMAIN = "172.18.255.200.nip.io"
@@ -32,8 +34,8 @@ def spec(registration: Registration) -> Any:
 
 
 def bundle(dev: Recording) -> Registration:
-    [config_file] = dev.of_type("kubernetes:yaml/v2:ConfigFile")
-    return config_file
+    [config_group] = dev.of_type("kubernetes:yaml/v2:ConfigGroup")
+    return config_group
 
 
 def test_outputs(dev: Recording) -> None:
@@ -46,21 +48,21 @@ def test_outputs(dev: Recording) -> None:
 
 def test_gateway_api_crds_envoy_gateway_and_cert_manager(dev: Recording) -> None:
     crds = bundle(dev)
-    assert crds.inputs["file"].endswith("/download/v1.6.1/standard-install.yaml")
+    assert hashlib.sha256(crds.inputs["yaml"].encode()).hexdigest() == GATEWAY_API_BUNDLE_SHA256[("v1.6.1", "standard")]
     assert (crds.protect, crds.retain_on_delete) == (True, True)
     releases = {r.name: (r.inputs["chart"], r.inputs["version"], r.inputs["namespace"]) for r in dev.of_type(RELEASE)}
     assert releases == {
-        "cert-manager": ("cert-manager", "v1.21.1", "cert-manager"),
-        "envoy-gateway": ("oci://docker.io/envoyproxy/gateway-helm", "v1.9.0", "envoy-gateway-system"),
+        "edge-cert-manager": ("cert-manager", "v1.21.1", "cert-manager"),
+        "edge-envoy-gateway": ("oci://docker.io/envoyproxy/gateway-helm", "v1.9.0", "envoy-gateway-system"),
     }
     [gateway_class] = dev.of_type(f"kubernetes:{GW}/v1:GatewayClass")
     assert spec(gateway_class) == {"controllerName": "gateway.envoyproxy.io/gatewayclass-controller"}
 
 
 def test_internal_ca_chain(dev: Recording) -> None:
-    root = dev.named(CLUSTER_ISSUER, "issuers-selfsigned-root")
-    ca = dev.named(CERTIFICATE, "issuers-internal-ca-certificate")
-    issuer = dev.named(CLUSTER_ISSUER, "issuers-internal-ca")
+    root = dev.named(CLUSTER_ISSUER, "edge-issuers-selfsigned-root")
+    ca = dev.named(CERTIFICATE, "edge-issuers-internal-ca-certificate")
+    issuer = dev.named(CLUSTER_ISSUER, "edge-issuers-internal-ca")
     assert spec(root) == {"selfSigned": {}}
     assert spec(ca)["isCA"] is True
     assert spec(ca)["commonName"] == "traffic-edge dev root CA"
@@ -72,11 +74,11 @@ def test_internal_ca_chain(dev: Recording) -> None:
 
 
 def test_wildcard_certificate_behind_the_https_listener(dev: Recording) -> None:
-    certificate = dev.named(CERTIFICATE, "gateway-edge-wildcard")
+    certificate = dev.named(CERTIFICATE, "edge-gateway-edge-wildcard")
     assert certificate.inputs["metadata"] == {"name": "edge-wildcard", "namespace": "gateway"}
     assert spec(certificate)["dnsNames"] == [f"*.{DOMAIN}", DOMAIN]
     assert spec(certificate)["issuerRef"] == ISSUER_REF
-    gateway = dev.named(f"kubernetes:{GW}/v1:Gateway", "gateway-edge")
+    gateway = dev.named(f"kubernetes:{GW}/v1:Gateway", "edge-gateway-edge")
     listeners = {listener["name"]: listener for listener in spec(gateway)["listeners"]}
     assert sorted(listeners) == ["grpc", "http", "https"]
     assert listeners["https"]["hostname"] == f"*.{DOMAIN}"
@@ -88,11 +90,11 @@ def test_wildcard_certificate_behind_the_https_listener(dev: Recording) -> None:
 
 
 def test_http_only_redirects_to_https(dev: Recording) -> None:
-    gateway = dev.named(f"kubernetes:{GW}/v1:Gateway", "gateway-edge")
+    gateway = dev.named(f"kubernetes:{GW}/v1:Gateway", "edge-gateway-edge")
     [http] = [listener for listener in spec(gateway)["listeners"] if listener["protocol"] == "HTTP"]
     assert http["allowedRoutes"]["namespaces"]["selector"]["matchExpressions"][0]["values"] == ["gateway"]
     assert http["allowedRoutes"]["kinds"] == [{"group": GW, "kind": "HTTPRoute"}]
-    redirect = dev.named(HTTP_ROUTE, "gateway-edge-http-redirect")
+    redirect = dev.named(HTTP_ROUTE, "edge-gateway-edge-http-redirect")
     assert spec(redirect) == {
         "parentRefs": [{"group": GW, "kind": "Gateway", "name": "edge", "sectionName": "http"}],
         "rules": [
@@ -102,7 +104,7 @@ def test_http_only_redirects_to_https(dev: Recording) -> None:
 
 
 def test_host_based_routes(dev: Recording) -> None:
-    routes = {r.inputs["metadata"]["name"]: r for r in dev.of_type(HTTP_ROUTE) if r.name.startswith("routes-")}
+    routes = {r.inputs["metadata"]["name"]: r for r in dev.of_type(HTTP_ROUTE) if r.name.startswith("edge-routes-")}
     assert {name: spec(route)["hostnames"] for name, route in routes.items()} == {
         "api": [f"api.{DOMAIN}"],
         "web": [f"www.{DOMAIN}"],
@@ -114,7 +116,7 @@ def test_host_based_routes(dev: Recording) -> None:
 
 
 def test_cross_namespace_backend_has_its_reference_grant(dev: Recording) -> None:
-    api = dev.named(HTTP_ROUTE, "routes-apps.api")
+    api = dev.named(HTTP_ROUTE, "edge-routes-apps.api")
     rewrite, canary, _ = spec(api)["rules"]
     assert rewrite["backendRefs"] == [
         {"group": "", "kind": "Service", "name": "governance", "namespace": "governance", "port": 8080}
@@ -145,7 +147,7 @@ def test_namespaces(dev: Recording) -> None:
 def test_dependency_order(dev: Recording) -> None:
     """CRDs → cert-manager → issuers and certificates; every Gateway API object after the CRDs."""
     crds = bundle(dev)
-    cert_manager = dev.named(RELEASE, "cert-manager")
+    cert_manager = dev.named(RELEASE, "edge-cert-manager")
     assert crds.urn in cert_manager.dependencies, "cert-manager's Gateway API support needs the CRDs first"
     for issuer in dev.of_type(CLUSTER_ISSUER):
         assert cert_manager.urn in issuer.dependencies, issuer.name
@@ -157,7 +159,7 @@ def test_dependency_order(dev: Recording) -> None:
     }
     for registration in gateway_api_objects:
         assert crds.urn in registration.dependencies, registration.name
-    envoy = dev.named(RELEASE, "envoy-gateway")
+    envoy = dev.named(RELEASE, "edge-envoy-gateway")
     assert depends_on(dev, envoy, crds)
     assert not depends_on(dev, crds, cert_manager)
 

@@ -14,12 +14,13 @@ from typing import Any
 import pytest
 import yaml
 
-from catalog.versions import CHARTS, GATEWAY_API_CHANNEL, GATEWAY_API_VERSION
-from offline.engine import Registration
-from offline.plan import manifests, plan_document
-from offline.tree import render_tree
-from tests.conformance.validator import ManifestValidator, require_refdata, validate_helm_values
 from tests.conftest import PROJECT, SECRET_PLACEHOLDER, STACK_FILES, RenderStack
+from traffic_edge.conformance.validator import ManifestValidator, require_refdata, validate_helm_values
+from traffic_edge.controllers import chart_pins
+from traffic_edge.data.versions import GATEWAY_API_CHANNEL, GATEWAY_API_VERSION
+from traffic_edge.offline.engine import Registration
+from traffic_edge.offline.plan import manifests, plan_document
+from traffic_edge.offline.tree import render_tree
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 NO_REFERENCE_DATA = "in the reference data"  # the validator's words for a kind it has no CRD for
@@ -35,9 +36,9 @@ def gateway_api_pin(stack_file: Path) -> tuple[str, str]:
 
 
 def chart_name(release: Registration) -> str:
-    """The pinned chart (a key of catalog.versions.CHARTS, as refdata names charts) a Release installs."""
-    names = [name for name, pin in CHARTS.items() if pin.chart == release.inputs["chart"]]
-    assert len(names) == 1, f"{release.name}: chart {release.inputs['chart']} is not one row of catalog.versions"
+    """The pinned chart (a key of traffic_edge.controllers.chart_pins(), as refdata names charts) a Release installs."""
+    names = [name for name, pin in chart_pins().items() if pin.chart == release.inputs["chart"]]
+    assert len(names) == 1, f"{release.name}: chart {release.inputs['chart']} is not one pinned chart"
     return names[0]
 
 

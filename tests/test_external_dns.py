@@ -11,20 +11,16 @@ import pulumi
 import pytest
 import yaml
 
-from catalog.versions import CHARTS, EXTERNAL_DNS_IMAGES, external_dns_image
-from components.external_dns import (
-    ExternalDns,
-    ExternalDnsArgs,
-    external_dns_sources,
-    external_dns_values,
-    txt_owner_id,
-)
-from offline.engine import Recording, Registration
-from offline.render import PROJECT_DIR
-from providers.base import ExternalDnsProvider, SecretSpec, WorkloadIdentity
-from stackconfig.model import StackConfig
-from tests.conformance.validator import require_refdata, validate_helm_values
 from tests.conftest import SECRET_PLACEHOLDER, Config, RenderStack, record_component, write_stack
+from traffic_edge.components.external_dns import ExternalDns, ExternalDnsArgs, external_dns_values
+from traffic_edge.config.model import StackConfig
+from traffic_edge.conformance.validator import require_refdata, validate_helm_values
+from traffic_edge.data.versions import CHARTS, EXTERNAL_DNS_IMAGES, external_dns_image
+from traffic_edge.offline.engine import Recording, Registration
+from traffic_edge.offline.render import PROJECT_DIR
+from traffic_edge.plan import Deployment, external_dns_plan, external_dns_sources
+from traffic_edge.plan.contracts import ExternalDnsProvider, SecretSpec, WorkloadIdentity
+from traffic_edge.plan.sources import chart_location
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 SECRET = "kubernetes:core/v1:Secret"
@@ -39,8 +35,9 @@ def stack_config(path: Path) -> Config:
     return {key.split(":", 1)[1]: value for key, value in raw.items()}
 
 
-def release(recording: Recording) -> Registration:
-    return recording.named(RELEASE, "external-dns")
+def release(recording: Recording, name: str = "edge-external-dns") -> Registration:
+    """The external-dns release: `edge-external-dns` in a rendered stack (under the edge `edge`)."""
+    return recording.named(RELEASE, name)
 
 
 def every_kind(**external_dns: Any) -> StackConfig:
@@ -48,6 +45,7 @@ def every_kind(**external_dns: Any) -> StackConfig:
     return StackConfig.model_validate({
         "platform": {"kind": "onprem"},
         "domain": DOMAIN,
+        "dns": {"rfc2136": {"nameserver": "10.0.0.53", "tsigKeyName": f"edge-key.{DOMAIN}"}},
         "externalDns": external_dns,
         "routes": [
             {**route, "name": "web", "hostnames": [f"web.{DOMAIN}"]},
@@ -61,10 +59,13 @@ def every_kind(**external_dns: Any) -> StackConfig:
 
 def test_sources_are_the_route_kinds_with_a_name_to_publish() -> None:
     """The UDPRoute has no `hostname`, so external-dns need not watch UDPRoutes at all."""
-    assert external_dns_sources(every_kind()) == [
+    assert external_dns_sources(every_kind()) == (
         "gateway-httproute", "gateway-grpcroute", "gateway-tlsroute", "gateway-tcproute",
-    ]
+    )
     assert external_dns_sources(every_kind(sources=["service"]))[-1] == "service"
+    plan = external_dns_plan(every_kind(), Deployment("traffic-edge", "lab"))
+    assert plan is not None
+    assert plan.sources == external_dns_sources(every_kind())
 
 
 @pytest.mark.parametrize(
@@ -83,6 +84,12 @@ def test_image_reads_the_installed_route_versions(version: str, channel: str, ki
 def test_images_are_pinned_newest_first() -> None:
     assert [image.tag for image in EXTERNAL_DNS_IMAGES] == ["v0.22.0", "v0.21.0"]
     assert CHARTS["external-dns"].version == "1.21.1"
+
+
+def txt_owner_id(config: StackConfig, project: str, stack: str) -> str:
+    plan = external_dns_plan(config, Deployment(project, stack))
+    assert plan is not None
+    return plan.txt_owner_id
 
 
 def test_owner_id_defaults_to_project_and_stack() -> None:
@@ -106,7 +113,7 @@ def args(**overrides: Any) -> ExternalDnsArgs:
         "policy": "sync",
         "txt_owner_id": "traffic-edge-lab",
         "txt_prefix": "edns-",
-        "version": "1.21.1",
+        "chart": chart_location(every_kind(), "external-dns"),
         "identity": IDENTITY,
     }
     return ExternalDnsArgs(**{**base, **overrides})
@@ -123,6 +130,7 @@ def test_values() -> None:
         "registry": "txt",
         "txtOwnerId": "traffic-edge-lab",
         "txtPrefix": "edns-",
+        "annotationPrefix": "external-dns.kubernetes.io/",
         "provider": {"name": "google"},
         "extraArgs": ["--google-project=lab-project", "--txt-wildcard-replacement=wildcard"],
     }
@@ -154,7 +162,7 @@ def test_component_creates_the_provider_secrets_beside_it_and_waits_for_the_iden
         "metadata": {"name": "provider-credentials", "namespace": "external-dns"},
         "stringData": "[secret]",
     }
-    chart = release(recording)
+    chart = release(recording, "external-dns")
     assert (chart.inputs["chart"], chart.inputs["version"], chart.inputs["namespace"]) == (
         "external-dns", "1.21.1", "external-dns"
     )
@@ -171,7 +179,7 @@ def test_on_prem_release_with_the_tsig_secret(render_stack: RenderStack) -> None
     assert values["policy"] == "sync"
     assert values["env"] == [{"name": "EXTERNAL_DNS_RFC2136_TSIG_SECRET",
                               "valueFrom": {"secretKeyRef": {"name": "rfc2136-tsig", "key": "tsig-secret-key"}}}]
-    [secret] = [r for r in recording.of_type(SECRET) if r.parent == recording.named(COMPONENT, "external-dns").urn]
+    [secret] = [r for r in recording.of_type(SECRET) if r.parent == recording.named(COMPONENT, "edge-external-dns").urn]
     assert secret.inputs["metadata"] == {"name": "rfc2136-tsig", "namespace": "external-dns"}
     assert secret.inputs["stringData"] == "[secret]"
     assert SECRET_PLACEHOLDER not in str(recording.resources)
@@ -191,7 +199,7 @@ def test_creates_nothing_without_external_dns(change: Config, tmp_path: Path, re
     recording = render_stack(write_stack(tmp_path, config, stack="nodns"))
     assert recording.of_type(COMPONENT) == []
     assert [r for r in recording.resources.values() if "external-dns" in r.name] == []
-    assert "namespaces-external-dns" not in [r.name for r in recording.of_type(NAMESPACE)]
+    assert "edge-namespaces-external-dns" not in [r.name for r in recording.of_type(NAMESPACE)]
 
 
 @pytest.mark.parametrize("stack", ["gke", "eks", "eks-pod-identity", "aks"])
@@ -222,6 +230,7 @@ def test_clouds_wire_the_platform_identity(platform: str, tmp_path: Path, render
     settings, annotations, labels, provider = CLOUDS[platform]
     config: Config = {
         "platform": settings,
+        "cluster": {"ambient": True},
         "domain": DOMAIN,
         "issuers": {"internalCa": {}, "acme": {"email": "ops@example.test", "solver": "dns01"}},
         "namespaces": {"apps": {"gateways": ["edge"]}},

@@ -1,4 +1,4 @@
-"""`python -m fleet`: the offline fallback for real, the Automation API path with fake stacks."""
+"""`python -m traffic_edge.fleet`: the offline fallback for real, the Automation API path with fake stacks."""
 
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ import yaml
 from pulumi import automation as auto
 from pulumi.automation import OpType
 
-import fleet
-from fleet.__main__ import main
-from offline.plan import plan_document
-from offline.render import PROJECT_DIR
 from tests.conftest import RenderStack, write_stack
+from traffic_edge import fleet
+from traffic_edge.fleet.__main__ import main
+from traffic_edge.offline.plan import plan_document
+from traffic_edge.offline.render import PROJECT_DIR
 
 DEV = PROJECT_DIR / "Pulumi.dev.yaml"
 
@@ -292,7 +292,7 @@ def test_bad_arguments_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str
         main(argv, Opener())
 
     assert exited.value.code == 2
-    assert "usage: python -m fleet" in capsys.readouterr().err
+    assert "usage: python -m traffic_edge.fleet" in capsys.readouterr().err
 
 
 def test_an_unreadable_stack_file_is_a_usage_error(tmp_path: Path) -> None:

@@ -11,17 +11,13 @@ from typing import Any
 
 import pytest
 
-from components.network_policies import (
-    DATA_PLANES,
-    NetworkPoliciesArgs,
-    container_port,
-    network_policy_manifests,
-)
-from offline.engine import Recording
-from offline.render import PROJECT_DIR
-from stackconfig.model import Listener
-from tests.conformance.validator import ManifestValidator, require_refdata
 from tests.conftest import RenderStack, parse_config
+from traffic_edge.config.model import Listener
+from traffic_edge.conformance.validator import ManifestValidator, require_refdata
+from traffic_edge.controllers import CONTROLLERS, envoy_gateway
+from traffic_edge.offline.engine import Recording
+from traffic_edge.offline.render import PROJECT_DIR
+from traffic_edge.plan.network_policies import PolicyInputs, container_port, network_policy_manifests
 
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 EG = "envoy-gateway-system"
@@ -129,7 +125,7 @@ def test_envoy_listens_on_privileged_ports_shifted_by_10000(
     port: int, protocol: str, container: tuple[int, str]
 ) -> None:
     listener = Listener.model_validate({"name": "l", "protocol": protocol, "port": port})
-    found = container_port(DATA_PLANES["envoy-gateway"], listener)
+    found = container_port(envoy_gateway.DATA_PLANE, listener)
     assert (found.port, found.protocol) == container
 
 
@@ -224,15 +220,15 @@ def test_team_b_leaves_the_cluster_only_for_its_payment_networks(policies: list[
 # ---------------------------------------------------------------------------------- settings
 
 
-def args(**overrides: Any) -> NetworkPoliciesArgs:
+def args(controller: str = "envoy-gateway", **overrides: Any) -> PolicyInputs:
     config = parse_config({"platform": {"kind": "onprem"}, "domain": "example.test", "gateways": [
         {"name": "edge", "listeners": [{"name": "http", "protocol": "HTTP", "port": 80}]}]})
     values: dict[str, Any] = {
-        "cert_manager_namespace": "cert-manager", "controller": "envoy-gateway", "controller_namespace": EG,
-        "external_dns_namespace": None, "gateways": config.gateways, "monitoring_namespace": "observability",
-        "api_server_cidrs": [], "egress": {}, "namespaces": lambda *_: [],
+        "cert_manager_namespace": "cert-manager", "controller_namespace": EG,
+        "data_plane": CONTROLLERS[controller].data_plane, "external_dns_namespace": None, "gateways": config.gateways,
+        "monitoring_namespace": "observability", "api_server_cidrs": [], "egress": {},
     }
-    return NetworkPoliciesArgs(**{**values, **overrides})
+    return PolicyInputs(**{**values, **overrides})
 
 
 def test_api_server_cidrs_narrow_the_webhook_allows() -> None:

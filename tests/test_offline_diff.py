@@ -1,4 +1,4 @@
-"""`python -m offline diff` on synthetic plans: what it reports, what it flags, what it never prints."""
+"""`python -m traffic_edge diff` on synthetic plans: what it reports, what it flags, what it never prints."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ from typing import Any
 
 import pytest
 
-from offline import diff
+from traffic_edge.offline import diff
+from traffic_edge.offline.diff import render as diff_render
+from traffic_edge.offline.diff import replace_rules, sources
+from traffic_edge.offline.diff.compare import MISSING, SECRET, UNKNOWN, Change, value_changes
 
 PROJECT = "traffic-edge"
 GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
@@ -94,7 +97,7 @@ def write(directory: Path, document: dict[str, Any]) -> Path:
 
 
 def parse(*argv: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m offline diff")
+    parser = argparse.ArgumentParser(prog="python -m traffic_edge diff")
     diff.add_arguments(parser)
     return parser.parse_args(argv)
 
@@ -198,7 +201,7 @@ def test_changing_a_zone_dns_name_replaces_it(tmp_path: Path, capsys: pytest.Cap
     ],
 )
 def test_the_rules_table_covers_each_replacing_input(type_: str, path: str) -> None:
-    assert diff.replace_rules_for(type_, path), f"{type_} {path}"
+    assert replace_rules.replace_rules_for(type_, path), f"{type_} {path}"
 
 
 @pytest.mark.parametrize(
@@ -213,18 +216,18 @@ def test_the_rules_table_covers_each_replacing_input(type_: str, path: str) -> N
     ],
 )
 def test_other_inputs_update_in_place(type_: str, path: str) -> None:
-    assert diff.replace_rules_for(type_, path) == []
+    assert replace_rules.replace_rules_for(type_, path) == []
 
 
 def test_a_replacing_path_matches_below_and_above_it() -> None:
     crd = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
-    assert diff.replace_rules_for("kubernetes:core/v1:ConfigMap", 'data["config.yaml"]')
-    assert diff.replace_rules_for(crd, "spec.names")  # the whole names object added or removed
-    assert not diff.replace_rules_for(crd, "spec.names.shortNames[0]")
+    assert replace_rules.replace_rules_for("kubernetes:core/v1:ConfigMap", 'data["config.yaml"]')
+    assert replace_rules.replace_rules_for(crd, "spec.names")  # the whole names object added or removed
+    assert not replace_rules.replace_rules_for(crd, "spec.names.shortNames[0]")
 
 
 def test_every_rule_cites_a_source() -> None:
-    for rule in diff.REPLACE_RULES:
+    for rule in replace_rules.REPLACE_RULES:
         assert rule.types
         assert rule.paths
         assert rule.reason
@@ -234,12 +237,12 @@ def test_every_rule_cites_a_source() -> None:
 def test_secret_values_are_never_printed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     release = "kubernetes:helm.sh/v3:Release"
     old = plan(
-        resource(release, "dns", {"values": {"token": "plain-then-secret", "db": diff.SECRET}, "name": "dns"}),
+        resource(release, "dns", {"values": {"token": "plain-then-secret", "db": SECRET}, "name": "dns"}),
         outputs={"adminPassword": "hunter2"},
     )
     new = plan(
-        resource(release, "dns", {"values": {"token": diff.SECRET, "db": {"password": "s3cr3t"}}, "name": "dns"}),
-        outputs={"adminPassword": diff.SECRET},
+        resource(release, "dns", {"values": {"token": SECRET, "db": {"password": "s3cr3t"}}, "name": "dns"}),
+        outputs={"adminPassword": SECRET},
     )
     for fmt in ("text", "markdown"):
         code, out = compare(tmp_path, capsys, old, new, "--format", fmt)
@@ -248,23 +251,23 @@ def test_secret_values_are_never_printed(tmp_path: Path, capsys: pytest.CaptureF
         assert "values.token" in out
         assert "values.db" in out
         assert "adminPassword" in out
-        assert diff.SECRET in out
+        assert SECRET in out
         for secret in ("plain-then-secret", "s3cr3t", "password", "hunter2"):
             assert secret not in out, (fmt, secret)
 
 
 def test_a_secret_appearing_is_masked_and_a_secret_unchanged_is_quiet() -> None:
-    assert diff.value_changes({"k": "x"}, {"k": diff.SECRET}) == [
-        diff.Change("k", diff.SECRET, diff.SECRET, secret=True)
+    assert value_changes({"k": "x"}, {"k": SECRET}) == [
+        Change("k", SECRET, SECRET, secret=True)
     ]
-    assert diff.value_changes({}, {"k": diff.SECRET}) == [diff.Change("k", diff.MISSING, diff.SECRET, secret=True)]
-    assert diff.value_changes({"k": diff.SECRET}, {"k": diff.SECRET}) == []
+    assert value_changes({}, {"k": SECRET}) == [Change("k", MISSING, SECRET, secret=True)]
+    assert value_changes({"k": SECRET}, {"k": SECRET}) == []
 
 
 def test_the_secret_marker_is_the_one_the_renderer_writes() -> None:
-    from offline import engine  # noqa: PLC0415 - imports Pulumi; only this test needs it
+    from traffic_edge.offline import engine  # noqa: PLC0415 - imports Pulumi; only this test needs it
 
-    assert (diff.SECRET, diff.UNKNOWN) == (engine.SECRET, engine.UNKNOWN)
+    assert (SECRET, UNKNOWN) == (engine.SECRET, engine.UNKNOWN)
 
 
 def test_a_new_parent_is_reported_as_re_parented(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -283,6 +286,32 @@ def test_a_new_parent_is_reported_as_re_parented(tmp_path: Path, capsys: pytest.
     code, markdown = compare(tmp_path, capsys, old, new, "--format", "markdown")
     assert "🟠 **RE-PARENTED**" in markdown
     assert "delete + create unless an alias maps the old URN" in markdown
+
+
+def test_an_aliased_move_under_a_new_parent_is_neither_a_delete_nor_a_create() -> None:
+    """A component moved under a new parent with an alias to its old name, and its child inheriting that alias
+    (its name prefix follows the parent's), as the engine resolves them."""
+    edge_type = "traffic-edge:index:TrafficEdge"
+    old = plan(resource(ROUTES, "routes", {}), route("web", parent=(ROUTES, "routes")))
+    edge = resource(edge_type, "edge", {})
+    component = {
+        **resource(ROUTES, "edge-routes", {}, parent=(edge_type, "edge")),
+        "aliases": [{"spec": {"name": "routes", "noParent": True}}],
+    }
+    child = route("web")
+    child.update(
+        urn=urn(ROUTE, "edge-routes-apps.web", (edge_type, ROUTES)), name="edge-routes-apps.web",
+        parent=component["urn"],
+    )
+
+    result = diff.diff_stack("dev", old, plan(edge, component, child))
+
+    assert sorted((r.kind, r.name, r.old_key) for r in result.resources) == [
+        ("add", "edge", None),
+        ("move", "edge-routes", f"{PROJECT}::{ROUTES}::routes"),
+        ("move", "edge-routes-apps.web", f"{PROJECT}::{ROUTES}${ROUTE}::routes-apps.web"),
+    ]
+    assert result.summary() == "dev: 1 to add, 0 to change, 0 to replace, 0 to delete, 2 moved by alias"
 
 
 def test_ambiguous_moves_stay_additions_and_deletions() -> None:
@@ -352,11 +381,11 @@ def test_a_huge_markdown_diff_is_cut_with_its_markup_closed(monkeypatch: pytest.
     old = plan(resource("kubernetes:helm.sh/v3:Release", "dns", {"name": "dns", "values": {}}))
     new = plan(resource("kubernetes:helm.sh/v3:Release", "dns", {"name": "dns", "values": {"big": values}}))
     markdown = diff.render_markdown([diff.diff_stack("dev", old, new)])
-    monkeypatch.setattr(diff, "MARKDOWN_LIMIT", len(markdown) // 2)
+    monkeypatch.setattr(diff_render, "MARKDOWN_LIMIT", len(markdown) // 2)
 
     cut = diff.render_markdown([diff.diff_stack("dev", old, new)])
 
-    assert len(cut) <= diff.MARKDOWN_LIMIT
+    assert len(cut) <= diff_render.MARKDOWN_LIMIT
     assert cut.endswith("locally._\n")
     assert cut.count("```") == 2
     assert cut.count("<details>") == cut.count("</details>") == 1
@@ -422,7 +451,7 @@ def test_user_mistakes_exit_2_with_a_message(
     assert "Traceback" not in err
 
 
-# --- git refs: a throwaway repository whose `offline preview` copies a plan out of the stack file ---
+# --- git refs: a throwaway repository whose `preview` copies a plan out of the stack file ---
 
 FAKE_PREVIEW = """\
 import json, pathlib, sys
@@ -447,12 +476,15 @@ def stack_file(repo: Path, stack: str, document: dict[str, Any] | None) -> None:
     (repo / f"Pulumi.{stack}.yaml").write_text(json.dumps({"plan": document}))
 
 
-@pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+@pytest.fixture(params=["traffic_edge", "offline"], ids=["package-layout", "pre-package-layout"])
+def repo(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A tree renders with its own preview: `python -m traffic_edge`, or `python -m offline` in trees from before
+    the package layout (a base commit of an older branch)."""
+    tool: str = request.param
     root = tmp_path / "repo"
-    (root / "offline").mkdir(parents=True)
-    (root / "offline" / "__init__.py").write_text("")
-    (root / "offline" / "__main__.py").write_text(FAKE_PREVIEW)
+    (root / tool).mkdir(parents=True)
+    (root / tool / "__init__.py").write_text("")
+    (root / tool / "__main__.py").write_text(FAKE_PREVIEW)
     stack_file(root, "dev", plan(gateway(https_port=443)))
     stack_file(root, "prod", plan(zone(), stack="prod"))
     git(root, "init", "-q")
@@ -507,17 +539,18 @@ def test_a_failed_render_exits_2_with_its_output(repo: Path, capsys: pytest.Capt
 def test_export_tree_writes_the_committed_files(repo: Path, tmp_path: Path) -> None:
     (repo / "Pulumi.dev.yaml").unlink()
 
-    diff.export_tree(git(repo, "rev-parse", "HEAD"), repo, tmp_path / "tree")
+    sources.export_tree(git(repo, "rev-parse", "HEAD"), repo, tmp_path / "tree")
 
     assert json.loads((tmp_path / "tree" / "Pulumi.dev.yaml").read_text())["plan"]["stack"] == "dev"
-    assert (tmp_path / "tree" / "offline" / "__main__.py").read_text() == FAKE_PREVIEW
+    [tool] = [path.parent.name for path in repo.glob("*/__main__.py")]
+    assert (tmp_path / "tree" / tool / "__main__.py").read_text() == FAKE_PREVIEW
 
 
 def test_the_command_line_entry_point(tmp_path: Path) -> None:
     same = write(tmp_path / "same", plan(gateway()))
 
     result = subprocess.run(
-        [sys.executable, "-m", "offline", "diff", str(same), str(same)],
+        [sys.executable, "-m", "traffic_edge", "diff", str(same), str(same)],
         cwd=Path(__file__).resolve().parent.parent,
         capture_output=True,
         text=True,

@@ -1,6 +1,6 @@
 """The policy pack: every example stack passes it, and each policy flags the violation it exists for.
 
-Plans come from offline renders; policy/plan.py turns their resources into the `pulumi_policy` argument
+Plans come from offline renders; traffic_edge/policy/plan.py turns their resources into the `pulumi_policy` argument
 objects the analyzer builds, and the stack's config reaches the policies through PULUMI_CONFIG as the
 engine passes it to policy packs.
 """
@@ -24,12 +24,13 @@ import yaml
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from offline.engine import config_for_runtime
-from offline.plan import plan_document
-from offline.render import PROJECT_DIR, project_config, stack_config
-from policy.plan import Violation, check_plan
-from policy.rules import POLICIES
 from tests.conftest import STACK_FILES, RenderStack
+from traffic_edge.offline.plan import plan_document
+from traffic_edge.offline.render import PROJECT_DIR
+from traffic_edge.offline.stackfile import read_project, read_stack_config
+from traffic_edge.plan.routes import EXTERNAL_DNS_HOSTNAME
+from traffic_edge.policy.plan import Violation, check_plan
+from traffic_edge.policy.rules import POLICIES
 
 Plan = dict[str, Any]
 MULTITENANT = PROJECT_DIR / "Pulumi.multitenant.yaml"
@@ -44,9 +45,7 @@ ZONE_SCOPE = f"{SUBSCRIPTION}/resourceGroups/dns/providers/Microsoft.Network/dns
 
 def engine_config(stack_file: Path) -> str:
     """PULUMI_CONFIG as the engine hands it to a policy pack: project defaults and stack values, as strings."""
-    project, defaults = project_config(PROJECT_DIR)
-    encoded, _ = config_for_runtime(project, {**defaults, **stack_config(stack_file)})
-    return json.dumps(encoded)
+    return json.dumps(read_stack_config(stack_file, read_project(PROJECT_DIR)).values)
 
 
 def rendered_plan(stack_file: Path, render_stack: RenderStack, monkeypatch: pytest.MonkeyPatch) -> Plan:
@@ -75,7 +74,7 @@ def add(plan: Plan, type_: str, name: str, inputs: dict[str, Any], protect: bool
     urn = f"urn:pulumi:multitenant::traffic-edge::{type_}::{name}"
     plan["resources"].append({"urn": urn, "type": type_, "name": name, "parent": None, "custom": True,
                               "inputs": inputs, "dependencies": [], "provider": None, "protect": protect,
-                              "retainOnDelete": False})
+                              "retainOnDelete": False, "aliases": []})
     return urn
 
 
@@ -109,32 +108,43 @@ def test_the_pack_names_each_policy_once_and_starts_from_its_main(monkeypatch: p
     assert len({policy.name for policy in POLICIES}) == len(POLICIES)
     project = yaml.safe_load((PROJECT_DIR / "policy" / "PulumiPolicy.yaml").read_text())
     assert project["runtime"]["name"] == "python"
-    assert (PROJECT_DIR / "policy" / project["runtime"]["options"]["virtualenv"]).resolve() == PROJECT_DIR / ".venv"
+    # Its own virtualenv (policy/venv), made from policy/requirements.txt: the project's runtime lock, which the
+    # rules import traffic_edge with, and the pulumi-policy the tests run it with.
+    options = project["runtime"]["options"]
+    assert (options["toolchain"], options["virtualenv"]) == ("pip", "venv")
+    requirements = (PROJECT_DIR / "policy" / "requirements.txt").read_text().splitlines()
+    assert "-r ../requirements.txt" in requirements
+    [policy_pin] = [line for line in requirements if line.lower().startswith("pulumi_policy==")]
+    assert policy_pin in (PROJECT_DIR / "requirements-dev.txt").read_text().splitlines()
 
 
 # ---------------------------------------------------------------------------------- hostnames-in-domain
 
 
 def test_names_outside_the_domain_are_flagged(multitenant: Plan) -> None:
-    resource(multitenant, "gateway-team-c")["inputs"]["spec"]["listeners"][1]["hostname"] = "app.example.org"
-    resource(multitenant, "routes-team-a.shop")["inputs"]["spec"]["hostnames"] = ["shop.example.org"]
-    resource(multitenant, "gateway-edge-wildcard")["inputs"]["spec"]["dnsNames"].append("*.example.org")
-    resource(multitenant, "routes-team-b.payments")["inputs"]["metadata"]["annotations"] = {
-        "external-dns.alpha.kubernetes.io/hostname": f"db.{DOMAIN}, DB.EXAMPLE.ORG"}
+    resource(multitenant, "edge-gateway-team-c")["inputs"]["spec"]["listeners"][1]["hostname"] = "app.example.org"
+    resource(multitenant, "edge-routes-team-a.shop")["inputs"]["spec"]["hostnames"] = ["shop.example.org"]
+    resource(multitenant, "edge-gateway-edge-wildcard")["inputs"]["spec"]["dnsNames"].append("*.example.org")
+    metadata = resource(multitenant, "edge-routes-team-b.payments")["inputs"]["metadata"]
+    annotations = metadata.setdefault("annotations", {})
+    annotations[EXTERNAL_DNS_HOSTNAME] = f"db.{DOMAIN}, DB.EXAMPLE.ORG"  # the key the program writes
+    annotations["external-dns.alpha.kubernetes.io/hostname"] = "legacy.example.org"  # the key v0.21.0 read
+    outside = f"is outside the environment's domain {DOMAIN}"
     assert violations_of(multitenant, "hostnames-in-domain") == [
-        ("gateway-edge-wildcard", f"spec.dnsNames[3]: *.example.org is outside the environment's domain {DOMAIN}"),
-        ("gateway-team-c", f"spec.listeners[1].hostname: app.example.org is outside the environment's domain {DOMAIN}"),
-        ("routes-team-a.shop", f"spec.hostnames[0]: shop.example.org is outside the environment's domain {DOMAIN}"),
-        ("routes-team-b.payments", "metadata.annotations[external-dns.alpha.kubernetes.io/hostname]: db.example.org "
-                                   f"is outside the environment's domain {DOMAIN}"),
+        ("edge-gateway-edge-wildcard", f"spec.dnsNames[3]: *.example.org {outside}"),
+        ("edge-gateway-team-c", f"spec.listeners[1].hostname: app.example.org {outside}"),
+        ("edge-routes-team-a.shop", f"spec.hostnames[0]: shop.example.org {outside}"),
+        ("edge-routes-team-b.payments",
+         f"metadata.annotations[external-dns.alpha.kubernetes.io/hostname]: legacy.example.org {outside}"),
+        ("edge-routes-team-b.payments", f"metadata.annotations[{EXTERNAL_DNS_HOSTNAME}]: db.example.org {outside}"),
     ]
 
 
 def test_the_policy_config_domain_wins_over_the_stack_config(multitenant: Plan) -> None:
     found = violations_of(multitenant, "hostnames-in-domain", {"domain": f"team-a.{DOMAIN}"})
-    assert ("routes-team-a.shop", "spec.hostnames[0]: shop.team-a.edge.example.com is outside the environment's "
+    assert ("edge-routes-team-a.shop", "spec.hostnames[0]: shop.team-a.edge.example.com is outside the environment's "
             f"domain team-a.{DOMAIN}") not in found
-    assert ("routes-team-b.payments", "spec.hostnames[0]: payments.team-b.edge.example.com is outside the "
+    assert ("edge-routes-team-b.payments", "spec.hostnames[0]: payments.team-b.edge.example.com is outside the "
             f"environment's domain team-a.{DOMAIN}") in found
 
 
@@ -142,26 +152,26 @@ def test_the_policy_config_domain_wins_over_the_stack_config(multitenant: Plan) 
 
 
 def test_tls_listeners_without_a_certificate_are_flagged(multitenant: Plan) -> None:
-    edge = resource(multitenant, "gateway-edge")["inputs"]["spec"]["listeners"][1]
+    edge = resource(multitenant, "edge-gateway-edge")["inputs"]["spec"]["listeners"][1]
     del edge["tls"]["certificateRefs"]
-    team_c = resource(multitenant, "gateway-team-c")["inputs"]["spec"]["listeners"]
+    team_c = resource(multitenant, "edge-gateway-team-c")["inputs"]["spec"]["listeners"]
     team_c[1]["tls"]["certificateRefs"][0]["name"] = "hand-made-tls"
     team_c[2]["tls"]["mode"] = "Terminate"  # the passthrough listener, now terminating without a certificate
     assert violations_of(multitenant, "tls-listeners-have-certificates") == [
-        ("gateway-edge", "Gateway gateway/edge listener https terminates TLS without a certificate"),
-        ("gateway-team-c", "Gateway team-c/team-c listener https: Secret team-c/hand-made-tls is issued by no "
+        ("edge-gateway-edge", "Gateway gateway/edge listener https terminates TLS without a certificate"),
+        ("edge-gateway-team-c", "Gateway team-c/team-c listener https: Secret team-c/hand-made-tls is issued by no "
                            "Certificate of this stack"),
-        ("gateway-team-c", "Gateway team-c/team-c listener kube-api terminates TLS without a certificate"),
+        ("edge-gateway-team-c", "Gateway team-c/team-c listener kube-api terminates TLS without a certificate"),
     ]
 
 
 def test_an_acm_certificate_in_the_load_balancer_configuration_counts(multitenant: Plan) -> None:
-    gateway = resource(multitenant, "gateway-edge")["inputs"]
+    gateway = resource(multitenant, "edge-gateway-edge")["inputs"]
     del gateway["spec"]["listeners"][1]["tls"]
     gateway["spec"]["infrastructure"] = {"parametersRef": {
         "group": "gateway.k8s.aws", "kind": "LoadBalancerConfiguration", "name": "edge"}}
     assert violations_of(multitenant, "tls-listeners-have-certificates") == [
-        ("gateway-edge", "Gateway gateway/edge listener https terminates TLS without a certificate")]
+        ("edge-gateway-edge", "Gateway gateway/edge listener https terminates TLS without a certificate")]
     add(multitenant, "kubernetes:gateway.k8s.aws/v1beta1:LoadBalancerConfiguration", "edge-parameters", {
         "metadata": {"name": "edge", "namespace": "gateway"},
         "spec": {"listenerConfigurations": [{"protocolPort": "HTTPS:443", "defaultCertificate": "arn:aws:acm:x"}]}})
@@ -172,7 +182,7 @@ def test_an_acm_certificate_in_the_load_balancer_configuration_counts(multitenan
 
 
 def production_issuer(plan: Plan) -> None:
-    issuer = resource(plan, "issuers-team-c-letsencrypt-staging")["inputs"]
+    issuer = resource(plan, "edge-issuers-team-c-letsencrypt-staging")["inputs"]
     issuer["spec"]["acme"]["server"] = "https://acme-v02.api.letsencrypt.org/directory"
 
 
@@ -181,7 +191,7 @@ def test_a_production_issuer_is_flagged_outside_production(multitenant: Plan, mo
     message = ("a Let's Encrypt production issuer in a stack not marked production (traffic-edge:production); its "
                "rate limits and real certificates belong to production only")
     policy = "no-letsencrypt-production-outside-production"
-    assert violations_of(multitenant, policy) == [("issuers-team-c-letsencrypt-staging", message)]
+    assert violations_of(multitenant, policy) == [("edge-issuers-team-c-letsencrypt-staging", message)]
     assert violations_of(multitenant, policy, {"production": True}) == []
     config = json.loads(engine_config(MULTITENANT))
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps({**config, "traffic-edge:production": "true"}))
@@ -201,12 +211,19 @@ PROTECTED = [
 
 
 def test_unprotected_zones_and_crds_are_flagged(multitenant: Plan) -> None:
-    resource(multitenant, "gateway-api-bundle")["protect"] = False
+    bundle = resource(multitenant, "edge-gateway-api-bundle")
+    assert bundle["type"] == "kubernetes:yaml/v2:ConfigGroup"  # the verified bundle's text, applied inline
+    bundle["protect"] = False
+    # as the bundle was created before the program verified it: a ConfigFile of the release URL
+    release = "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.6.1/standard-install.yaml"
+    add(multitenant, "kubernetes:yaml/v2:ConfigFile", "file-bundle", {"file": release})
+    add(multitenant, "kubernetes:yaml/v2:ConfigGroup", "other-config", {"yaml": "kind: ConfigMap"})
     for index, (type_, _) in enumerate(PROTECTED):
         add(multitenant, type_, f"unprotected-{index}", {"name": "zone"})
         add(multitenant, type_, f"protected-{index}", {"name": "zone"}, protect=True)
     assert violations_of(multitenant, "zones-and-crds-protected") == [
-        ("gateway-api-bundle", "the Gateway API CRD bundle must be created with protect=True"),
+        ("edge-gateway-api-bundle", "the Gateway API CRD bundle must be created with protect=True"),
+        ("file-bundle", "the Gateway API CRD bundle must be created with protect=True"),
         *[(f"unprotected-{index}", f"{what} must be created with protect=True") for index, (_, what) in
           enumerate(PROTECTED)],
     ]
@@ -287,10 +304,10 @@ def test_values_the_offline_preview_masks_are_not_judged(multitenant: Plan) -> N
 
 
 BAD_EDITS: list[Callable[[Plan], Any]] = [
-    lambda plan: resource(plan, "routes-team-a.shop")["inputs"]["spec"].update(hostnames=["x.example.org"]),
-    lambda plan: resource(plan, "gateway-edge")["inputs"]["spec"]["listeners"][1].pop("tls"),
+    lambda plan: resource(plan, "edge-routes-team-a.shop")["inputs"]["spec"].update(hostnames=["x.example.org"]),
+    lambda plan: resource(plan, "edge-gateway-edge")["inputs"]["spec"]["listeners"][1].pop("tls"),
     production_issuer,
-    lambda plan: resource(plan, "gateway-api-bundle").update(protect=False),
+    lambda plan: resource(plan, "edge-gateway-api-bundle").update(protect=False),
     lambda plan: add(plan, GRANTS[2][0], "wide", GRANTS[2][1]),
 ]
 
@@ -304,10 +321,10 @@ def test_one_bad_plan_is_flagged_by_every_policy(multitenant: Plan) -> None:
     found = sorted((violation.policy, names[violation.urn]) for violation in check_plan(multitenant))
     assert found == [
         ("dns-grants-least-privilege", "wide"),
-        ("hostnames-in-domain", "routes-team-a.shop"),
-        ("no-letsencrypt-production-outside-production", "issuers-team-c-letsencrypt-staging"),
-        ("tls-listeners-have-certificates", "gateway-edge"),
-        ("zones-and-crds-protected", "gateway-api-bundle"),
+        ("hostnames-in-domain", "edge-routes-team-a.shop"),
+        ("no-letsencrypt-production-outside-production", "edge-issuers-team-c-letsencrypt-staging"),
+        ("tls-listeners-have-certificates", "edge-gateway-edge"),
+        ("zones-and-crds-protected", "edge-gateway-api-bundle"),
     ]
 
 

@@ -9,14 +9,24 @@ from typing import Any
 import pulumi
 import pytest
 
-from catalog.permissions import AWS, aws_policy_document, irsa_trust_policy, pod_identity_trust_policy
-from catalog.workloads import WORKLOADS
-from offline import fakes
-from offline.engine import Recording
-from offline.render import PROJECT_DIR
-from providers.aws import Eks
-from tests.conformance.validator import require_refdata, validate_helm_values
-from tests.conftest import Config, RenderStack, depends_on, parse_config, record_component
+from tests.conftest import (
+    PLATFORM,
+    WORKLOADS,
+    Config,
+    RenderStack,
+    depends_on,
+    export_provisioned,
+    parse_config,
+    provision_platform,
+    record_component,
+)
+from traffic_edge.conformance.validator import require_refdata, validate_helm_values
+from traffic_edge.controllers import aws_load_balancer_controller
+from traffic_edge.data.permissions.aws import AWS, aws_policy_document, irsa_trust_policy, pod_identity_trust_policy
+from traffic_edge.offline import fakes
+from traffic_edge.offline.engine import Recording
+from traffic_edge.offline.render import PROJECT_DIR
+from traffic_edge.plan import identity_requests
 
 ISSUER = "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
 OIDC_PROVIDER_ARN = f"arn:aws:iam::111122223333:oidc-provider/{ISSUER}"
@@ -24,6 +34,7 @@ ZONE_ID = fakes.AWS_ZONE_ID
 ZONE_ARN = f"arn:aws:route53:::hostedzone/{ZONE_ID}"
 IRSA: Config = {
     "platform": {"kind": "eks", "region": "eu-west-1", "oidcProviderArn": OIDC_PROVIDER_ARN},
+    "cluster": {"ambient": True},
     "domain": "eks.example.com",
     "issuers": {"acme": {"email": "ops@example.com", "solver": "dns01"}},
 }
@@ -80,33 +91,24 @@ BEYOND_THE_ZONE = {
 
 
 def provision(raw: Config) -> Recording:
-    """Provision EKS as a program and export what the components are handed."""
+    """Provision EKS as a program (as the edge does) and export what the components are handed."""
     config = parse_config(raw)
+    assert config.platform.kind == "eks"
 
     def program() -> None:
-        platform = Eks(config)
-        platform.provision()
-        identities = {name: platform.workload_identity(name) for name in WORKLOADS}
-        pulumi.export("identities", {
-            name: {"annotations": dict(i.service_account_annotations), "labels": dict(i.pod_labels),
-                   "ready": [resource.urn for resource in i.ready]}
-            for name, i in identities.items()
-        })
-        solver = platform.dns01_solver()
-        pulumi.export("solver", dict(solver.solver) if solver else "none")  # an exported None is dropped
-        external_dns = platform.external_dns_provider()
-        assert external_dns is not None
-        pulumi.export("externalDns", {"values": dict(external_dns.values), "secrets": len(external_dns.secrets),
-                                      "ready": [resource.urn for resource in external_dns.ready]})
-        zone = platform.dns_zone()
-        assert zone is not None
-        pulumi.export("zone", {"name": zone.name, "id": zone.zone_id, "nameServers": zone.name_servers or "none"})
+        provisioned = provision_platform(config)
+        export_provisioned(config, provisioned)
+        assert provisioned.external_dns is not None
+        pulumi.export("externalDnsSecrets", len(provisioned.external_dns.secrets))
 
-    return record_component(program)
+    recording = record_component(program)
+    [component] = recording.of_type("traffic-edge:aws:Eks")
+    assert component.name == PLATFORM
+    return recording
 
 
 def irsa_trust(provider_arn: str, namespace: str, service_account: str) -> dict[str, Any]:
-    """The IRSA trust policy of the EKS docs, written out here rather than built by catalog.permissions."""
+    """The IRSA trust policy of the EKS docs, written out here rather than built by traffic_edge.data.permissions."""
     issuer = provider_arn.split(":oidc-provider/", 1)[1]
     return {
         "Statement": [
@@ -127,12 +129,13 @@ def irsa_trust(provider_arn: str, namespace: str, service_account: str) -> dict[
 
 
 def policy_of(recording: Recording, workload: str) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(recording.named(POLICY, f"{workload}-policy").inputs["policy"])
+    document: dict[str, Any] = json.loads(recording.named(POLICY, f"{PLATFORM}-{workload}-policy").inputs["policy"])
     return document
 
 
 def trust_of(recording: Recording, workload: str) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(recording.named(ROLE, f"{workload}-role").inputs["assumeRolePolicy"])
+    role = recording.named(ROLE, f"{PLATFORM}-{workload}-role")
+    document: dict[str, Any] = json.loads(role.inputs["assumeRolePolicy"])
     return document
 
 
@@ -169,7 +172,7 @@ def test_policy_documents_are_the_upstream_ones_scoped_to_the_zone() -> None:
 
 
 def test_policy_documents_are_plain_sorted_data() -> None:
-    for row in AWS.values():
+    for row in (*AWS.values(), aws_load_balancer_controller.IAM):
         document = aws_policy_document(row, "aws", ZONE_ID)
         assert json.loads(json.dumps(document)) == document
         assert list(document) == sorted(document)
@@ -180,12 +183,13 @@ def test_policy_documents_are_plain_sorted_data() -> None:
 
 def test_irsa_roles_policies_and_annotations() -> None:
     recording = provision(IRSA)
-    assert sorted(r.name for r in recording.of_type(ROLE)) == ["cert-manager-role", "external-dns-role"]
+    assert sorted(r.name for r in recording.of_type(ROLE)) == [f"{PLATFORM}-cert-manager-role",
+                                                              f"{PLATFORM}-external-dns-role"]
     for workload in ("cert-manager", "external-dns"):
-        role = recording.named(ROLE, f"{workload}-role")
+        role = recording.named(ROLE, f"{PLATFORM}-{workload}-role")
         assert role.inputs["name"] == f"traffic-edge-test-{workload}"
         assert trust_of(recording, workload) == irsa_trust(OIDC_PROVIDER_ARN, workload, workload)
-        policy = recording.named(POLICY, f"{workload}-policy")
+        policy = recording.named(POLICY, f"{PLATFORM}-{workload}-policy")
         assert (policy.inputs["name"], policy.inputs["role"]) == (workload, f"traffic-edge-test-{workload}")
     assert policy_of(recording, "cert-manager") == CERT_MANAGER_POLICY
     assert policy_of(recording, "external-dns") == EXTERNAL_DNS_POLICY
@@ -196,47 +200,49 @@ def test_irsa_roles_policies_and_annotations() -> None:
             "eks.amazonaws.com/role-arn": f"arn:aws:iam::123456789012:role/traffic-edge-test-{workload}"
         }
         assert identities[workload]["labels"] == {}
-        assert identities[workload]["ready"] == [recording.named(POLICY, f"{workload}-policy").urn]
+        assert identities[workload]["ready"] == [recording.named(POLICY, f"{PLATFORM}-{workload}-policy").urn]
 
 
 def test_zone_is_created_protected_and_its_name_servers_exported() -> None:
     recording = provision(IRSA)
-    zone = recording.named(ZONE, "dns-zone")
+    zone = recording.named(ZONE, f"{PLATFORM}-dns-zone")
     assert zone.protect
     assert zone.inputs == {"name": "eks.example.com", "comment": "traffic-edge test: eks.example.com"}
     assert recording.outputs["zone"] == {
         "name": "eks.example.com", "id": ZONE_ID, "nameServers": fakes.AWS_NAME_SERVERS,
     }
     unprotected = provision({**IRSA, "dns": {"protect": False}})
-    assert not unprotected.named(ZONE, "dns-zone").protect
+    assert not unprotected.named(ZONE, f"{PLATFORM}-dns-zone").protect
 
 
 def test_solver_and_external_dns_settings() -> None:
     recording = provision(IRSA)
     assert recording.outputs["solver"] == {"route53": {"region": "eu-west-1", "hostedZoneID": ZONE_ID}}
-    external_dns = recording.outputs["externalDns"]
-    assert external_dns["values"] == {
+    assert recording.outputs["externalDns"] == {
         "provider": {"name": "aws"},
         "env": [{"name": "AWS_DEFAULT_REGION", "value": "eu-west-1"}],
         "domainFilters": ["eks.example.com"],
         "extraArgs": ["--aws-zone-type=public", f"--zone-id-filter={ZONE_ID}"],
-        "serviceAccount": {
-            "annotations": {
-                "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/traffic-edge-test-external-dns",
-            }
-        },
     }
-    assert external_dns["secrets"] == 0
-    assert external_dns["ready"] == [recording.named(POLICY, "external-dns-policy").urn]
+    assert recording.outputs["externalDnsSecrets"] == 0
+    chart = recording.outputs["externalDnsChart"]
+    assert chart["serviceAccount"] == {
+        "name": "external-dns",
+        "annotations": {"eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/traffic-edge-test-external-dns"},
+    }
+    assert chart["extraArgs"][:2] == ["--aws-zone-type=public", f"--zone-id-filter={ZONE_ID}"]
+    assert recording.outputs["identities"]["external-dns"]["ready"] == [
+        recording.named(POLICY, f"{PLATFORM}-external-dns-policy").urn
+    ]
     require_refdata()
-    assert validate_helm_values("external-dns", "1.21.1", external_dns["values"]) == []
+    assert validate_helm_values("external-dns", "1.21.1", chart) == []
 
 
 def test_pod_identity_associates_each_role_with_its_service_account() -> None:
     recording = provision(POD_IDENTITY)
     for workload in ("cert-manager", "external-dns"):
         assert trust_of(recording, workload) == POD_IDENTITY_TRUST
-        association = recording.named(ASSOCIATION, f"{workload}-pod-identity")
+        association = recording.named(ASSOCIATION, f"{PLATFORM}-{workload}-pod-identity")
         assert association.inputs == {
             "clusterName": "edge",
             "namespace": WORKLOADS[workload].namespace,
@@ -245,8 +251,9 @@ def test_pod_identity_associates_each_role_with_its_service_account() -> None:
         }
         identity = recording.outputs["identities"][workload]
         assert identity["annotations"] == {}
-        assert identity["ready"] == [recording.named(POLICY, f"{workload}-policy").urn, association.urn]
-    assert "serviceAccount" not in recording.outputs["externalDns"]["values"]
+        assert identity["ready"] == [recording.named(POLICY, f"{PLATFORM}-{workload}-policy").urn, association.urn]
+    assert "serviceAccount" not in recording.outputs["externalDns"]
+    assert recording.outputs["externalDnsChart"]["serviceAccount"] == {"name": "external-dns"}
 
 
 def test_partition_comes_from_config_or_the_account() -> None:
@@ -261,7 +268,7 @@ def test_partition_comes_from_config_or_the_account() -> None:
 def test_http01_leaves_cert_manager_without_a_role() -> None:
     recording = provision({**IRSA, "issuers": {"acme": {"email": "ops@example.com", "solver": "http01"}},
                            "gateways": [{"name": "edge", "listeners": [HTTP_LISTENER]}]})
-    assert [r.name for r in recording.of_type(ROLE)] == ["external-dns-role"]
+    assert [r.name for r in recording.of_type(ROLE)] == [f"{PLATFORM}-external-dns-role"]
     assert recording.outputs["identities"]["cert-manager"] == {"annotations": {}, "labels": {}, "ready": []}
 
 
@@ -284,17 +291,17 @@ def test_an_adopted_zone_for_another_name_is_refused(monkeypatch: pytest.MonkeyP
 
 def test_private_zone_is_attached_to_its_vpcs_and_offers_no_acme() -> None:
     recording = provision({**IRSA, "issuers": {}, "dns": {"private": True, "networks": ["vpc-0123456789abcdef0"]}})
-    vpcs = recording.named(ZONE, "dns-zone").inputs["vpcs"]
+    vpcs = recording.named(ZONE, f"{PLATFORM}-dns-zone").inputs["vpcs"]
     assert vpcs == [{"vpcId": "vpc-0123456789abcdef0", "vpcRegion": "eu-west-1"}]
     assert recording.outputs["solver"] == "none"
     assert recording.outputs["zone"]["nameServers"] == "none"
-    assert "--aws-zone-type=private" in recording.outputs["externalDns"]["values"]["extraArgs"]
+    assert "--aws-zone-type=private" in recording.outputs["externalDns"]["extraArgs"]
 
 
 def test_cluster_facts_come_from_the_cluster_stack() -> None:
     stack = {"kind": "eks", "region": "us-east-1", "identity": "podIdentity", "clusterStack": "acme/eks/prod"}
     recording = provision({**IRSA, "platform": stack})
-    assert recording.named(ASSOCIATION, "cert-manager-pod-identity").inputs["clusterName"] == "fake-cluster"
+    assert recording.named(ASSOCIATION, f"{PLATFORM}-cert-manager-pod-identity").inputs["clusterName"] == "fake-cluster"
     irsa = provision({**IRSA, "platform": {**stack, "identity": "irsa"}})
     assert trust_of(irsa, "external-dns") == irsa_trust(
         fakes.CLUSTER_STACK_OUTPUTS["oidcProviderArn"], "external-dns", "external-dns"
@@ -319,12 +326,15 @@ def test_no_identity_reaches_beyond_its_zone(config: Config) -> None:
 
 def test_load_balancer_controller_role_follows_the_controller() -> None:
     """The controller's row is data: its policy is the upstream one, in the account's partition."""
-    document = aws_policy_document(AWS["aws-load-balancer-controller"], "aws-cn", ZONE_ID)
+    document = aws_policy_document(aws_load_balancer_controller.IAM, "aws-cn", ZONE_ID)
     resources = {resource for statement in document["Statement"] for resource in statement["Resource"]}
     assert "arn:aws-cn:ec2:*:*:security-group/*" in resources
     assert not any("route53" in resource or "{" in resource for resource in resources)
     assert len(json.dumps(document, separators=(",", ":"))) < 10_240  # IAM's inline policy limit per role
-    assert not AWS["aws-load-balancer-controller"].needed(parse_config(IRSA))
+    assert aws_load_balancer_controller.ROW.aws is aws_load_balancer_controller.IAM
+    assert aws_load_balancer_controller.ROW.workload is aws_load_balancer_controller.WORKLOAD
+    assert "aws-load-balancer-controller" not in {request.workload.name for request in identity_requests(
+        parse_config(IRSA))}, "another controller's stack gives it no role"
 
 
 def test_a_controller_workload_gets_its_role_from_its_rows_alone() -> None:
@@ -337,9 +347,9 @@ def test_a_controller_workload_gets_its_role_from_its_rows_alone() -> None:
         "controller": {"name": lbc},
         "gateways": [{"name": "edge", "listeners": [listener]}],
     })
-    assert recording.named(ROLE, f"{lbc}-role").inputs["name"] == f"traffic-edge-test-{lbc}"
+    assert recording.named(ROLE, f"{PLATFORM}-{lbc}-role").inputs["name"] == f"traffic-edge-test-{lbc}"
     assert trust_of(recording, lbc) == irsa_trust(OIDC_PROVIDER_ARN, lbc, lbc)
-    assert policy_of(recording, lbc) == aws_policy_document(AWS[lbc], "aws", ZONE_ID)
+    assert policy_of(recording, lbc) == aws_policy_document(aws_load_balancer_controller.IAM, "aws", ZONE_ID)
     assert recording.outputs["identities"][lbc]["annotations"] == {
         "eks.amazonaws.com/role-arn": f"arn:aws:iam::123456789012:role/traffic-edge-test-{lbc}"
     }
@@ -348,10 +358,10 @@ def test_a_controller_workload_gets_its_role_from_its_rows_alone() -> None:
 def test_cert_manager_waits_for_its_role(render_stack: RenderStack) -> None:
     for stack in ("eks", "eks-pod-identity"):
         recording = render_stack(PROJECT_DIR / f"Pulumi.{stack}.yaml")
-        release = recording.named("kubernetes:helm.sh/v3:Release", "cert-manager")
-        assert depends_on(recording, release, recording.named(POLICY, "cert-manager-policy"))
+        release = recording.named("kubernetes:helm.sh/v3:Release", "edge-cert-manager")
+        assert depends_on(recording, release, recording.named(POLICY, f"{PLATFORM}-cert-manager-policy"))
         if stack == "eks-pod-identity":
-            assert depends_on(recording, release, recording.named(ASSOCIATION, "cert-manager-pod-identity"))
+            assert depends_on(recording, release, recording.named(ASSOCIATION, f"{PLATFORM}-cert-manager-pod-identity"))
             assert recording.of_type(ZONE) == []
         require_refdata()
         assert validate_helm_values("cert-manager", release.inputs["version"], release.inputs["values"]) == []

@@ -8,14 +8,24 @@ from typing import Any
 import pulumi
 import pytest
 
-from catalog.permissions import AZURE, AZURE_ROLES, azure_role_definition_id, azure_subject
-from catalog.workloads import WORKLOADS
-from offline import fakes
-from offline.engine import Recording
-from offline.render import PROJECT_DIR
-from providers.azure import Aks
-from tests.conformance.validator import require_refdata, validate_helm_values
-from tests.conftest import Config, RenderStack, depends_on, parse_config, record_component
+from tests.conftest import (
+    PLATFORM,
+    WORKLOADS,
+    Config,
+    RenderStack,
+    depends_on,
+    export_provisioned,
+    parse_config,
+    provision_platform,
+    record_component,
+)
+from traffic_edge.conformance.validator import require_refdata, validate_helm_values
+from traffic_edge.controllers import azure_alb
+from traffic_edge.data.permissions.azure import AZURE_ROLES, azure_role_definition_id, azure_subject
+from traffic_edge.offline import fakes
+from traffic_edge.offline.engine import Recording
+from traffic_edge.offline.render import PROJECT_DIR
+from traffic_edge.plan import identity_requests
 
 SUBSCRIPTION = "11111111-2222-3333-4444-555555555555"
 ISSUER = "https://westeurope.oic.prod-aks.azure.com/tenant/cluster/"
@@ -28,6 +38,7 @@ AKS: Config = {
         "oidcIssuerUrl": ISSUER,
         "zoneResourceGroup": "dns",
     },
+    "cluster": {"ambient": True},
     "domain": "aks.example.com",
     "issuers": {"acme": {"email": "ops@example.com", "solver": "dns01"}},
 }
@@ -61,31 +72,29 @@ def role_definition(subscription: str, role: str) -> str:
 def provision(raw: Config) -> tuple[Recording, list[dict[str, Any]]]:
     """Provision AKS as a program; also returns the azure.json documents external-dns is handed."""
     config = parse_config(raw)
+    assert config.platform.kind == "aks"
     azure_json: list[dict[str, Any]] = []
 
     def program() -> None:
-        platform = Aks(config)
-        platform.provision()
-        pulumi.export("identities", {
-            name: {"annotations": dict(identity.service_account_annotations), "labels": dict(identity.pod_labels),
-                   "ready": [resource.urn for resource in identity.ready]}
-            for name, identity in ((name, platform.workload_identity(name)) for name in WORKLOADS)
+        provisioned = provision_platform(config)
+        export_provisioned(config, provisioned)
+        pulumi.export("clientIds", {
+            name: identity.client_id
+            for name, identity in ((name, provisioned.identity(name)) for name in WORKLOADS)
+            if identity.client_id is not None
         })
-        solver = platform.dns01_solver()
-        pulumi.export("solver", dict(solver.solver) if solver else "none")  # an exported None is dropped
-        external_dns = platform.external_dns_provider()
+        external_dns = provisioned.external_dns
         assert external_dns is not None
-        pulumi.export("externalDns", dict(external_dns.values))
         pulumi.export("secrets", [{"name": secret.name, "key": secret.key} for secret in external_dns.secrets])
         for index, secret in enumerate(external_dns.secrets):
             pulumi.export(f"secretValue{index}", secret.value)
         for secret in external_dns.secrets:
             secret.value.apply(lambda text: azure_json.append(json.loads(text)))
-        zone = platform.dns_zone()
-        assert zone is not None
-        pulumi.export("zone", {"name": zone.name, "id": zone.zone_id, "nameServers": zone.name_servers or "none"})
 
-    return record_component(program), azure_json
+    recording = record_component(program)
+    [component] = recording.of_type("traffic-edge:azure:Aks")
+    assert component.name == PLATFORM
+    return recording, azure_json
 
 
 def test_subject_and_role_definitions() -> None:
@@ -100,7 +109,7 @@ def test_subject_and_role_definitions() -> None:
 
 def test_zone_is_public_protected_and_delegated() -> None:
     recording, _ = provision(AKS)
-    zone = recording.named(ZONE, "dns-zone")
+    zone = recording.named(ZONE, f"{PLATFORM}-dns-zone")
     assert zone.protect
     assert zone.inputs == {"resourceGroupName": "dns", "zoneName": "aks.example.com", "location": "global",
                            "zoneType": "Public"}
@@ -113,11 +122,11 @@ def test_a_managed_identity_and_federated_credential_per_controller() -> None:
     recording, _ = provision(AKS)
     for workload in ("cert-manager", "external-dns"):
         where = WORKLOADS[workload]
-        identity = recording.named(IDENTITY, f"{workload}-identity")
+        identity = recording.named(IDENTITY, f"{PLATFORM}-{workload}-identity")
         assert (identity.inputs["resourceGroupName"], identity.inputs["resourceName"], identity.inputs["location"]) == (
             "edge", f"traffic-edge-test-{workload}", "westeurope"
         )
-        assert recording.named(CREDENTIAL, f"{workload}-federated-credential").inputs == {
+        assert recording.named(CREDENTIAL, f"{PLATFORM}-{workload}-federated-credential").inputs == {
             "resourceGroupName": "edge",
             "resourceName": f"traffic-edge-test-{workload}",
             "federatedIdentityCredentialResourceName": workload,
@@ -128,6 +137,8 @@ def test_a_managed_identity_and_federated_credential_per_controller() -> None:
         wiring = recording.outputs["identities"][workload]
         assert wiring["annotations"] == {"azure.workload.identity/client-id": client_id(workload)}
         assert wiring["labels"] == {"azure.workload.identity/use": "true"}
+    assert recording.outputs["clientIds"] == {workload: client_id(workload) for workload in ("cert-manager",
+                                                                                            "external-dns")}
 
 
 def test_roles_are_assigned_on_the_zone_and_its_group_only() -> None:
@@ -135,9 +146,9 @@ def test_roles_are_assigned_on_the_zone_and_its_group_only() -> None:
     assignments = {r.name: r.inputs for r in recording.of_type(ASSIGNMENT)}
     zone_contributor = role_definition(SUBSCRIPTION, DNS_ZONE_CONTRIBUTOR)
     assert {name: (a["principalId"], a["roleDefinitionId"], a["scope"]) for name, a in assignments.items()} == {
-        "cert-manager-dns-zone-contributor-zone": (principal_id("cert-manager"), zone_contributor, ZONE_ID),
-        "external-dns-dns-zone-contributor-zone": (principal_id("external-dns"), zone_contributor, ZONE_ID),
-        "external-dns-reader-zone-resource-group": (
+        f"{PLATFORM}-cert-manager-dns-zone-contributor-zone": (principal_id("cert-manager"), zone_contributor, ZONE_ID),
+        f"{PLATFORM}-external-dns-dns-zone-contributor-zone": (principal_id("external-dns"), zone_contributor, ZONE_ID),
+        f"{PLATFORM}-external-dns-reader-zone-resource-group": (
             principal_id("external-dns"),
             role_definition(SUBSCRIPTION, READER),
             DNS_GROUP_ID,
@@ -163,7 +174,7 @@ def test_http01_leaves_cert_manager_without_an_identity() -> None:
     http01 = {"acme": {"email": "ops@example.com", "solver": "http01"}}
     listener = {"name": "http", "protocol": "HTTP", "port": 80}
     recording, _ = provision({**AKS, "issuers": http01, "gateways": [{"name": "edge", "listeners": [listener]}]})
-    assert [r.name for r in recording.of_type(IDENTITY)] == ["external-dns-identity"]
+    assert [r.name for r in recording.of_type(IDENTITY)] == [f"{PLATFORM}-external-dns-identity"]
     assert recording.outputs["solver"] == "none"
     assert recording.outputs["identities"]["cert-manager"] == {"annotations": {}, "labels": {}, "ready": []}
 
@@ -175,13 +186,17 @@ def test_external_dns_reads_a_mounted_azure_json_without_a_password() -> None:
         "domainFilters": ["aks.example.com"],
         "extraVolumes": [{"name": "azure-config-file", "secret": {"secretName": "external-dns-azure"}}],
         "extraVolumeMounts": [{"name": "azure-config-file", "mountPath": "/etc/kubernetes", "readOnly": True}],
-        "serviceAccount": {"annotations": {"azure.workload.identity/client-id": client_id("external-dns")}},
-        "podLabels": {"azure.workload.identity/use": "true"},
     }
+    chart = recording.outputs["externalDnsChart"]
+    assert chart["serviceAccount"] == {
+        "name": "external-dns", "annotations": {"azure.workload.identity/client-id": client_id("external-dns")},
+    }
+    assert chart["podLabels"] == {"azure.workload.identity/use": "true"}
+    assert {key: chart[key] for key in recording.outputs["externalDns"]} == recording.outputs["externalDns"]
     assert recording.outputs["secrets"] == [{"name": "external-dns-azure", "key": "azure.json"}]
     assert recording.outputs["secretValue0"] == "[secret]"
     require_refdata()
-    assert validate_helm_values("external-dns", "1.21.1", recording.outputs["externalDns"]) == []
+    assert validate_helm_values("external-dns", "1.21.1", chart) == []
     assert azure_json == [{
         "cloud": "AzurePublicCloud",
         "tenantId": fakes.AZURE_TENANT,
@@ -196,16 +211,16 @@ def test_private_zone_links_its_networks_and_uses_the_private_role() -> None:
     network = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/hub"
     recording, _ = provision({**AKS, "issuers": {}, "dns": {"private": True, "networks": [network]}})
     assert recording.of_type(ZONE) == []
-    assert recording.named(PRIVATE_ZONE, "dns-zone").inputs == {
+    assert recording.named(PRIVATE_ZONE, f"{PLATFORM}-dns-zone").inputs == {
         "resourceGroupName": "dns", "privateZoneName": "aks.example.com", "location": "Global",
     }
-    link = recording.named("azure-native:privatedns:VirtualNetworkLink", "dns-zone-link-0")
+    link = recording.named("azure-native:privatedns:VirtualNetworkLink", f"{PLATFORM}-dns-zone-link-0")
     assert link.inputs == {"resourceGroupName": "dns", "privateZoneName": "aks.example.com",
                            "virtualNetwork": {"id": network}, "registrationEnabled": False, "location": "Global"}
     roles = {r.name: r.inputs["roleDefinitionId"].rsplit("/", 1)[1] for r in recording.of_type(ASSIGNMENT)}
     assert roles == {
-        "external-dns-private-dns-zone-contributor-zone": PRIVATE_DNS_ZONE_CONTRIBUTOR,
-        "external-dns-reader-zone-resource-group": READER,
+        f"{PLATFORM}-external-dns-private-dns-zone-contributor-zone": PRIVATE_DNS_ZONE_CONTRIBUTOR,
+        f"{PLATFORM}-external-dns-reader-zone-resource-group": READER,
     }
     assert recording.outputs["solver"] == "none"
     assert recording.outputs["externalDns"]["provider"] == {"name": "azure-private-dns"}
@@ -217,7 +232,7 @@ def test_adopting_by_id_uses_the_zone_subscription_and_creates_nothing() -> None
     recording, azure_json = provision({**AKS, "dns": {"adopt": {"id": zone_id}}})
     assert recording.of_type(ZONE) == []
     assert recording.of_type(PRIVATE_ZONE) == []
-    reader = recording.named(ASSIGNMENT, "external-dns-reader-zone-resource-group").inputs
+    reader = recording.named(ASSIGNMENT, f"{PLATFORM}-external-dns-reader-zone-resource-group").inputs
     assert reader["scope"] == f"/subscriptions/{other}/resourceGroups/shared-dns"
     assert reader["roleDefinitionId"] == role_definition(other, READER)
     assert recording.outputs["solver"]["azureDNS"]["subscriptionID"] == other
@@ -235,14 +250,17 @@ def test_an_adopted_zone_for_another_name_is_refused(monkeypatch: pytest.MonkeyP
 def test_cluster_facts_come_from_the_cluster_stack() -> None:
     recording, _ = provision({**AKS, "platform": {"kind": "aks", "clusterStack": "acme/aks/prod"}})
     facts = fakes.CLUSTER_STACK_OUTPUTS
-    identity = recording.named(IDENTITY, "cert-manager-identity").inputs
+    identity = recording.named(IDENTITY, f"{PLATFORM}-cert-manager-identity").inputs
     assert (identity["resourceGroupName"], identity["location"]) == (facts["resourceGroup"], facts["location"])
-    assert recording.named(CREDENTIAL, "cert-manager-federated-credential").inputs["issuer"] == facts["oidcIssuerUrl"]
-    assert recording.named(ZONE, "dns-zone").inputs["resourceGroupName"] == facts["resourceGroup"]
+    credential = recording.named(CREDENTIAL, f"{PLATFORM}-cert-manager-federated-credential").inputs
+    assert credential["issuer"] == facts["oidcIssuerUrl"]
+    assert recording.named(ZONE, f"{PLATFORM}-dns-zone").inputs["resourceGroupName"] == facts["resourceGroup"]
 
 
 def test_alb_controller_row_is_named_upstream_and_scoped_to_the_node_group() -> None:
-    row = AZURE["alb-controller"]
+    row = azure_alb.GRANTS
+    assert azure_alb.ROW.azure is row
+    assert azure_alb.ROW.workload is WORKLOADS["alb-controller"]
     assert {(grant.role, grant.scope) for grant in row.grants} == {
         ("Reader", "node_resource_group"), ("AppGw for Containers Configuration Manager", "node_resource_group"),
     }
@@ -250,7 +268,7 @@ def test_alb_controller_row_is_named_upstream_and_scoped_to_the_node_group() -> 
     assert (WORKLOADS["alb-controller"].namespace, WORKLOADS["alb-controller"].service_account) == (
         "azure-alb-system", "alb-controller-sa"
     )
-    assert not row.needed(parse_config(AKS))
+    assert "alb-controller" not in {request.workload.name for request in identity_requests(parse_config(AKS))}
 
 
 def test_no_identity_reaches_beyond_its_zone() -> None:
@@ -263,15 +281,16 @@ def test_no_identity_reaches_beyond_its_zone() -> None:
             assert (assignment.inputs["scope"], role) == (DNS_GROUP_ID, READER)
             assert assignment.inputs["principalId"] == principal_id("external-dns")
     for credential in recording.of_type(CREDENTIAL):
-        workload = credential.name.removesuffix("-federated-credential")
+        workload = credential.name.removeprefix(f"{PLATFORM}-").removesuffix("-federated-credential")
         assert credential.inputs["subject"] == f"system:serviceaccount:{workload}:{workload}"
 
 
 def test_cert_manager_waits_for_its_role_and_credential(render_stack: RenderStack) -> None:
     recording = render_stack(PROJECT_DIR / "Pulumi.aks.yaml")
-    release = recording.named("kubernetes:helm.sh/v3:Release", "cert-manager")
-    assert depends_on(recording, release, recording.named(ASSIGNMENT, "cert-manager-dns-zone-contributor-zone"))
-    assert depends_on(recording, release, recording.named(CREDENTIAL, "cert-manager-federated-credential"))
+    release = recording.named("kubernetes:helm.sh/v3:Release", "edge-cert-manager")
+    assignment = recording.named(ASSIGNMENT, f"{PLATFORM}-cert-manager-dns-zone-contributor-zone")
+    assert depends_on(recording, release, assignment)
+    assert depends_on(recording, release, recording.named(CREDENTIAL, f"{PLATFORM}-cert-manager-federated-credential"))
     assert release.inputs["values"]["podLabels"] == {"azure.workload.identity/use": "true"}
     require_refdata()
     assert validate_helm_values("cert-manager", release.inputs["version"], release.inputs["values"]) == []

@@ -5,19 +5,28 @@ from __future__ import annotations
 import pulumi
 import pytest
 
-from catalog.permissions import gke_principal, gke_service_account_member
-from catalog.workloads import WORKLOADS
-from offline import fakes
-from offline.engine import Recording
-from offline.render import PROJECT_DIR
-from providers.gcp import Gke
-from stackconfig.clouds import managed_zone_name
-from tests.conformance.validator import require_refdata, validate_helm_values
-from tests.conftest import Config, RenderStack, depends_on, parse_config, record_component
+from tests.conftest import (
+    PLATFORM,
+    WORKLOADS,
+    Config,
+    RenderStack,
+    depends_on,
+    export_provisioned,
+    parse_config,
+    provision_platform,
+    record_component,
+)
+from traffic_edge.config.platforms import managed_zone_name
+from traffic_edge.conformance.validator import require_refdata, validate_helm_values
+from traffic_edge.data.permissions.gcp import gke_principal, gke_service_account_member
+from traffic_edge.offline import fakes
+from traffic_edge.offline.engine import Recording
+from traffic_edge.offline.render import PROJECT_DIR
 
 PROJECT = "acme-edge-prod"
 GKE: Config = {
     "platform": {"kind": "gke", "project": PROJECT},
+    "cluster": {"ambient": True},
     "domain": "gke.example.com",
     "issuers": {"acme": {"email": "ops@example.com", "solver": "dns01"}},
 }
@@ -37,7 +46,7 @@ def email(workload: str) -> str:
 
 def principal(number: int | str, project: str, workload: str) -> str:
     """The documented principal of a controller's KSA (namespace and name are both the workload's), written out
-    here rather than built by catalog.permissions."""
+    here rather than built by traffic_edge.data.permissions.gcp."""
     return (
         f"principal://iam.googleapis.com/projects/{number}/locations/global/workloadIdentityPools/"
         f"{project}.svc.id.goog/subject/ns/{workload}/sa/{workload}"
@@ -45,26 +54,18 @@ def principal(number: int | str, project: str, workload: str) -> str:
 
 
 def provision(raw: Config) -> Recording:
+    """Provision GKE as a program (as the edge does) and export what the components are handed."""
     config = parse_config(raw)
+    assert config.platform.kind == "gke"
 
     def program() -> None:
-        platform = Gke(config)
-        platform.provision()
-        pulumi.export("identities", {
-            name: {"annotations": dict(identity.service_account_annotations), "labels": dict(identity.pod_labels),
-                   "ready": [resource.urn for resource in identity.ready]}
-            for name, identity in ((name, platform.workload_identity(name)) for name in WORKLOADS)
-        })
-        solver = platform.dns01_solver()
-        pulumi.export("solver", dict(solver.solver) if solver else "none")  # an exported None is dropped
-        external_dns = platform.external_dns_provider()
-        assert external_dns is not None
-        pulumi.export("externalDns", dict(external_dns.values))
-        zone = platform.dns_zone()
-        assert zone is not None
-        pulumi.export("zone", {"name": zone.name, "id": zone.zone_id, "nameServers": zone.name_servers or "none"})
+        provisioned = provision_platform(config)
+        export_provisioned(config, provisioned)
 
-    return record_component(program)
+    recording = record_component(program)
+    [component] = recording.of_type("traffic-edge:gcp:Gke")
+    assert component.name == PLATFORM
+    return recording
 
 
 def test_members_are_the_documented_forms() -> None:
@@ -84,7 +85,7 @@ def test_zone_names_are_cloud_dns_names() -> None:
 
 def test_zone_is_public_protected_and_delegated() -> None:
     recording = provision(GKE)
-    zone = recording.named(ZONE, "dns-zone")
+    zone = recording.named(ZONE, f"{PLATFORM}-dns-zone")
     assert zone.protect
     assert zone.inputs == {
         "name": "gke-example-com",
@@ -101,28 +102,28 @@ def test_a_google_service_account_per_controller() -> None:
     recording = provision(GKE)
     for workload in ("cert-manager", "external-dns"):
         where = WORKLOADS[workload]
-        account = recording.named(ACCOUNT, f"{workload}-gsa")
+        account = recording.named(ACCOUNT, f"{PLATFORM}-{workload}-gsa")
         assert account.inputs["accountId"] == f"traffic-edge-test-{workload}"
         assert account.inputs["project"] == PROJECT
-        impersonation = recording.named(IMPERSONATION, f"{workload}-workload-identity-user")
+        impersonation = recording.named(IMPERSONATION, f"{PLATFORM}-{workload}-workload-identity-user")
         assert impersonation.inputs == {
             "serviceAccountId": f"projects/{PROJECT}/serviceAccounts/{email(workload)}",
             "role": "roles/iam.workloadIdentityUser",
             "member": f"serviceAccount:{PROJECT}.svc.id.goog[{where.namespace}/{where.service_account}]",
         }
-        admin = recording.named(ZONE_MEMBER, f"{workload}-dns.admin-zone")
+        admin = recording.named(ZONE_MEMBER, f"{PLATFORM}-{workload}-dns.admin-zone")
         assert admin.inputs == {"project": PROJECT, "managedZone": "gke-example-com", "role": "roles/dns.admin",
                                 "member": f"serviceAccount:{email(workload)}"}
         identity = recording.outputs["identities"][workload]
         assert identity["annotations"] == {"iam.gke.io/gcp-service-account": email(workload)}
         assert identity["labels"] == {}
-    reader = recording.named(PROJECT_MEMBER, "external-dns-dns.reader-project")
+    reader = recording.named(PROJECT_MEMBER, f"{PLATFORM}-external-dns-dns.reader-project")
     assert reader.inputs == {"project": PROJECT, "role": "roles/dns.reader",
                              "member": f"serviceAccount:{email('external-dns')}"}
-    assert [r.name for r in recording.of_type(PROJECT_MEMBER)] == ["external-dns-dns.reader-project"]
+    assert [r.name for r in recording.of_type(PROJECT_MEMBER)] == [f"{PLATFORM}-external-dns-dns.reader-project"]
     assert recording.outputs["identities"]["cert-manager"]["ready"] == [
-        recording.named(IMPERSONATION, "cert-manager-workload-identity-user").urn,
-        recording.named(ZONE_MEMBER, "cert-manager-dns.admin-zone").urn,
+        recording.named(IMPERSONATION, f"{PLATFORM}-cert-manager-workload-identity-user").urn,
+        recording.named(ZONE_MEMBER, f"{PLATFORM}-cert-manager-dns.admin-zone").urn,
     ]
 
 
@@ -132,9 +133,9 @@ def test_principal_binding_has_no_google_service_account() -> None:
     assert recording.of_type(IMPERSONATION) == []
     for workload in ("cert-manager", "external-dns"):
         member = principal(123456789, PROJECT, workload)
-        assert recording.named(ZONE_MEMBER, f"{workload}-dns.admin-zone").inputs["member"] == member
+        assert recording.named(ZONE_MEMBER, f"{PLATFORM}-{workload}-dns.admin-zone").inputs["member"] == member
         assert recording.outputs["identities"][workload]["annotations"] == {}
-    assert recording.named(PROJECT_MEMBER, "external-dns-dns.reader-project").inputs["member"] == principal(
+    assert recording.named(PROJECT_MEMBER, f"{PLATFORM}-external-dns-dns.reader-project").inputs["member"] == principal(
         123456789, PROJECT, "external-dns"
     )
 
@@ -146,32 +147,38 @@ def test_solver_names_its_zone_and_external_dns_its_project() -> None:
         "provider": {"name": "google"},
         "domainFilters": ["gke.example.com"],
         "extraArgs": [f"--google-project={PROJECT}", "--google-zone-visibility=public"],
-        "serviceAccount": {"annotations": {"iam.gke.io/gcp-service-account": email("external-dns")}},
     }
+    chart = recording.outputs["externalDnsChart"]
+    assert chart["serviceAccount"] == {
+        "name": "external-dns", "annotations": {"iam.gke.io/gcp-service-account": email("external-dns")},
+    }
+    assert "podLabels" not in chart
+    assert chart["extraArgs"][:2] == [f"--google-project={PROJECT}", "--google-zone-visibility=public"]
     require_refdata()
-    assert validate_helm_values("external-dns", "1.21.1", recording.outputs["externalDns"]) == []
+    assert validate_helm_values("external-dns", "1.21.1", chart) == []
 
 
 def test_private_zone_is_visible_from_its_networks_only() -> None:
     network = "projects/acme-net/global/networks/shared"
     recording = provision({**GKE, "issuers": {}, "dns": {"private": True, "networks": [network]}})
-    zone = recording.named(ZONE, "dns-zone")
+    zone = recording.named(ZONE, f"{PLATFORM}-dns-zone")
     assert zone.inputs["visibility"] == "private"
     assert zone.inputs["privateVisibilityConfig"] == {"networks": [{"networkUrl": network}]}
     assert recording.outputs["solver"] == "none"
     assert recording.outputs["zone"]["nameServers"] == "none"
     assert "--google-zone-visibility=private" in recording.outputs["externalDns"]["extraArgs"]
-    assert recording.of_type(ACCOUNT)[0].name == "external-dns-gsa"  # cert-manager solves nothing here
+    assert [r.name for r in recording.of_type(ACCOUNT)] == [f"{PLATFORM}-external-dns-gsa"]  # cert-manager: none
 
 
 def test_adopting_by_id_uses_the_zone_project_and_creates_nothing() -> None:
     recording = provision({**GKE, "dns": {"adopt": {"id": "projects/acme-dns/managedZones/example-com"},
                                           "zone": "example.com"}})
     assert recording.of_type(ZONE) == []
-    admin = recording.named(ZONE_MEMBER, "cert-manager-dns.admin-zone")
+    admin = recording.named(ZONE_MEMBER, f"{PLATFORM}-cert-manager-dns.admin-zone")
     assert (admin.inputs["project"], admin.inputs["managedZone"]) == ("acme-dns", "example-com")
-    assert recording.named(PROJECT_MEMBER, "external-dns-dns.reader-project").inputs["project"] == "acme-dns"
-    impersonation = recording.named(IMPERSONATION, "cert-manager-workload-identity-user")
+    reader = recording.named(PROJECT_MEMBER, f"{PLATFORM}-external-dns-dns.reader-project")
+    assert reader.inputs["project"] == "acme-dns"
+    impersonation = recording.named(IMPERSONATION, f"{PLATFORM}-cert-manager-workload-identity-user")
     assert impersonation.inputs["member"] == f"serviceAccount:{PROJECT}.svc.id.goog[cert-manager/cert-manager]"
     assert recording.outputs["solver"] == {"cloudDNS": {"project": "acme-dns", "hostedZoneName": "example-com"}}
     assert recording.outputs["zone"]["nameServers"] == fakes.GCP_NAME_SERVERS
@@ -191,7 +198,7 @@ def test_an_adopted_zone_for_another_name_is_refused(monkeypatch: pytest.MonkeyP
 def test_cluster_facts_come_from_the_cluster_stack() -> None:
     stack = {"kind": "gke", "identity": "principal", "clusterStack": "acme/gke/prod"}
     recording = provision({**GKE, "platform": stack})
-    member = recording.named(ZONE_MEMBER, "cert-manager-dns.admin-zone").inputs["member"]
+    member = recording.named(ZONE_MEMBER, f"{PLATFORM}-cert-manager-dns.admin-zone").inputs["member"]
     assert member == principal("000000000000", "fake-project-000000", "cert-manager")
 
 
@@ -209,7 +216,7 @@ def test_no_identity_reaches_beyond_its_zone(config: Config) -> None:
             assert "external-dns" in binding.inputs["member"]
         else:
             assert binding.inputs["role"] == "roles/iam.workloadIdentityUser"
-            workload = binding.name.removesuffix("-workload-identity-user")
+            workload = binding.name.removeprefix(f"{PLATFORM}-").removesuffix("-workload-identity-user")
             assert binding.inputs["serviceAccountId"].endswith(email(workload))
             where = WORKLOADS[workload]
             assert binding.inputs["member"].endswith(f"[{where.namespace}/{where.service_account}]")
@@ -217,9 +224,10 @@ def test_no_identity_reaches_beyond_its_zone(config: Config) -> None:
 
 def test_cert_manager_waits_for_its_binding(render_stack: RenderStack) -> None:
     recording = render_stack(PROJECT_DIR / "Pulumi.gke.yaml")
-    release = recording.named("kubernetes:helm.sh/v3:Release", "cert-manager")
-    assert depends_on(recording, release, recording.named(ZONE_MEMBER, "cert-manager-dns.admin-zone"))
-    assert depends_on(recording, release, recording.named(IMPERSONATION, "cert-manager-workload-identity-user"))
+    release = recording.named("kubernetes:helm.sh/v3:Release", "edge-cert-manager")
+    assert depends_on(recording, release, recording.named(ZONE_MEMBER, f"{PLATFORM}-cert-manager-dns.admin-zone"))
+    impersonation = recording.named(IMPERSONATION, f"{PLATFORM}-cert-manager-workload-identity-user")
+    assert depends_on(recording, release, impersonation)
     assert release.inputs["values"]["serviceAccount"]["annotations"] == {
         "iam.gke.io/gcp-service-account": "traffic-edge-gke-cert-manager@acme-edge-prod.iam.gserviceaccount.com"
     }

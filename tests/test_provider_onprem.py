@@ -6,9 +6,18 @@ from typing import Any
 
 import pulumi
 
-from providers.base import DnsZone, SecretSpec, WorkloadIdentity
-from providers.onprem import OnPrem
-from tests.conftest import SECRET_PLACEHOLDER, Config, parse_config, record_component
+from tests.conftest import (
+    DEPLOYMENT,
+    SECRET_PLACEHOLDER,
+    Config,
+    parse_config,
+    provision_platform,
+    record_component,
+)
+from traffic_edge.config.load import stack_secrets
+from traffic_edge.plan import edge_plan
+from traffic_edge.plan.contracts import DnsZone, SecretSpec, WorkloadIdentity
+from traffic_edge.platforms.base import Provisioned
 
 TSIG = {"secure": "v1:c2VjcmV0"}  # a stack file's encrypted value; offline it becomes a secret placeholder
 WITHOUT_DNS: Config = {"platform": {"kind": "onprem"}, "domain": "lab.example.test"}
@@ -23,24 +32,45 @@ WITH_RFC2136: Config = {
 TSIG_REF = {"name": "rfc2136-tsig", "key": "tsig-secret-key"}
 
 
+def provision(config: Config) -> Provisioned:
+    """Inside a program: the on-prem platform provisioned as the edge does, the TSIG key a Pulumi secret read from
+    the stack's config."""
+    model = parse_config(config)
+    tsig = stack_secrets(model).get("tsigSecret")
+    return provision_platform(model, pulumi.Output.secret(tsig) if tsig is not None else None)
+
+
+def provisioned(config: Config) -> Provisioned:
+    found: list[Provisioned] = []
+    record_component(lambda: found.append(provision(config)), config={"tsigSecret": TSIG})
+    [result] = found
+    return result
+
+
 def test_without_dns_there_is_no_zone_solver_or_external_dns() -> None:
-    platform = OnPrem(parse_config(WITHOUT_DNS))
-    assert platform.manages_gateway_api_crds is False
-    assert platform.dns_zone() is None
-    assert platform.dns01_solver() is None
-    assert platform.external_dns_provider() is None
-    assert platform.workload_identity("cert-manager") == WorkloadIdentity()
+    bundle = edge_plan(parse_config(WITHOUT_DNS), DEPLOYMENT).gateway_api
+    assert bundle is not None, "on-prem, this program installs the Gateway API CRDs"
+    assert (bundle.version, bundle.channel) == ("v1.6.1", "standard")
+    platform = provisioned(WITHOUT_DNS)
+    assert platform.zone is None
+    assert platform.dns01 is None
+    assert platform.external_dns is None
+    assert platform.identities == {}
+    assert platform.identity("cert-manager") == WorkloadIdentity()
 
 
 def test_provision_creates_nothing() -> None:
-    recording = record_component(lambda: OnPrem(parse_config(WITH_RFC2136)).provision(), config={"tsigSecret": TSIG})
+    def program() -> None:
+        provision(WITH_RFC2136)
+
+    recording = record_component(program, config={"tsigSecret": TSIG})
     assert recording.resources == {}
 
 
 def test_zone_is_the_configured_zone() -> None:
-    assert OnPrem(parse_config(WITH_RFC2136)).dns_zone() == DnsZone(name="example.test")
+    assert provisioned(WITH_RFC2136).zone == DnsZone(name="example.test")
     without_zone = {**WITH_RFC2136, "dns": {"rfc2136": WITH_RFC2136["dns"]["rfc2136"]}}
-    assert OnPrem(parse_config(without_zone)).dns_zone() == DnsZone(name="lab.example.test")
+    assert provisioned(without_zone).zone == DnsZone(name="lab.example.test")
 
 
 def platform_values(config: Config) -> tuple[dict[str, Any], dict[str, Any], list[SecretSpec]]:
@@ -48,8 +78,8 @@ def platform_values(config: Config) -> tuple[dict[str, Any], dict[str, Any], lis
     found: list[tuple[dict[str, Any], dict[str, Any], list[SecretSpec]]] = []
 
     def program() -> None:
-        platform = OnPrem(parse_config(config))
-        solver, external_dns = platform.dns01_solver(), platform.external_dns_provider()
+        platform = provision(config)
+        solver, external_dns = platform.dns01, platform.external_dns
         assert solver is not None
         assert external_dns is not None
         found.append((dict(solver.solver), dict(external_dns.values), [*solver.secrets, *external_dns.secrets]))
@@ -101,8 +131,8 @@ def test_tsig_secret_stays_a_secret_output() -> None:
     specs: list[SecretSpec] = []
 
     def program() -> None:
-        platform = OnPrem(parse_config(WITH_RFC2136))
-        solver, external_dns = platform.dns01_solver(), platform.external_dns_provider()
+        platform = provision(WITH_RFC2136)
+        solver, external_dns = platform.dns01, platform.external_dns
         assert solver is not None
         assert external_dns is not None
         specs.extend([*solver.secrets, *external_dns.secrets])

@@ -10,12 +10,14 @@ from typing import Any
 
 import pytest
 
-from catalog.versions import ROUTE_API_VERSIONS
-from components.routes import EXTERNAL_DNS_HOSTNAME, Routes, RoutesArgs, grpc_match
-from offline.engine import Recording, Registration
-from stackconfig.model import GrpcMatch, HeaderMatch, StackConfig
-from tests.conformance.validator import ManifestValidator, require_refdata
 from tests.conftest import Config, RenderStack, record_component, write_stack
+from traffic_edge.components.routes import Routes, RoutesArgs
+from traffic_edge.config.model import GrpcMatch, HeaderMatch, StackConfig
+from traffic_edge.conformance.validator import ManifestValidator, require_refdata
+from traffic_edge.data.versions import ROUTE_API_VERSIONS
+from traffic_edge.offline.engine import Recording, Registration
+from traffic_edge.offline.render import PROJECT_DIR
+from traffic_edge.plan.routes import EXTERNAL_DNS_HOSTNAME, grpc_match, routes_plan
 
 DOMAIN = "kinds.example.test"
 GW = "gateway.networking.k8s.io"
@@ -164,7 +166,7 @@ def test_tls_routes_match_sni_hostnames(rendered: Recording) -> None:
 def test_tcp_and_udp_routes(rendered: Recording) -> None:
     tcp = by_name(rendered, "TCPRoute", "postgres")
     assert tcp["metadata"] == {"name": "postgres", "namespace": "apps",
-                               "annotations": {"external-dns.alpha.kubernetes.io/hostname": f"db.{DOMAIN}"}}
+                               "annotations": {"external-dns.kubernetes.io/hostname": f"db.{DOMAIN}"}}
     assert tcp["spec"] == {
         "parentRefs": [parent("db")], "rules": [{"backendRefs": [service("postgres", 5432, "backends")]}]
     }
@@ -198,8 +200,12 @@ def test_exactly_the_needed_reference_grants(rendered: Recording) -> None:
     ]
 
 
-def test_external_dns_hostname_annotation_is_the_one_external_dns_reads() -> None:
-    assert EXTERNAL_DNS_HOSTNAME == "external-dns.alpha.kubernetes.io/hostname"
+def test_external_dns_hostname_annotation_is_the_one_external_dns_reads(render_stack: RenderStack) -> None:
+    """v0.22.0's default prefix, which the chart values also set explicitly so that v0.21.0 reads it too."""
+    assert EXTERNAL_DNS_HOSTNAME == "external-dns.kubernetes.io/hostname"
+    with_external_dns = render_stack(PROJECT_DIR / "Pulumi.functions.yaml")
+    release = with_external_dns.named("kubernetes:helm.sh/v3:Release", "edge-external-dns")
+    assert f"{release.inputs['values']['annotationPrefix']}hostname" == EXTERNAL_DNS_HOSTNAME
 
 
 @pytest.mark.parametrize(
@@ -220,16 +226,10 @@ def test_grpc_match(match: GrpcMatch, rendered: dict[str, Any]) -> None:
 def test_l4_routes_at_the_versions_each_release_serves(version: str, channel: str) -> None:
     """The same routes render at v1alpha2/v1beta1 for v1.4.1 experimental and at v1 for v1.6.1; both are accepted."""
     require_refdata()
-    config = StackConfig.model_validate(CONFIG)
+    config = StackConfig.model_validate({**CONFIG, "versions": {"gatewayApi": version, "gatewayApiChannel": channel}})
 
     def build() -> None:
-        Routes("routes", RoutesArgs(
-            routes=config.routes,
-            gateways={gateway.name: gateway for gateway in config.gateways},
-            api_versions=ROUTE_API_VERSIONS[(version, channel)],
-            crds=[],
-            namespaces=lambda *_: [],
-        ))
+        Routes("routes", RoutesArgs(plan=routes_plan(config), crds=[], namespaces=lambda *_: []))
 
     recording = record_component(build)
     objects = [manifest(r) for r in recording.resources.values() if r.custom]

@@ -2,7 +2,7 @@
 or changes only the resources it must, and nothing is renamed, replaced or re-parented.
 
 Each edit is made on a copy of the stack file in a temp dir (same stack name); the program is always
-the project's. Old and new renders are compared with offline.diff, as a reviewer would see them.
+the project's. Old and new renders are compared with traffic_edge.offline.diff, as a reviewer would see them.
 """
 
 from __future__ import annotations
@@ -16,19 +16,21 @@ from typing import Any
 import pytest
 import yaml
 
-from offline import diff
-from offline.engine import Recording, Registration
-from offline.plan import plan_document
-from offline.render import render
-from stackconfig.checks import ROUTE_PROTOCOLS, allowed_namespaces
-from stackconfig.model import Gateway, HttpRoute, Listener, Route, StackConfig
-from stackconfig.tenancy import SUFFIX_LABEL, TENANT_LABEL, namespace_owners
 from tests.conftest import PROJECT, STACK_FILES, RenderStack, parse_config
+from traffic_edge.config.model import Gateway, HttpRoute, Listener, Route, StackConfig
+from traffic_edge.config.queries import allowed_namespaces, namespace_owners
+from traffic_edge.config.tenancy import SUFFIX_LABEL, TENANT_LABEL
+from traffic_edge.data.route_kinds import ROUTE_KINDS
+from traffic_edge.offline import diff
+from traffic_edge.offline.diff.compare import ResourceDiff, resource_key
+from traffic_edge.offline.engine import Recording, Registration
+from traffic_edge.offline.plan import plan_document
+from traffic_edge.offline.render import render
 
 PROBE = "stability-probe"
 BACKEND_NAMESPACE = "stability-backend"  # holds no grant yet in any example
 GATEWAY_GROUP = "gateway.networking.k8s.io"
-ROUTE_KINDS_ON_HTTPS = tuple(kind for kind, protocols in ROUTE_PROTOCOLS.items() if "HTTPS" in protocols)
+ROUTE_KINDS_ON_HTTPS = tuple(kind for kind, row in ROUTE_KINDS.items() if "HTTPS" in row.protocols)
 
 Config = dict[str, Any]
 Edit = Callable[[Config], None]
@@ -58,13 +60,17 @@ def compare(old: Recording, new: Recording) -> diff.StackDiff:
     return diff.diff_stack(old.stack, plan_document(old), plan_document(new))
 
 
-def by_kind(stack_diff: diff.StackDiff, kind: str) -> dict[str, diff.ResourceDiff]:
+def by_kind(stack_diff: diff.StackDiff, kind: str) -> dict[str, ResourceDiff]:
     return {r.key: r for r in stack_diff.resources if r.kind == kind}
 
 
 def assert_nothing_moved(stack_diff: diff.StackDiff) -> None:
-    """No replacement, no re-parenting, no deletion, no output change."""
-    moved = [f"{r.kind} {r.type} {r.name}" for r in stack_diff.resources if r.kind in ("replace", "reparent", "delete")]
+    """No replacement, no re-parenting, no move (by alias), no deletion, no output change."""
+    moved = [
+        f"{r.kind} {r.type} {r.name}"
+        for r in stack_diff.resources
+        if r.kind in ("replace", "reparent", "move", "delete")
+    ]
     assert moved == []
     assert stack_diff.outputs == ()
 
@@ -101,7 +107,7 @@ def probe_route(config: StackConfig, backend_namespace: str | None) -> Config:
 
 
 def resource(recording: Recording, key: str) -> Registration:
-    [found] = [r for r in recording.resources.values() if diff.resource_key(r.urn) == key]
+    [found] = [r for r in recording.resources.values() if resource_key(r.urn) == key]
     return found
 
 
@@ -177,7 +183,7 @@ def test_a_new_listener_changes_only_its_gateway_and_the_routes_that_attach_to_i
     proxy_policy_name = f"traffic-edge-gateway-{gateway.namespace}.{gateway.name}"
     policies = {key for key in changed if key[0] == "NetworkPolicy"}
     assert policies == {
-        identity(old, diff.resource_key(r.urn))
+        identity(old, resource_key(r.urn))
         for r in old.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
         if r.inputs["metadata"]["name"] == proxy_policy_name
     }
@@ -254,7 +260,7 @@ def route_grant_pairs(recording: Recording, key: str) -> set[tuple[str, str]]:
     """(namespace, from namespace) of a ReferenceGrant admitting routes."""
     found = resource(recording, key).inputs
     namespace = found["metadata"]["namespace"]
-    return {(namespace, item["namespace"]) for item in found["spec"]["from"] if item["kind"] in ROUTE_PROTOCOLS}
+    return {(namespace, item["namespace"]) for item in found["spec"]["from"] if item["kind"] in ROUTE_KINDS}
 
 
 @stacks

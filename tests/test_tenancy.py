@@ -9,13 +9,14 @@ from typing import Any
 import pytest
 import yaml
 
-from catalog.controllers import CONTROLLERS
-from offline.engine import Recording
-from offline.render import PROJECT_DIR
-from stackconfig import ConfigError, Issue
-from stackconfig.derived import listener_whitelists, managed_namespaces, tenant_issuers
-from stackconfig.tenancy import SUFFIX_LABEL, TENANT_LABEL
 from tests.conftest import PROJECT, Config, RenderStack, parse_config, set_key
+from traffic_edge.config import ConfigError, Issue
+from traffic_edge.config.tenancy import SUFFIX_LABEL, TENANT_LABEL
+from traffic_edge.offline.engine import Recording
+from traffic_edge.offline.render import PROJECT_DIR
+from traffic_edge.plan import managed_namespaces
+from traffic_edge.plan.gateways import listener_whitelists
+from traffic_edge.plan.issuers import AcmeAccount, CaSettings, Http01Gateway, IssuerSet, tenant_issuers
 
 STACK_FILE = PROJECT_DIR / "Pulumi.multitenant.yaml"
 GW = "gateway.networking.k8s.io"
@@ -54,14 +55,14 @@ def whitelist(gateway: dict[str, Any], listener: str) -> list[str]:
 
 
 def test_a_tenants_own_listeners_admit_only_its_namespaces(stack: Recording) -> None:
-    team_c = stack.named(GATEWAY, "gateway-team-c").inputs
+    team_c = stack.named(GATEWAY, "edge-gateway-team-c").inputs
     assert whitelist(team_c, "https") == ["team-c", "team-c-api"]
     assert whitelist(team_c, "kube-api") == ["team-c", "team-c-api"]
     assert whitelist(team_c, "http") == ["team-c"]  # the redirect and ACME challenges only
 
 
 def test_the_shared_gateway_admits_its_tenants_and_no_other(stack: Recording) -> None:
-    edge = stack.named(GATEWAY, "gateway-edge").inputs
+    edge = stack.named(GATEWAY, "edge-gateway-edge").inputs
     assert whitelist(edge, "https") == ["gateway", "team-a", "team-a-jobs", "team-b"]
     assert whitelist(edge, "http") == ["gateway"]
 
@@ -119,7 +120,7 @@ def test_configured_labels_are_kept_beside_the_tenant_labels() -> None:
     raw = base()
     raw["namespaces"]["team-b"]["labels"] = {"cost-centre": "42"}
     config = parse_config(raw)
-    labels = managed_namespaces(config, CONTROLLERS["envoy-gateway"])
+    labels = managed_namespaces(config)
     assert labels["team-b"] == {"cost-centre": "42", TENANT_LABEL: "team-b", SUFFIX_LABEL: f"team-b.{DOMAIN}"}
 
 
@@ -131,12 +132,12 @@ def test_a_tenants_own_gateway_takes_certificates_from_its_own_issuer(stack: Rec
     assert acme["privateKeySecretRef"] == {"name": "letsencrypt-staging-account-key"}  # in team-c, its own account
     assert acme["solvers"] == [{"http01": {"gatewayHTTPRoute": {"parentRefs": [
         {"group": GW, "kind": "Gateway", "name": "team-c", "namespace": "team-c", "sectionName": "http"}]}}}]
-    certificate = stack.named("kubernetes:cert-manager.io/v1:Certificate", "gateway-team-c-app").inputs
+    certificate = stack.named("kubernetes:cert-manager.io/v1:Certificate", "edge-gateway-team-c-app").inputs
     assert certificate["metadata"] == {"name": "team-c-app", "namespace": "team-c"}
     assert certificate["spec"]["issuerRef"] == {
         "name": "letsencrypt-staging", "kind": "Issuer", "group": "cert-manager.io"
     }
-    shared = stack.named("kubernetes:cert-manager.io/v1:Certificate", "gateway-edge-wildcard").inputs
+    shared = stack.named("kubernetes:cert-manager.io/v1:Certificate", "edge-gateway-edge-wildcard").inputs
     assert shared["spec"]["issuerRef"]["kind"] == "ClusterIssuer"
     cluster = sorted(r.inputs["metadata"]["name"] for r in stack.of_type("kubernetes:cert-manager.io/v1:ClusterIssuer"))
     assert cluster == ["internal-ca", "selfsigned-root"]  # no platform ACME account: only team-c has one
@@ -147,15 +148,22 @@ def test_a_tenants_own_ca_lives_in_its_namespace() -> None:
     raw["gateways"][1]["certificates"][0]["issuer"] = "internal-ca"
     config = parse_config(raw)
     [found] = tenant_issuers(config)
-    assert (found.tenant, found.gateway.name, found.acme, found.http01_listener) == ("team-c", "team-c", None, "http")
-    assert found.internal_ca is not None
-    assert found.internal_ca.common_name == "traffic-edge tenant team-c CA"
+    assert found == IssuerSet(
+        key="team-c", namespace="team-c", kind="Issuer", acme=None,
+        internal_ca=CaSettings("traffic-edge tenant team-c CA", "87600h"), production=False,
+    )
+    [example] = tenant_issuers(parse_config(base()))
+    assert (example.key, example.namespace, example.kind, example.internal_ca) == ("team-c", "team-c", "Issuer", None)
+    assert example.acme == AcmeAccount(
+        "platform-team-c@example.com", "http01", Http01Gateway("team-c", "team-c", "http")
+    )
 
 
 def test_the_redirect_route_of_a_tenant_names_its_listener_hostname(stack: Recording) -> None:
-    redirect = stack.named(f"kubernetes:{GW}/v1:HTTPRoute", "gateway-team-c-http-redirect").inputs
+    redirect = stack.named(f"kubernetes:{GW}/v1:HTTPRoute", "edge-gateway-team-c-http-redirect").inputs
     assert redirect["spec"]["hostnames"] == [f"*.team-c.{DOMAIN}"]
-    assert "hostnames" not in stack.named(f"kubernetes:{GW}/v1:HTTPRoute", "gateway-edge-http-redirect").inputs["spec"]
+    shared = stack.named(f"kubernetes:{GW}/v1:HTTPRoute", "edge-gateway-edge-http-redirect").inputs
+    assert "hostnames" not in shared["spec"]
 
 
 # ---------------------------------------------------------------------------------- cross-key checks

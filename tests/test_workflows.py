@@ -149,7 +149,7 @@ def test_pull_requests_preview_with_credentials_and_diff_offline_without() -> No
 
     assert "vars.PULUMI_PREVIEW_ENABLED != 'true'" in jobs["offline-diff"]["if"]
     script = "\n".join(step.get("run", "") for step in jobs["offline-diff"]["steps"])
-    assert 'python -m offline diff "$BASE_SHA" --worktree --format markdown' in script
+    assert 'python -m traffic_edge diff "$BASE_SHA" --worktree --format markdown' in script
     assert any(
         step.get("uses", "").startswith("marocchino/sticky-pull-request-comment@")
         for step in jobs["offline-diff"]["steps"]

@@ -24,6 +24,8 @@ class TrafficEdgeInputs(TypedDict):
     """Who deploys the edge, with `project`."""
     tsig_secret: NotRequired[pulumi.Input[str]]
     """The RFC 2136 TSIG key (base64), as a secret, where `config.dns.rfc2136` is set."""
+    preflight: NotRequired[bool]
+    """Read the cluster first and refuse what it contradicts (default true); false only where no cluster is near."""
 
 class TrafficEdge(edge.TrafficEdge):
     """The whole edge: DNS zone and identities, Gateway API CRDs, cert-manager, external-dns, a Gateway controller,
@@ -42,5 +44,6 @@ class TrafficEdge(edge.TrafficEdge):
 
     def __init__(self, name: str, args: TrafficEdgeInputs, opts: pulumi.ResourceOptions | None = None) -> None:
         secrets = {"tsigSecret": args["tsig_secret"]} if "tsig_secret" in args else {}
-        inputs = edge.TrafficEdgeArgs(args["config"], Deployment(args["project"], args["stack"]), secrets)
+        deployment = Deployment(args["project"], args["stack"])
+        inputs = edge.TrafficEdgeArgs(args["config"], deployment, secrets, preflight=args.get("preflight", True))
         super().__init__(name, inputs, opts)

@@ -7,7 +7,6 @@ in a `MockMonitor` subclass that reads the raw `RegisterResource` requests inste
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import sys
@@ -164,26 +163,6 @@ class RecordingMonitor(mocks.MockMonitor):
         if request.urn == self.stack_urn:
             self.recording.outputs = plain(json_format.MessageToDict(request.outputs))
         return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
-
-
-def config_for_runtime(project: str, values: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:
-    """Encode stack-file config the way the engine hands it to a program: strings, objects as JSON.
-
-    Values written `{secure: ...}` cannot be decrypted offline; they become a placeholder that is
-    still a secret to the program, so it is masked in everything recorded.
-    """
-    encoded: dict[str, str] = {}
-    secret_keys: list[str] = []
-    for raw_key, value in values.items():
-        key = raw_key if ":" in raw_key else f"{project}:{raw_key}"
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            encoded[key] = f"offline-placeholder-for-{key}"
-            secret_keys.append(key)
-        elif isinstance(value, str):
-            encoded[key] = value
-        else:
-            encoded[key] = json.dumps(value)
-    return encoded, secret_keys
 
 
 @contextmanager

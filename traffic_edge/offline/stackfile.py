@@ -163,6 +163,11 @@ def stack_values(stack_file: Path, project: str) -> tuple[dict[str, Any], dict[s
     config = document.get("config") or {}
     if not isinstance(config, dict):
         raise StackFileError(f"{stack_file}: `config` must be a mapping")
+    for key, value in config.items():
+        try:  # e.g. `!!binary`: bytes, which the program would be handed as their Python repr
+            json.dumps(value)
+        except (TypeError, ValueError):
+            raise StackFileError(f"{stack_file}: `{key}` holds a value config cannot store; quote it") from None
     return {_qualified(project, key, stack_file): value for key, value in config.items()}, document
 
 

@@ -28,8 +28,9 @@ from pulumi_policy import (
 PROJECT = "traffic-edge"
 GATEWAY_GROUP = "gateway.networking.k8s.io"
 CERT_MANAGER_GROUP = "cert-manager.io"
-# external-dns publishes TCP/UDP route names from this annotation (source/annotations/annotations.go).
-HOSTNAME_ANNOTATION = "external-dns.alpha.kubernetes.io/hostname"
+# external-dns publishes TCP/UDP route names from this annotation (source/annotations/annotations.go), under the
+# prefix the program sets (v0.22.0's default) or the alpha one v0.21.0 defaulted to: both are judged.
+HOSTNAME_ANNOTATIONS = ("external-dns.kubernetes.io/hostname", "external-dns.alpha.kubernetes.io/hostname")
 LETSENCRYPT_PRODUCTION = "https://acme-v02.api.letsencrypt.org/directory"
 
 
@@ -113,10 +114,12 @@ def kube_hostnames(resource_type: str, props: Mapping[str, Any]) -> Iterator[tup
                 yield f"spec.listeners[{index}].hostname", listener["hostname"]
         for index, hostname in enumerate(_items(spec.get("hostnames"))):
             yield f"spec.hostnames[{index}]", str(hostname)
-        annotation = _map(_map(props.get("metadata")).get("annotations")).get(HOSTNAME_ANNOTATION)
-        if isinstance(annotation, str):
-            for hostname in annotation.split(","):
-                yield f"metadata.annotations[{HOSTNAME_ANNOTATION}]", hostname.strip().lower()
+        annotations = _map(_map(props.get("metadata")).get("annotations"))
+        for key in HOSTNAME_ANNOTATIONS:
+            annotation = annotations.get(key)
+            if isinstance(annotation, str):
+                for hostname in annotation.split(","):
+                    yield f"metadata.annotations[{key}]", hostname.strip().lower()
     elif (group, name) == (CERT_MANAGER_GROUP, "Certificate"):
         for index, hostname in enumerate(_items(spec.get("dnsNames"))):
             yield f"spec.dnsNames[{index}]", str(hostname)
@@ -151,11 +154,16 @@ PROTECTED_TYPES: dict[str, str] = {
     "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition": "a CRD (deleting it deletes all its objects)",
 }
 GATEWAY_API_BUNDLE = re.compile(r"/kubernetes-sigs/gateway-api/releases/download/[^/]+/[a-z-]*install\.yaml$")
+# The header of a release bundle's text (hack/build-install-yaml.sh), as the program applies it verified, inline.
+GATEWAY_API_BUNDLE_TEXT = re.compile(r"^# Gateway API [A-Za-z]+ channel install$", re.MULTILINE)
 
 
 def zones_and_crds_protected(args: ResourceArgs, report: ReportViolation) -> None:
     what = PROTECTED_TYPES.get(args.resource_type)
     if args.resource_type == "kubernetes:yaml/v2:ConfigFile" and GATEWAY_API_BUNDLE.search(str(args.props.get("file"))):
+        what = "the Gateway API CRD bundle"
+    bundle_text = str(args.props.get("yaml"))
+    if args.resource_type == "kubernetes:yaml/v2:ConfigGroup" and GATEWAY_API_BUNDLE_TEXT.search(bundle_text):
         what = "the Gateway API CRD bundle"
     if what is not None and not args.opts.protect:
         report(f"{what} must be created with protect=True", None)
