@@ -4,6 +4,7 @@
     python -m traffic_edge preview --config path/to/Pulumi.lab.yaml --out build/lab
     python -m traffic_edge diff OLD NEW [--format markdown]
     python -m traffic_edge graph --stack dev [--format mermaid|svg] [--out FILE]   a picture of the edge
+    python -m traffic_edge doctor --stack dev [--format json] [--strict]   the deployed edge against the stack
     python -m traffic_edge schema        write schema/stack.schema.json (for `# yaml-language-server: $schema=`)
     python -m traffic_edge reference     rewrite the config reference between the README's markers
     python -m traffic_edge package-schema   write component/schema.json, the component package's schema
@@ -26,6 +27,7 @@ from traffic_edge.config.reference import README_END, README_START, reference_ma
 from traffic_edge.config.schema import stack_file_schema
 from traffic_edge.data.gateway_api import build_bundle
 from traffic_edge.data.versions import GATEWAY_API_BUNDLE_SHA256
+from traffic_edge.doctor import command as doctor_command
 from traffic_edge.graph import command as graph_command
 from traffic_edge.graph import diff_picture
 from traffic_edge.offline import diff
@@ -122,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     graph_parser = commands.add_parser("graph", help="draw a stack's edge: Mermaid, or SVG through Graphviz")
     graph_command.add_arguments(graph_parser)
     graph_parser.set_defaults(handler=graph_command.run)
+    doctor_parser = commands.add_parser("doctor", help="check the deployed edge against its stack, with fixes")
+    doctor_command.add_arguments(doctor_parser)
+    doctor_parser.set_defaults(handler=doctor_command.run)
     commands.add_parser("schema", help="write schema/stack.schema.json").set_defaults(handler=schema)
     commands.add_parser("reference", help="rewrite the README's config reference").set_defaults(handler=reference)
     commands.add_parser("package-schema", help="write component/schema.json").set_defaults(handler=package_schema)

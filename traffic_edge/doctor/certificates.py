@@ -1,0 +1,127 @@
+"""cert-manager: issuers Ready, certificates Ready and how long they last; for one that is not, the stuck step.
+
+The chain is Certificate → CertificateRequest (annotation cert-manager.io/certificate-name) → Order → Challenge
+(each owned by the one before; cert-manager @ v1.21.1 pkg/apis/acme/v1, pkg/controller/acmeorders).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from traffic_edge.doctor.conditions import condition, is_true, said
+from traffic_edge.doctor.expected import Expected
+from traffic_edge.doctor.findings import EDGE, Finding, ok
+from traffic_edge.doctor.live import Cluster, Obj
+from traffic_edge.plan.issuers import IssuerSet
+from traffic_edge.plan.objects import CERT_MANAGER_GROUP, KubeObject
+
+CERT_MANAGER = f"{CERT_MANAGER_GROUP}/v1"
+ACME = "acme.cert-manager.io/v1"
+ACME_SERVER_ISSUERS = ("letsencrypt-staging", "letsencrypt-production")
+CRITICAL_DAYS = 3
+
+
+def issuer_names(issuers: IssuerSet) -> list[str]:
+    names = []
+    if issuers.acme is not None:
+        names += [name for name in ACME_SERVER_ISSUERS if issuers.production or name != "letsencrypt-production"]
+    if issuers.internal_ca is not None:
+        names += ["selfsigned-root", "internal-ca"]
+    return names
+
+
+def check_issuers(expected: Expected, cluster: Cluster) -> Iterator[Finding]:
+    for issuers in expected.plan.issuers:
+        namespace = issuers.namespace if issuers.kind == "Issuer" else None
+        for name in issuer_names(issuers):
+            obj = f"{issuers.kind} {namespace + '/' if namespace else ''}{name}"
+            live = cluster.get(CERT_MANAGER, issuers.kind, name, namespace)
+            if live is None:
+                yield Finding("error", EDGE, obj, "does not exist", "deploy the stack (pulumi up)")
+            elif is_true(live.get("status"), "Ready"):
+                yield ok(EDGE, obj, "Ready")
+            else:
+                fix = ("the ACME account could not register: check the email and that the cluster reaches the ACME "
+                       "server" if name in ACME_SERVER_ISSUERS else "see cert-manager's logs")
+                yield Finding("error", EDGE, obj, f"not Ready: {said(condition(live.get('status'), 'Ready'))}", fix)
+
+
+def _days_left(not_after: str, now: datetime) -> float:
+    expires = datetime.fromisoformat(not_after.replace("Z", "+00:00"))
+    return (expires - now).total_seconds() / 86400
+
+
+def _owned_by(items: list[Obj], owner: Obj) -> list[Obj]:
+    uid = (owner.get("metadata") or {}).get("uid")
+    return [item for item in items
+            if any(ref.get("uid") == uid for ref in item["metadata"].get("ownerReferences") or [])]
+
+
+def stuck_step(cluster: Cluster, certificate: KubeObject) -> str:
+    """Where issuance stopped: the newest CertificateRequest, its Order, the Challenges not yet valid."""
+    namespace = certificate.namespace
+    requests = [
+        item for item in cluster.list(CERT_MANAGER, "CertificateRequest", namespace)
+        if (item["metadata"].get("annotations") or {}).get("cert-manager.io/certificate-name") == certificate.name
+    ]
+    if not requests:
+        return "no CertificateRequest yet: cert-manager has not acted on the Certificate (is it running?)"
+    request = max(requests, key=lambda item: str(item["metadata"].get("creationTimestamp", "")))
+    ready = condition(request.get("status"), "Ready")
+    orders = _owned_by(cluster.list(ACME, "Order", namespace), request)
+    if not orders:
+        return f"CertificateRequest {request['metadata']['name']}: {said(ready)}"
+    order = orders[-1]
+    challenges = [item for item in _owned_by(cluster.list(ACME, "Challenge", namespace), order)
+                  if (item.get("status") or {}).get("state") != "valid"]
+    if not challenges:
+        state = (order.get("status") or {}).get("state", "pending")
+        return f"Order {order['metadata']['name']} is {state}: {(order.get('status') or {}).get('reason', '')}".strip()
+    challenge = challenges[0]
+    status = challenge.get("status") or {}
+    kind = (challenge.get("spec") or {}).get("type", "")
+    return (f"Challenge {challenge['metadata']['name']} ({kind} for {challenge.get('spec', {}).get('dnsName')}) "
+            f"is {status.get('state') or 'pending'}: {status.get('reason', '')}").strip()
+
+
+def _stuck_fix(step: str) -> str:
+    if "DNS-01" in step or "dns-01" in step.lower() or "propagation" in step:
+        return ("the TXT record at _acme-challenge.<name> is not visible yet: check that the zone is delegated "
+                "(the dnsZone output's name servers) and the DNS-01 identity may write it")
+    if "HTTP-01" in step or "http-01" in step.lower():
+        return ("the challenge path is not reachable on port 80: check the gateway's HTTP listener, its address in DNS "
+                "and that the solver's namespace is admitted there")
+    return "see the step's message and cert-manager's logs"
+
+
+def check_certificates(expected: Expected, cluster: Cluster, window_days: float, now: datetime) -> Iterator[Finding]:
+    for gateway in expected.plan.gateways:
+        group = f"{gateway.namespace}/{gateway.name}"
+        for certificate in gateway.certificates.values():
+            obj = f"Certificate {certificate.namespace}/{certificate.name}"
+            live = cluster.get(CERT_MANAGER, "Certificate", certificate.name, certificate.namespace)
+            if live is None:
+                yield Finding("error", group, obj, "does not exist", "deploy the stack (pulumi up)")
+                continue
+            status = live.get("status") or {}
+            if not is_true(status, "Ready"):
+                step = stuck_step(cluster, certificate)
+                yield Finding("error", group, obj, f"not Ready: {step}", _stuck_fix(step))
+                continue
+            if not status.get("notAfter"):
+                yield ok(group, obj, "Ready")
+                continue
+            left = _days_left(str(status["notAfter"]), now)
+            renewal = f"expires in {left:.0f} days ({status['notAfter']})"
+            if left < CRITICAL_DAYS:
+                yield Finding("error", group, obj, renewal, "renewal has failed: see the CertificateRequest and Order")
+            elif left < window_days:
+                yield Finding("warning", group, obj, renewal,
+                              f"renewal is due {status.get('renewalTime', 'now')}: check cert-manager renews it")
+            else:
+                yield ok(group, obj, f"Ready, {renewal}")
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
