@@ -76,7 +76,12 @@ def check(args: list[str]) -> None:
     run(f"{tool}/pytest", "-n", "2", *args)
 
 
-COMMANDS = {"preview": preview, "check": check}
+def mutate(args: list[str]) -> None:
+    """Mutation testing of the modules that decide security (tools/mutate); not part of `check`."""
+    run(str(PYTHON), "-m", "tools.mutate", *args)
+
+
+COMMANDS = {"preview": preview, "check": check, "mutate": mutate}
 
 
 def main() -> None:

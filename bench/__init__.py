@@ -45,7 +45,8 @@ def synthetic_config(routes: int, tenants: int = 0) -> dict[str, Any]:
         ],
         "routes": [_route(index, namespaces, suffixes) for index in range(routes)],
     }
-    if tenants:
+    if tenants:  # the certificate covers every tenant's names: a wildcard covers one label only
+        config["gateways"][0]["certificates"][0]["dnsNames"] += [f"*.{suffix}" for suffix in suffixes]
         config["tenants"] = {
             namespace: {"namespaces": [namespace], "hostnameSuffix": suffix, "gateway": "edge"}
             for namespace, suffix in zip(namespaces, suffixes, strict=True)

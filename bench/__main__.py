@@ -10,7 +10,8 @@ Each pair runs REPEATS times; the best run counts. Printed per size: wall time, 
 the machine is busy), the program/baseline ratio, time per route and the marginal time per added route
 (flat when growth is linear), and peak RSS. Target: at most 1.5x the baseline at 1,000 routes.
 
-Then, for each example stack (Pulumi.*.yaml), the critical path of its dependency graph: the longest
+Then the time config checks take at 1,000 and 10,000 routes in as many namespaces or tenants (bench.checks), and,
+for each example stack (Pulumi.*.yaml), the critical path of its dependency graph: the longest
 chain of resources that wait on each other through `dependencies` (parent links do not make Pulumi wait).
 
 Not part of the test run. Exit status 1 when the target is missed.
@@ -27,8 +28,10 @@ from pathlib import Path
 from typing import Any
 
 import bench
+from bench import checks
 from traffic_edge.offline.plan import plan_document
 from traffic_edge.offline.render import PROJECT_DIR, render, stack_name_of
+from traffic_edge.progress import Progress
 
 ROUTES = (10, 100, 1_000, 5_000)
 TENANTS = (1, 10, 100)
@@ -115,11 +118,12 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     cases = [(routes, 0) for routes in ROUTES] + [(TENANT_ROUTES, tenants) for tenants in TENANTS]
+    progress = Progress("bench", len(cases))
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
         rows = []
         for routes, tenants in cases:
-            rows.append(measure(Path(scratch), routes, tenants))
-            print(f"measured {routes} routes, {tenants} tenants", file=sys.stderr, flush=True)
+            with progress.step(f"{routes} routes, {tenants} tenants (best of {REPEATS})"):
+                rows.append(measure(Path(scratch), routes, tenants))
     print(table(rows))
     [target] = [row for row in rows if row.routes == TARGET_ROUTES and not row.tenants]
     met = target.ratio <= TARGET_RATIO
@@ -127,6 +131,8 @@ def main(argv: list[str]) -> int:
         f"\ntarget: program ≤ {TARGET_RATIO}x baseline at {TARGET_ROUTES:,} routes: "
         f"{'met' if met else 'MISSED'} ({target.ratio:.2f}x wall, {target.cpu_ratio:.2f}x CPU; best of {REPEATS})"
     )
+    print("\nconfig checks (validation of the model and every cross-key rule; linear: 10x the size, ~10x the time):")
+    print(checks.table())
     print("\ncritical path (resources that wait on each other, by `dependencies`):")
     print("\n".join(f"  {line}" for line in critical_paths()))
     return 0 if met else 1

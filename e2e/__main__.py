@@ -7,24 +7,27 @@ and exits 1 if any phase failed. Run directories (engine output per phase, contr
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from types import FrameType
 
-from e2e.charts import PROJECT_DIR, build_stub_charts
-from e2e.lifecycle import PHASES, Lifecycle, StackResult, Toolchain
-from e2e.program import WORKAROUNDS, LocalSources, Workarounds
+from e2e.charts import PROJECT_DIR
+from e2e.controlplane import unwind_on_sigterm
+from e2e.lifecycle import PHASES, PhaseResult, StackResult, Toolchain, environment, stack_name
+from e2e.program import WORKAROUNDS
 
 ON_PREM_STACKS = ("dev", "functions", "multitenant", "cilium")
 BINARIES = ("pulumi", "pulumi-resource-kubernetes", "kube-apiserver", "kube-controller-manager", "etcd")
 
 
-def toolchain(bin_dir: Path | None) -> Toolchain:
-    """The given bin dir, else build.sh's (a cache hit in seconds once built)."""
+def toolchain(bin_dir: Path | None, root: Path) -> Toolchain:
+    """The given bin dir, else build.sh's (a cache hit in seconds once built), pinned for this run: `<root>/bin`
+    links to the binaries themselves, so a concurrent build.sh, which recreates its bin dir, cannot pull them
+    away mid-run (and `<root>/bin/pulumi` is the layout auto.PulumiCommand(root) expects)."""
     if bin_dir is None:
         build = PROJECT_DIR / "e2e" / "toolchain" / "build.sh"
         completed = subprocess.run(["bash", str(build)], stdout=subprocess.PIPE, text=True, check=False)
@@ -34,7 +37,11 @@ def toolchain(bin_dir: Path | None) -> Toolchain:
     missing = [name for name in BINARIES if not (bin_dir / name).exists()]
     if missing:
         sys.exit(f"e2e: {bin_dir} lacks {', '.join(missing)}")
-    return Toolchain(bin_dir.resolve())
+    pinned = root / "bin"
+    pinned.mkdir(parents=True)
+    for name in BINARIES:
+        (pinned / name).symlink_to((bin_dir / name).resolve())
+    return Toolchain(pinned)
 
 
 def table(results: list[StackResult]) -> str:
@@ -60,15 +67,36 @@ def report(results: list[StackResult], seconds: float) -> str:
     for result in results:
         for phase in result.phases.values():
             if phase.status == "FAILED":
-                lines += ["", f"{result.stack} / {phase.name} FAILED (log: {result.root / 'logs' / phase.name}.log):",
+                logs = result.root / "logs"
+                log = result.root / "cluster" / "logs" if phase.name == "cluster" else logs / f"{phase.name}.log"
+                lines += ["", f"{result.stack} / {phase.name} FAILED (log: {log}):",
                           *(f"  {line}" for line in phase.detail.splitlines())]
         lines += [f"{result.stack} note: {note}" for note in result.notes]
     return "\n".join(lines)
 
 
-def _terminate(signum: int, frame: FrameType | None) -> None:
-    """SIGTERM unwinds like Ctrl-C, so every control-plane process is stopped on the way out."""
-    raise SystemExit(128 + signum)
+def run_stack(stack_file: Path, root: Path, tools: Toolchain, workarounds: list[str]) -> StackResult:
+    """One stack in a child process (see e2e.lifecycle) in the CLI's environment, run from the project dir as
+    `pulumi up` runs a program; a child that dies without a result counts as a failed stack."""
+    root.mkdir(parents=True)
+    # -P: the project dir (cwd) stays off sys.path until program() puts it there; it may hold an e2e/ of its own.
+    command = [sys.executable, "-P", "-m", "e2e.lifecycle", "--root", str(root), "--bin", str(tools.bin_dir),
+               *(f"--workaround={name}" for name in workarounds), str(stack_file)]
+    env = {**os.environ, **environment(root, tools.bin_dir), "PYTHONPATH": str(PROJECT_DIR)}
+    child = subprocess.Popen(command, cwd=stack_file.parent, env=env)
+    try:
+        child.wait()
+    except BaseException:
+        child.send_signal(signal.SIGTERM)  # it stops its control plane, then exits
+        child.wait()
+        raise
+    result_file = root / "result.json"
+    if result_file.exists():
+        return StackResult.from_json(result_file.read_text())
+    crashed = StackResult(stack_name(stack_file), root)
+    crashed.phases["cluster"] = PhaseResult("cluster", "FAILED", 0.0, f"the stack's process exited with "
+                                            f"{child.returncode} and no result; its output is above")
+    return crashed
 
 
 def main() -> None:
@@ -83,21 +111,17 @@ def main() -> None:
     parser.add_argument("--workaround", action="append", choices=sorted(WORKAROUNDS), default=[],
                         help="bend the program past a known defect (repeatable); default: none, the program as it is")
     args = parser.parse_args()
-    signal.signal(signal.SIGTERM, _terminate)
+    unwind_on_sigterm()
     stack_files = [
         path.resolve() for path in args.config or [args.project / f"Pulumi.{name}.yaml" for name in ON_PREM_STACKS]
     ]
-    tools = toolchain(args.bin)
     root = (args.workdir or Path(tempfile.mkdtemp(prefix="traffic-edge-e2e-"))).resolve()
-    charts = build_stub_charts(root / "sources" / "charts")
+    tools = toolchain(args.bin, root)
     print(f"[e2e] run dir {root}", flush=True)
     started = time.monotonic()
-    results = []
-    for stack_file in stack_files:
-        sources = LocalSources(charts, root / "sources" / "bundles")
-        workarounds = Workarounds(args.workaround)
-        lifecycle = Lifecycle(stack_file, tools, root / stack_file.stem.split(".", 1)[1], sources, workarounds)
-        results.append(lifecycle.run())
+    results = [
+        run_stack(stack_file, root / stack_name(stack_file), tools, args.workaround) for stack_file in stack_files
+    ]
     print(report(results, time.monotonic() - started), flush=True)
     sys.exit(0 if all(result.passed for result in results) else 1)
 

@@ -129,6 +129,23 @@ def _envoy_gateway(root: Path) -> Path:
     return chart
 
 
+def _envoy_gateway_crds(root: Path) -> Path:
+    """Envoy's own CRDs as templates under `crds.envoyGateway.enabled`, as upstream's gateway-crds-helm renders them
+    (envoyproxy/gateway @ v1.9.0 : charts/gateway-crds-helm/templates/generated/); its Gateway API templates
+    (`crds.gatewayAPI.enabled`, which the program leaves off) are not in refdata."""
+    chart = root / "gateway-crds-helm"
+    _write_yaml(chart / "Chart.yaml", _chart_yaml(None, "gateway-crds-helm", "v1.9.0"))
+    _write_yaml(chart / "values.yaml", {"crds": {"gatewayAPI": {"enabled": False, "channel": "experimental"},
+                                                 "envoyGateway": {"enabled": False}}})
+    generated = _ref("envoy-gateway/v1.9.0/gateway-helm/charts/crds/crds/generated")
+    (chart / "templates").mkdir(parents=True)
+    for crd in sorted(generated.glob("*.yaml")):
+        body = crd.read_text()
+        (chart / "templates" / crd.name).write_text("{{- if .Values.crds.envoyGateway.enabled }}\n" + body
+                                                   + "{{- end }}\n")
+    return chart
+
+
 def _external_dns(root: Path) -> Path:
     ref = "external-dns/external-dns-helm-chart-1.21.1"
     chart = root / "external-dns"
@@ -159,6 +176,7 @@ class StubChart:
 STUB_CHARTS = (
     StubChart("cert-manager", "v1.21.1", _cert_manager),
     StubChart("gateway-helm", "v1.9.0", _envoy_gateway),
+    StubChart("gateway-crds-helm", "v1.9.0", _envoy_gateway_crds),
     StubChart("external-dns", "1.21.1", _external_dns),
     StubChart("nginx-gateway-fabric", "2.6.7", _nginx_gateway_fabric),
 )

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 import signal
 import socket
 import subprocess
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 
 import urllib3
 from kubernetes import client
@@ -215,7 +216,18 @@ class ControlPlane:
             time.sleep(0.5)
 
     def stop(self) -> None:
-        """Stops every server, newest first (SIGTERM, then SIGKILL after a grace period), then drops etcd's data."""
+        """Stops this plane's clients, then every server, newest first (SIGTERM, then SIGKILL after a grace
+        period), then drops etcd's data."""
+        handlers = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:  # a second Ctrl-C must not cut the stopping short
+            self._stop()
+        finally:
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
+
+    def _stop(self) -> None:
+        for pid in set(clients_of(self.kubeconfig)) - {server.process.pid for server in self.servers}:
+            _stop_pid(pid)
         for server in reversed(self.servers):
             self.peak_rss_kib[server.name] = server.peak_rss_kib()
             if server.process.poll() is None:
@@ -232,11 +244,37 @@ class ControlPlane:
         return "\n".join(f"  {server.name}: {server.log}\n{server.tail(10)}" for server in self.servers)
 
 
+def clients_of(kubeconfig: Path) -> list[int]:
+    """Processes (other than this one) started with KUBECONFIG=<kubeconfig>: the Pulumi CLI and the providers it
+    started for this plane. An interrupted CLI can die before it stops its providers, which then linger."""
+    marker = f"KUBECONFIG={kubeconfig}\0".encode()
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            if marker in (proc / "environ").read_bytes():
+                pids.append(int(proc.name))
+        except OSError:  # gone, or not ours to read
+            continue
+    return pids
+
+
+def _stop_pid(pid: int) -> None:
+    """SIGTERM, then SIGKILL after the grace period, for a process that is not our child."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        os.kill(pid, signal.SIGKILL)
+
+
 def _etcd_healthy(url: str) -> bool:
     try:
         with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
             health: dict[str, str] = json.load(response)
-    except (OSError, urllib.error.URLError, ValueError):
+    except (OSError, ValueError):  # refused, or not yet JSON
         return False
     return health.get("health") == "true"
 
@@ -257,6 +295,15 @@ def _default_service_account(api: client.ApiClient) -> bool:
     except client.ApiException:
         return False
     return True
+
+
+def unwind_on_sigterm() -> None:
+    """SIGTERM unwinds like Ctrl-C (SystemExit instead of sudden death), so every `finally` stops its processes."""
+
+    def terminate(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminate)
 
 
 @contextlib.contextmanager

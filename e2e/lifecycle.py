@@ -5,16 +5,24 @@ A fresh control plane per stack, not a fresh set of namespaces: what a destroy l
 (the protected Gateway API CRDs and their safe-upgrades policy) or by mistake would otherwise meet the
 next stack, e.g. the standard channel's policy refusing cilium's experimental CRDs. A control plane starts
 in a few seconds (see the `cluster` column), against minutes for the lifecycle.
+
+Each stack runs in a process of its own (`python -m e2e.lifecycle`, started by `python -m e2e`) whose
+environment is the Pulumi CLI's from the start: the inline program runs in that process, and under
+`pulumi up` a program sees the CLI's environment (KUBECONFIG, the passphrase), including in libraries that
+read it once at import. It also starts each stack with freshly imported project modules.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,15 +30,18 @@ import yaml
 from kubernetes import client
 from pulumi import automation as auto
 
-from e2e.charts import REFDATA
-from e2e.controlplane import ControlPlane, ControlPlaneError, control_plane
-from e2e.program import CONFIG_FILE, LocalSources, Workarounds, inline_program
+from e2e.charts import REFDATA, build_stub_charts
+from e2e.controlplane import ControlPlane, ControlPlaneError, control_plane, unwind_on_sigterm
+from e2e.program import LocalSources, Workarounds, inline_program
 
 PHASES = ("cluster", "prepare", "up", "up-again", "refresh", "add-route", "destroy")
 ROUTE_KINDS = {"HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute"}
-GATEWAY_GROUP = "gateway.networking.k8s.io"
-PASSPHRASE = "traffic-edge-e2e"
-# Test values for secrets a stack file holds as ciphertext the CLI cannot decrypt (see `_stack`).
+GATEWAY_API_GROUPS = {"gateway.networking.k8s.io", "gateway.networking.x-k8s.io"}
+CRD = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
+# Any passphrase serves a stack file without ciphertext; one with ciphertext needs its own (set
+# PULUMI_CONFIG_PASSPHRASE), or its secrets are dropped and replaced by test values.
+DEFAULT_PASSPHRASE = "traffic-edge-e2e"
+# Test values for the secrets a stack file holds (see `_stack`).
 TEST_SECRETS = {"tsigSecret": "ZTJlLXRlc3QtdHNpZy1rZXktMzItYnl0ZXMtbG9uZyE="}
 ADDED_ROUTE, ADDED_BACKEND_NAMESPACE = "e2e-added", "e2e-backends"
 
@@ -59,6 +70,15 @@ class StackResult:
     def passed(self) -> bool:
         return all(phase.status == "passed" for phase in self.phases.values())
 
+    def to_json(self) -> str:
+        return json.dumps({**asdict(self), "root": str(self.root)}, indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> StackResult:
+        data = json.loads(text)
+        phases = {name: PhaseResult(**phase) for name, phase in data.pop("phases").items()}
+        return cls(**{**data, "root": Path(data["root"]), "phases": phases})
+
 
 @dataclass(frozen=True)
 class Toolchain:
@@ -82,15 +102,38 @@ class Steps:
                 yield step.type, dict(step.new.inputs)
 
 
+def stack_name(stack_file: Path) -> str:
+    """`Pulumi.<stack>.yaml` → `<stack>`."""
+    return stack_file.name.split(".", 1)[1].rsplit(".", 1)[0]
+
+
+def environment(root: Path, bin_dir: Path) -> dict[str, str]:
+    """What the Pulumi CLI, its providers and the program see for the stack under `root`: an offline engine on
+    a file backend, and the stack's control plane as the current cluster (its kubeconfig path is fixed)."""
+    path = os.environ.get("PATH", "/usr/bin:/bin")
+    return {
+        "PULUMI_BACKEND_URL": f"file://{root / 'state'}",
+        "PULUMI_CONFIG_PASSPHRASE": os.environ.get("PULUMI_CONFIG_PASSPHRASE", DEFAULT_PASSPHRASE),
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        "KUBECONFIG": str(root / "cluster" / "kubeconfig"),
+        "PATH": path if path.startswith(f"{bin_dir}:") else f"{bin_dir}:{path}",
+    }
+
+
 def _kind_and_name(inputs: dict[str, Any]) -> tuple[str, str, str]:
     metadata = inputs.get("metadata") or {}
     return str(inputs.get("kind", "")), str(metadata.get("namespace", "")), str(metadata.get("name", ""))
 
 
-def urn_type(urn: str) -> str:
-    """The resource type a URN names (its last type segment); "" for no URN."""
-    parts = urn.split("::")
-    return parts[-2].split("$")[-1] if len(parts) >= 4 else ""
+def _secure(value: Any) -> bool:
+    """A stack-file value written `{secure: <ciphertext>}`."""
+    return isinstance(value, dict) and set(value) == {"secure"}
+
+
+def admitted(grant: dict[str, Any]) -> str:
+    """The namespaces a ReferenceGrant admits, comma-separated."""
+    return ",".join(sorted({str(item.get("namespace")) for item in (grant.get("spec") or {}).get("from") or []}))
 
 
 def referenced_namespaces(steps: Steps) -> tuple[set[str], set[str]]:
@@ -182,17 +225,13 @@ class Cluster:
         conditions = (status.conditions if status else None) or []
         return any(c.type == "Established" and c.status == "True" for c in conditions)
 
-    def crd_names(self) -> set[str]:
-        items = self.crds.list_custom_resource_definition().items
-        return {crd.metadata.name for crd in items if crd.metadata and crd.metadata.name}
-
-
-def crds_in(bundle: Path) -> set[str]:
-    return {
-        document["metadata"]["name"]
-        for document in yaml.safe_load_all(bundle.read_text())
-        if document and document.get("kind") == "CustomResourceDefinition"
-    }
+    def gateway_api_crds(self) -> set[str]:
+        """The Gateway API CRDs on the server (groups gateway.networking.k8s.io and gateway.networking.x-k8s.io)."""
+        return {
+            crd.metadata.name
+            for crd in self.crds.list_custom_resource_definition().items
+            if crd.metadata and crd.metadata.name and crd.spec.group in GATEWAY_API_GROUPS
+        }
 
 
 def engine_errors(error: Exception, most: int = 12) -> str:
@@ -208,15 +247,13 @@ def engine_errors(error: Exception, most: int = 12) -> str:
 class Lifecycle:
     """The phases of one stack. Each phase method raises on failure; `run` times and records them."""
 
-    def __init__(
-        self, stack_file: Path, toolchain: Toolchain, root: Path, sources: LocalSources, workarounds: Workarounds
-    ) -> None:
+    def __init__(self, stack_file: Path, toolchain: Toolchain, root: Path, workarounds: Sequence[str]) -> None:
         self.stack_file = stack_file
-        self.workarounds = workarounds
-        self.name = stack_file.name.split(".", 1)[1].rsplit(".", 1)[0]
+        self.name = stack_name(stack_file)
         self.toolchain = toolchain
         self.root = root
-        self.sources = sources
+        self.sources = LocalSources(build_stub_charts(root / "sources" / "charts"), root / "sources" / "bundles")
+        self.workarounds = Workarounds(workarounds)
         self.result = StackResult(self.name, root)
         self.project = root / "project"
         self.logs = root / "logs"
@@ -225,6 +262,7 @@ class Lifecycle:
         self.stack: auto.Stack | None = None
         self.existing_namespaces: set[str] = set()
         self.workloads: set[tuple[str, str, int]] = set()
+        self.gateway_api_crds: set[str] = set()  # as up left them: destroy must leave them
 
     # -- running and recording ---------------------------------------------------------------------------
 
@@ -307,21 +345,16 @@ class Lifecycle:
         self.existing_namespaces = set(self.cluster.namespaces())
 
     def _stack(self) -> auto.Stack:
-        """The stack in a scratch project dir, on a file backend of its own; secrets the stack file holds
-        as ciphertext (from another backend, or a placeholder) are replaced by test values."""
+        """The stack in a scratch project dir, on a file backend of its own. Secrets get test values; ciphertext
+        the CLI cannot decrypt (a placeholder, or another passphrase's) is noted and dropped first."""
         assert self.plane is not None
         self.project.mkdir(parents=True)
         shutil.copyfile(self.stack_file.parent / "Pulumi.yaml", self.project / "Pulumi.yaml")
         shutil.copyfile(self.stack_file, self.project / self.stack_file.name)
         (self.root / "state").mkdir()
-        env = {
-            "PULUMI_BACKEND_URL": f"file://{self.root / 'state'}",
-            "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
-            "PULUMI_SKIP_UPDATE_CHECK": "true",
-            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-            "KUBECONFIG": str(self.plane.kubeconfig),
-            "PATH": f"{self.toolchain.bin_dir}:/usr/local/bin:/usr/bin:/bin",
-        }
+        env = environment(self.root, self.toolchain.bin_dir)
+        if env["KUBECONFIG"] != str(self.plane.kubeconfig):
+            raise PhaseError(f"the control plane's kubeconfig is {self.plane.kubeconfig}, not {env['KUBECONFIG']}")
         options = auto.LocalWorkspaceOptions(
             work_dir=str(self.project),
             pulumi_home=str(self.root.parent / "pulumi-home"),
@@ -329,28 +362,36 @@ class Lifecycle:
             pulumi_command=auto.PulumiCommand(root=str(self.toolchain.bin_dir.parent)),
         )
         program = inline_program(self.stack_file.parent, self.sources, self.workarounds)
-        stack = auto.create_stack(self.name, project_name="traffic-edge", program=program, opts=options)
-        secure = {key: value for key, value in self._stack_config().items()
-                  if isinstance(value, dict) and set(value) == {"secure"}}
+        project = str(yaml.safe_load((self.project / "Pulumi.yaml").read_text())["name"])
+        try:
+            stack = auto.create_stack(self.name, project_name=project, program=program, opts=options)
+        except auto.CommandError as error:  # secrets encrypted under another passphrase than PASSPHRASE
+            self.result.notes.append(f"stack file's encryption salt: {engine_errors(error)}")
+            self._drop_stack_config([key for key, value in self._stack_config().items() if _secure(value)], salt=True)
+            stack = auto.create_stack(self.name, project_name=project, program=program, opts=options)
+        secure = [key for key, value in self._stack_config().items() if _secure(value)]
         if secure:
             try:
                 stack.get_all_config()
             except auto.CommandError as error:
                 self.result.notes.append(f"stack file's secure values: {engine_errors(error)}")
-            self._drop_stack_config(secure)
-            for key in secure:
-                short = key.split(":", 1)[-1]
-                stack.set_config(key, auto.ConfigValue(TEST_SECRETS.get(short, "e2e-test-secret"), secret=True))
+                self._drop_stack_config(secure)
+        for key in secure:  # set as a user sets them (`pulumi config set --secret`), decryptable or not
+            short = key.split(":", 1)[-1]
+            stack.set_config(key, auto.ConfigValue(TEST_SECRETS.get(short, "e2e-test-secret"), secret=True))
         return stack
 
     def _stack_config(self) -> dict[str, Any]:
         data = yaml.safe_load((self.project / self.stack_file.name).read_text()) or {}
         return dict(data.get("config") or {})
 
-    def _drop_stack_config(self, keys: dict[str, Any]) -> None:
+    def _drop_stack_config(self, keys: Collection[str], salt: bool = False) -> None:
+        """Removes config `keys` from the scratch stack file, and its encryption salt if `salt`."""
         path = self.project / self.stack_file.name
         data = yaml.safe_load(path.read_text()) or {}
         data["config"] = {key: value for key, value in (data.get("config") or {}).items() if key not in keys}
+        if salt:
+            data.pop("encryptionsalt", None)
         path.write_text(yaml.safe_dump(data, sort_keys=False))
 
     def up(self) -> None:
@@ -366,9 +407,13 @@ class Lifecycle:
         flags = Counter(
             f"protect={step.new.protect} retainOnDelete={step.new.retain_on_delete}"
             for step in steps.items
-            if step.new is not None and urn_type(step.new.parent) == CONFIG_FILE
+            if step.type == CRD and step.new is not None
+            and ((step.new.inputs or {}).get("spec") or {}).get("group") in GATEWAY_API_GROUPS
         )
-        self.result.notes.append(f"Gateway API ConfigFile children after up: {dict(flags) or 'none'}")
+        self.result.notes.append(f"Gateway API CRD resources after up: {dict(flags) or 'none'}")
+        self.gateway_api_crds = self.cluster.gateway_api_crds()
+        if not self.gateway_api_crds:
+            raise PhaseError("no Gateway API CRDs on the server after up")
 
     def up_again(self) -> None:
         assert self.stack is not None
@@ -387,7 +432,9 @@ class Lifecycle:
         assert self.cluster is not None
         route, cross = self._added_route()
         backend = route["rules"][0]["backends"][0]
-        self.cluster.ensure_service(backend.get("namespace", route["namespace"]), backend["service"], backend["port"])
+        workload = (backend.get("namespace", route["namespace"]), backend["service"], backend["port"])
+        self.cluster.ensure_service(*workload)
+        self.workloads.add(workload)
         path = self.project / self.stack_file.name
         data = yaml.safe_load(path.read_text())
         data["config"]["traffic-edge:routes"].append(route)
@@ -395,17 +442,22 @@ class Lifecycle:
         steps = Steps()
         with self._output("add-route") as output:
             result = self.stack.preview(on_event=steps, on_output=output, color="never", diff=True)
-        expected = {("HTTPRoute", route["namespace"], ADDED_ROUTE)}
-        if cross:
-            expected.add(("ReferenceGrant", ADDED_BACKEND_NAMESPACE, f"traffic-edge-from-{route['namespace']}"))
         changes = {str(op.value if isinstance(op, auto.OpType) else op): n for op, n in result.change_summary.items()}
-        created = {_kind_and_name(dict(step.new.inputs or {})) for step in steps.items
-                   if step.op == auto.OpType.CREATE and step.new is not None}
+        created = [dict(step.new.inputs or {}) for step in steps.items
+                   if step.op == auto.OpType.CREATE and step.new is not None]
         others = sorted(f"{step.op.value} {step.urn}" for step in steps.items
                         if step.op not in (auto.OpType.SAME, auto.OpType.CREATE))
-        if created != expected or others:
-            raise PhaseError(f"summary {changes}; expected creates {sorted(expected)}, got {sorted(created)}"
-                              + (f"; other steps: {others}" if others else ""))
+        wanted = [("HTTPRoute", route["namespace"], ADDED_ROUTE)]
+        if cross:  # a grant in the backend's namespace, whatever its name, admitting the route's namespace
+            wanted.append(("ReferenceGrant", ADDED_BACKEND_NAMESPACE, route["namespace"]))
+        got = sorted(
+            (kind, namespace, admitted(inputs) if kind == "ReferenceGrant" else name)
+            for inputs in created
+            for kind, namespace, name in [_kind_and_name(inputs)]
+        )
+        if got != sorted(wanted) or others:
+            raise PhaseError(f"summary {changes}; expected creates {sorted(wanted)}, got {got}"
+                             + (f"; other steps: {others}" if others else ""))
 
     def _added_route(self) -> tuple[dict[str, Any], bool]:
         """The new route, modelled on the first HTTPRoute with a backend in another namespace, else the first."""
@@ -431,8 +483,7 @@ class Lifecycle:
         with self._output("destroy") as output:
             self.stack.destroy(exclude_protected=True, on_output=output, color="never")
         problems: list[str] = []
-        wanted = set().union(*(crds_in(bundle) for bundle in self.sources.built)) if self.sources.built else set()
-        missing_crds = sorted(wanted - self.cluster.crd_names())
+        missing_crds = sorted(self.gateway_api_crds - self.cluster.gateway_api_crds())
         if missing_crds:
             problems.append(f"Gateway API CRDs deleted: {', '.join(missing_crds)}")
         namespaces = self.cluster.namespaces()
@@ -445,3 +496,20 @@ class Lifecycle:
             problems.append(f"users' Services deleted: {', '.join(lost)}")
         if problems:
             raise PhaseError("; ".join(problems))
+
+
+def main() -> None:
+    """One stack, in the environment `environment()` gives (python -m e2e sets it up); writes ROOT/result.json."""
+    parser = argparse.ArgumentParser(prog="python -m e2e.lifecycle", description=main.__doc__)
+    parser.add_argument("--root", type=Path, required=True)
+    parser.add_argument("--bin", type=Path, required=True)
+    parser.add_argument("--workaround", action="append", default=[])
+    parser.add_argument("stack_file", type=Path)
+    args = parser.parse_args()
+    unwind_on_sigterm()
+    result = Lifecycle(args.stack_file, Toolchain(args.bin), args.root, args.workaround).run()
+    (args.root / "result.json").write_text(result.to_json())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,9 +1,9 @@
 """The inline Pulumi program of the e2e tier: the project's own program, with its downloads made local.
 
-Everything that knows how the project is laid out is `program()`; everything that bends the program to
-this machine is `local_sources()`, a stack-wide resource transform. Both are temporary: the program is
-moving into a package (then only `program()` changes), and it will get config keys for chart mirrors,
-local charts and the Gateway API bundle source (then `local_sources()` goes).
+Only `program()` knows how the project is laid out (it changes when the program moves into its package);
+`LocalSources.transform` bends the program to this machine (stand-in charts, the rebuilt Gateway API bundle,
+no waiting for pods that cannot run) until the program has config keys for chart mirrors, local charts and
+the bundle's source, then it goes. Workarounds for program defects sit apart below, each opt-in by name.
 """
 
 from __future__ import annotations
@@ -22,35 +22,17 @@ import pulumi
 from e2e.charts import gateway_api_bundle
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
+CHART = "kubernetes:helm.sh/v4:Chart"
 CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile"
 _PRINTED: set[str] = set()
 BUNDLE_URL = re.compile(r"/releases/download/(?P<version>v[^/]+)/(?P<channel>standard|experimental)-install\.yaml$")
 
 
 def program(project_dir: Path) -> None:
-    """Runs the project's `__main__.py` as `pulumi up` would; the one place that knows the entry point.
-
-    Each run starts from freshly imported project modules, so no state carries over between stacks.
-    """
-    before = set(sys.modules)
-    sys.path.insert(0, str(project_dir))
-    try:
-        runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
-    finally:
-        sys.path.remove(str(project_dir))
-        for name in set(sys.modules) - before:
-            if _is_project_file(project_dir, getattr(sys.modules[name], "__file__", None)):
-                del sys.modules[name]
-
-
-def _is_project_file(project_dir: Path, file: str | None) -> bool:
-    """A module of the project itself: not of the venv's packages, not of this tier."""
-    if file is None:
-        return False
-    path = Path(file).resolve()
-    return path.is_relative_to(project_dir) and not any(
-        path.is_relative_to(project_dir / part) for part in (".venv", "e2e")
-    )
+    """Runs the project's `__main__.py` as `pulumi up` would; the one place that knows the entry point."""
+    if str(project_dir) not in sys.path:
+        sys.path.insert(0, str(project_dir))
+    runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
 
 
 class NoLocalSourceError(Exception):
@@ -63,11 +45,10 @@ class LocalSources:
 
     charts: dict[tuple[str, str], Path]
     bundles: Path
-    built: set[Path] = field(default_factory=set)  # the bundles handed to the program
 
     def transform(self, args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
         # A remote component is registered twice: by the program, then (without inputs) inside the provider.
-        if args.type_ not in (RELEASE, CONFIG_FILE) or not args.props:
+        if args.type_ not in (RELEASE, CHART, CONFIG_FILE) or not args.props:
             return None
         props: dict[str, Any] = dict(args.props)
         if args.type_ not in _PRINTED:  # confirms the keys' spelling (the engine's names) once per run
@@ -75,6 +56,8 @@ class LocalSources:
             print(f"[e2e] {args.type_} property keys: {sorted(props)}", flush=True)
         if args.type_ == RELEASE:
             props = self._release(args.name, props)
+        elif args.type_ == CHART:
+            props = self._chart(args.name, props)
         else:
             props = self._config_file(args.name, props)
         return pulumi.ResourceTransformResult(props=props, opts=args.opts)
@@ -88,14 +71,21 @@ class LocalSources:
         props.pop("repositoryOpts", None)
         return {**props, "chart": str(path), "skipAwait": True, "disableWebhooks": True}
 
+    def _chart(self, name: str, props: dict[str, Any]) -> dict[str, Any]:
+        """A chart rendered client-side (CRDs): the stand-in by local path; its objects are applied and awaited."""
+        chart, version = str(props["chart"]).rsplit("/", 1)[-1], str(props.get("version"))
+        path = self.charts.get((chart, version))
+        if path is None:
+            raise NoLocalSourceError(f"Chart {name}: no stand-in chart for {props['chart']} {version}")
+        props.pop("repositoryOpts", None)
+        return {**props, "chart": str(path)}
+
     def _config_file(self, name: str, props: dict[str, Any]) -> dict[str, Any]:
         """The Gateway API release bundle, rebuilt from refdata, by absolute path (the provider's cwd differs)."""
         match = BUNDLE_URL.search(str(props.get("file")))
         if match is None:
             raise NoLocalSourceError(f"ConfigFile {name}: no local copy of {props.get('file')}")
-        bundle = gateway_api_bundle(match["version"], match["channel"], self.bundles)
-        self.built.add(bundle)
-        return {**props, "file": str(bundle)}
+        return {**props, "file": str(gateway_api_bundle(match["version"], match["channel"], self.bundles))}
 
 
 # -- Workarounds: program defects the real API server exposed, bent here only to reach the later phases. ---------

@@ -30,7 +30,7 @@ from traffic_edge.offline import engine
 from traffic_edge.offline.engine import Recording, Registration, record
 from traffic_edge.offline.render import PROJECT_DIR, render
 from traffic_edge.offline.stackfile import Decrypter, encode
-from traffic_edge.plan import Deployment, external_dns_plan, identity_requests
+from traffic_edge.plan import Deployment, external_dns_plan, identity_requests, uses_platform_gateway_api
 from traffic_edge.platforms import PlatformArgs, platform_for
 from traffic_edge.platforms.base import Provisioned
 
@@ -95,9 +95,12 @@ def parse_config(raw: Mapping[str, Any]) -> StackConfig:
     return parse(raw, secret)
 
 
-def provision_platform(config: StackConfig, tsig_secret: pulumi.Output[str] | None = None) -> Provisioned:
+def provision_platform(
+    config: StackConfig, tsig_secret: pulumi.Output[str] | None = None, preflight: bool = True
+) -> Provisioned:
     """Inside a program: the platform of `config` provisioned as TrafficEdge `edge` does it (the same args, the
-    component named PLATFORM), deployed as DEPLOYMENT."""
+    component named PLATFORM), deployed as DEPLOYMENT; its cloud look-ups are answered by traffic_edge.offline.fakes
+    unless `preflight` is off."""
     args = PlatformArgs(
         settings=config.platform,
         dns=config.dns,
@@ -106,6 +109,8 @@ def provision_platform(config: StackConfig, tsig_secret: pulumi.Output[str] | No
         deployment=DEPLOYMENT,
         identities=identity_requests(config),
         tsig_secret=tsig_secret,
+        preflight=preflight,
+        platform_gateway_api=uses_platform_gateway_api(config),
     )
     return platform_for(args).provision(PLATFORM, pulumi.ResourceOptions())
 
@@ -192,6 +197,20 @@ def render_rejected(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], Rejecti
         return Rejection(str(raised.value), dict(monitor.recording.resources), monitor.stack_urn)
 
     return run
+
+
+@pytest.fixture
+def invokes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """(token, provider reference `<urn>::<id>`) of every look-up the test's programs make, in order."""
+    seen: list[tuple[str, str]] = []
+    answer = engine.OfflineMocks.call
+
+    def recorded(self: engine.OfflineMocks, args: pulumi.runtime.MockCallArgs) -> Any:
+        seen.append((args.token, args.provider))
+        return answer(self, args)
+
+    monkeypatch.setattr(engine.OfflineMocks, "call", recorded)
+    return seen
 
 
 def depends_on(recording: Recording, dependent: Registration, dependency: Registration) -> bool:

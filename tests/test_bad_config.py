@@ -22,7 +22,7 @@ BASE: Config = {
     "gateways": [
         {
             "name": "edge",
-            "certificates": [{"name": "wildcard", "issuer": "letsencrypt-staging", "dnsNames": ["*.example.test"]}],
+            "certificates": [{"name": "wildcard", "issuer": "internal-ca", "dnsNames": ["*.example.test"]}],
             "listeners": [
                 {"name": "http", "protocol": "HTTP", "port": 80},
                 {
@@ -137,8 +137,8 @@ CASES: list[tuple[str, list[Edit], str]] = [
      "gateways[0].listeners[1].certificate: other is not a certificate of gateway edge"),
     ("certificate-on-http", [put("gateways[0].listeners[0].certificate", "wildcard")],
      "gateways[0].listeners[0].certificate: a HTTP listener takes no certificate"),
-    ("issuer-not-configured", [drop("issuers.acme")],
-     "gateways[0].certificates[0].issuer: letsencrypt-staging is not configured (fix: configure issuers.acme)"),
+    ("issuer-not-configured", [drop("issuers.internalCa")],
+     "gateways[0].certificates[0].issuer: internal-ca is not configured (fix: configure issuers.internalCa)"),
     ("duplicate-listener", [put("gateways[0].listeners[2].name", "https")],
      "gateways[0].listeners: listener name https is used twice"),
     ("duplicate-gateway", [append("gateways", BASE["gateways"][0])],
@@ -234,10 +234,10 @@ SHAPE_MISTAKES = (
 )
 RULE_MISTAKES = (
     [put("routes[0].namespace", "shop"), put("routes[1].gateway", "edg"),
-     put("gateways[0].certificates[0].dnsNames[0]", "example.org"),
+     put("gateways[0].certificates[0].dnsNames", ["*.example.test", "example.org"]),
      put("gateways[0].listeners[2].hostname", "db.example.test")],
     [
-        "gateways[0].certificates[0].dnsNames[0]: example.org is outside the domain example.test "
+        "gateways[0].certificates[0].dnsNames[1]: example.org is outside the domain example.test "
         "(fix: use a name under example.test)",
         "gateways[0].listeners[2].hostname: TCP listeners carry no hostname (fix: remove it)",
         "routes[0].namespace: namespace shop may not attach routes to gateway edge "

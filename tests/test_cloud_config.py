@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import Config, Rejection, parse_config, set_key, write_stack
 from traffic_edge.config import ConfigError
-from traffic_edge.config.platforms import CLUSTER_OUTPUTS, PLATFORM_KINDS, Aks, Eks, Gke, partition_of
+from traffic_edge.config.platforms import CLUSTER_OUTPUTS, PLATFORM_KINDS, Aks, Eks, Gke, partition_of, region_partition
 from traffic_edge.data.naming import identity_name
 from traffic_edge.offline import fakes
 from traffic_edge.platforms import PLATFORMS
@@ -95,6 +95,9 @@ CASES = [
      "the project number (fix: set platform.projectNumber, or name the cluster's stack (exporting `projectNumber`)"),
     ("gke", [put("platform.project", "Acme")],
      "platform.project: must be a Google Cloud project ID: 6-30 lowercase letters"),
+    ("gke", [put("platform.clusterName", "Edge_1")], "platform.clusterName: must be a GKE cluster name"),
+    ("gke", [put("platform.location", "europe west1")],
+     "platform.location: must be a Google Cloud region or zone, e.g. europe-west1"),
     ("gke", [put("dns", {"adopt": {"name": "edge", "id": "projects/acme-dns/managedZones/edge"}})],
      "dns.adopt: names the zone twice, by name and by id (fix: keep one of dns.adopt.name, dns.adopt.id)"),
     ("gke", [put("dns", {"adopt": {}})], "dns.adopt: needs the zone's name or id (fix: set dns.adopt.name or "
@@ -146,6 +149,7 @@ CASES = [
     ("aks", [drop("platform.location")], "platform.location: is required: the managed identities are created there"),
     ("aks", [put("platform.oidcIssuerUrl", "http://issuer")], "platform.oidcIssuerUrl: must be an https:// URL"),
     ("aks", [put("platform.environment", "AzureGermanCloud")], "platform.environment: must be one of"),
+    ("aks", [put("platform.clusterName", "-edge")], "platform.clusterName: must be an AKS cluster name"),
     ("aks", [put("dns", {"adopt": {"id": f"{AZURE_ZONE}/privateDnsZones/aks.example.com"}})],
      "dns.adopt.id: is a private zone (fix: set dns.private: true, or adopt a public zone)"),
     ("aks", [put("dns", {"adopt": {"id": f"{AZURE_ZONE}/dnszones/example.com"}})], "dns.adopt.id: names zone "
@@ -165,6 +169,26 @@ CASES = [
 def test_mistake_is_refused_with_its_path_and_fix(base: str, edits: list[Edit], expected: str) -> None:
     found = issues_of(edited(base, *edits))
     assert any(issue.startswith(expected) for issue in found), found
+
+
+def test_the_cluster_facts_a_preflight_reads_are_optional_and_checked_in_shape() -> None:
+    gke = parse_config(edited("gke", put("platform.clusterName", "edge"), put("platform.location", "europe-west1-b")))
+    assert isinstance(gke.platform, Gke)
+    assert (gke.platform.cluster_name, gke.platform.location) == ("edge", "europe-west1-b")
+    aks = parse_config(edited("aks", put("platform.clusterName", "edge_1")))
+    assert isinstance(aks.platform, Aks)
+    assert aks.platform.cluster_name == "edge_1"
+    assert (CLUSTER_OUTPUTS["gke"]["clusterName"], CLUSTER_OUTPUTS["gke"]["location"]) == ("clusterName", "location")
+    assert CLUSTER_OUTPUTS["aks"]["clusterName"] == "clusterName"
+
+
+@pytest.mark.parametrize(("region", "partition"), [
+    ("eu-west-1", "aws"), ("cn-northwest-1", "aws-cn"), ("us-gov-east-1", "aws-us-gov"), ("us-east-1", "aws"),
+])
+def test_the_partition_follows_from_the_region(region: str, partition: str) -> None:
+    assert region_partition(region) == partition
+    parse_config(edited("eks", put("platform.region", region), drop("platform.oidcProviderArn"),
+                        put("platform.clusterStack", "acme/eks/prod"), put("platform.partition", partition)))
 
 
 @pytest.mark.parametrize("base", ["gke", "eks", "aks"])

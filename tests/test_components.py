@@ -19,7 +19,7 @@ from traffic_edge.components.gateway import EdgeGateway, EdgeGatewayArgs
 from traffic_edge.components.gateway_api import GatewayApiCrds, GatewayApiCrdsArgs
 from traffic_edge.components.gateway_controller import GatewayController, GatewayControllerArgs
 from traffic_edge.components.issuers import Issuers, IssuersArgs
-from traffic_edge.components.kube import deep_merge
+from traffic_edge.components.kube import deep_merge, force_apply
 from traffic_edge.components.routes import Routes, RoutesArgs
 from traffic_edge.config.load import stack_secrets
 from traffic_edge.config.model import StackConfig, Versions
@@ -242,20 +242,33 @@ def test_cert_manager_values_match_the_chart_schema() -> None:
 
 
 def test_envoy_gateway_controller() -> None:
+    """Envoy Gateway's own CRDs from their chart, then gateway-helm without its CRD subchart: the Gateway API CRDs
+    have one owner, and it is not this chart (envoyproxy/gateway @ v1.9.0 : site/content/en/latest/install/
+    install-helm.md, "Installing CRDs separately")."""
     row = CONTROLLERS["envoy-gateway"]
+    plan = plan_of(lab()).controller
 
     def build() -> None:
         crds, namespace = stand_in("crds"), stand_in("namespace")
         GatewayController("envoy-gateway", GatewayControllerArgs(
             row=row,
-            context=ValuesContext("LoadBalancer", manages_gateway_api_crds=True),
-            chart=plan_of(lab()).controller.chart,
+            context=ValuesContext("LoadBalancer"),
+            chart=plan.chart,
+            crd_chart=plan.crd_chart,
             extra_values={"deployment": {"replicas": 2}},
             crds=[crds],
             namespace=[namespace],
         ))
 
     recording = record_component(build)
+    own_crds = recording.named("kubernetes:helm.sh/v4:Chart", "envoy-gateway-crds")
+    assert {key: own_crds.inputs.get(key) for key in ("chart", "version", "namespace", "values")} == {
+        "chart": "oci://docker.io/envoyproxy/gateway-crds-helm",
+        "version": "v1.9.0",
+        "namespace": "envoy-gateway-system",
+        "values": {"crds": {"gatewayAPI": {"enabled": False}, "envoyGateway": {"enabled": True}}},
+    }
+    assert (own_crds.protect, own_crds.retain_on_delete) == (True, True)
     release = recording.named(RELEASE, "envoy-gateway")
     assert {key: release.inputs.get(key) for key in RELEASE_KEYS} == {
         "chart": "oci://docker.io/envoyproxy/gateway-helm",
@@ -263,13 +276,9 @@ def test_envoy_gateway_controller() -> None:
         "namespace": "envoy-gateway-system",
         "repositoryOpts": None,
         "version": "v1.9.0",
-        "values": {
-            # the Gateway API bundle brings its own safe-upgrade policy, so the chart's is off
-            "crds": {"enabled": True, "gatewayAPI": {"safeUpgradePolicy": {"enabled": False}}},
-            "deployment": {"replicas": 2},
-        },
+        "values": {"crds": {"enabled": False}, "deployment": {"replicas": 2}},
     }
-    assert release.dependencies == sorted(urn_of(recording, name) for name in ("crds", "namespace"))
+    assert release.dependencies == sorted([*(urn_of(recording, name) for name in ("crds", "namespace")), own_crds.urn])
     [gateway_class] = recording.of_type(GATEWAY_CLASS)
     assert object_(gateway_class) == {
         "apiVersion": f"{GW}/v1",
@@ -286,7 +295,7 @@ def test_controller_without_chart_installs_no_release() -> None:
     assert plan_of(chartless).controller.chart is None
 
     def build() -> None:
-        GatewayController("envoy-gateway", GatewayControllerArgs(row, ValuesContext("LoadBalancer", True), chart=None))
+        GatewayController("envoy-gateway", GatewayControllerArgs(row, ValuesContext("LoadBalancer"), chart=None))
 
     recording = record_component(build)
     assert recording.of_type(RELEASE) == []
@@ -755,8 +764,25 @@ def test_platform_managed_crds_are_not_installed(monkeypatch: pytest.MonkeyPatch
     assert recording.of_type(CONFIG_FILE) == []
     assert recording.of_type("traffic-edge:gateway_api:GatewayApiCrds") == []
     envoy = recording.named(RELEASE, "edge-envoy-gateway")
-    assert envoy.inputs["values"]["crds"]["gatewayAPI"] == {"safeUpgradePolicy": {"enabled": True}}
+    assert envoy.inputs["values"]["crds"] == {"enabled": False}  # nor does the chart install any
     assert [r.name for r in recording.of_type(CLUSTER_ISSUER)] == [
         "edge-issuers-internal-ca", "edge-issuers-letsencrypt-production", "edge-issuers-letsencrypt-staging",
         "edge-issuers-selfsigned-root",
     ]
+
+
+def test_objects_of_a_crd_chart_take_over_what_helm_set() -> None:
+    """CRDs a chart's crds/ installed belong to Helm's field manager, and an older release's differ: the CRD chart's
+    objects apply with `pulumi.com/patchForce` (pulumi/pulumi-kubernetes @ v4.32.0 : provider/pkg/await/await.go
+    L1031-1063), or server-side apply refuses every changed field."""
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": "envoyproxies.gateway.envoyproxy.io", "labels": {"a": "b"}}}
+    child = pulumi.ResourceTransformArgs(True, "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition",
+                                         "edge-envoy-gateway-crds:envoyproxies", crd, pulumi.ResourceOptions())
+    result = force_apply(child)
+    assert result is not None
+    assert result.props["metadata"] == {"name": "envoyproxies.gateway.envoyproxy.io", "labels": {"a": "b"},
+                                        "annotations": {"pulumi.com/patchForce": "true"}}
+    chart = pulumi.ResourceTransformArgs(False, "kubernetes:helm.sh/v4:Chart", "edge-envoy-gateway-crds",
+                                         {"chart": "gateway-crds-helm"}, pulumi.ResourceOptions())
+    assert force_apply(chart) is None

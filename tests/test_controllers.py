@@ -17,6 +17,7 @@ from traffic_edge.controllers import CONTROLLERS, chart_pins
 from traffic_edge.controllers.base import (
     ALL_PROTOCOLS,
     ALL_ROUTES,
+    AgcDeployment,
     ControllerRow,
     ListenerFacts,
     ServiceType,
@@ -28,6 +29,7 @@ from traffic_edge.plan.contracts import WorkloadIdentity
 from traffic_edge.plan.sources import chart_location
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
+CHART = "kubernetes:helm.sh/v4:Chart"
 GATEWAY_CLASS = "kubernetes:gateway.networking.k8s.io/v1:GatewayClass"
 CONTROLLER = "traffic-edge:gateway_controller:GatewayController"
 GW = "gateway.networking.k8s.io"
@@ -37,16 +39,22 @@ ARN = "arn:aws:acm:eu-west-1:123456789012:certificate/0f0e0d0c-0b0a-0908-0706-05
 LISTENERS = (ListenerFacts("HTTP", 80), ListenerFacts("HTTPS", 443), ListenerFacts("UDP", 53))
 
 
+SUBNET = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/lab-network/providers/Microsoft.Network/" \
+    "virtualNetworks/lab/subnets/alb"
+
+
 def context(
-    row: ControllerRow, service_type: ServiceType = "LoadBalancer", kinds: frozenset[str] = frozenset()
+    row: ControllerRow, service_type: ServiceType = "LoadBalancer", kinds: frozenset[str] = frozenset(),
+    channel: str = "standard",
 ) -> ValuesContext:
     return ValuesContext(
         service_type,
-        manages_gateway_api_crds=True,
         route_kinds=kinds or frozenset({"HTTPRoute"}),
         listeners=LISTENERS,
+        gateway_api_channel=channel,
         cluster_name="lab",
         region="eu-west-1",
+        agc=AgcDeployment("managed", SUBNET),
     )
 
 
@@ -69,7 +77,8 @@ UPSTREAM = StackConfig.model_validate({"platform": {"kind": "onprem"}, "domain":
 
 def args(row: ControllerRow, values_context: ValuesContext) -> GatewayControllerArgs:
     chart = chart_location(UPSTREAM, row.chart.name) if row.chart else None
-    return GatewayControllerArgs(row, values_context, chart=chart, identity=identity(row))
+    crds = chart_location(UPSTREAM, row.crd_chart.pin.name) if row.crd_chart else None
+    return GatewayControllerArgs(row, values_context, chart=chart, crd_chart=crds, identity=identity(row))
 
 
 def render_controller(row: ControllerRow, values_context: ValuesContext) -> Recording:
@@ -84,7 +93,7 @@ def manifest(registration: Registration) -> dict[str, Any]:
 
 
 def custom_objects(recording: Recording) -> list[dict[str, Any]]:
-    return [manifest(r) for r in recording.resources.values() if r.custom and r.type != RELEASE]
+    return [manifest(r) for r in recording.resources.values() if r.custom and r.type not in (RELEASE, CHART)]
 
 
 ROWS = list(CONTROLLERS.values())
@@ -124,6 +133,19 @@ def test_controller_component(row: ControllerRow) -> None:
         assert chart_release.inputs["namespace"] == row.namespace
         assert chart_release.inputs.get("repositoryOpts") == ({"repo": pin.repo} if pin.repo else None)
         assert chart_release.inputs["values"] == controller_values(args(row, values_context))
+        # a failed install is uninstalled and a failed upgrade rolled back, within the row's wait
+        assert (chart_release.inputs["atomic"], chart_release.inputs["cleanupOnFail"]) == (True, True)
+        assert chart_release.inputs["timeout"] == row.release_timeout
+    crd_charts = recording.of_type(CHART)
+    if row.crd_chart is None:
+        assert crd_charts == []
+    else:
+        [crds] = crd_charts
+        assert (crds.inputs["chart"], crds.inputs["version"]) == (row.crd_chart.pin.chart, row.crd_chart.pin.version)
+        assert crds.inputs["values"] == row.crd_chart.values
+        assert crds.protect
+        assert crds.retain_on_delete
+        assert crds.urn in recording.named(RELEASE, row.name).dependencies, "the CRDs come before the chart"
     classes = [manifest(r) for r in recording.of_type(GATEWAY_CLASS)]
     parameters = row.class_parameters(values_context)
     reference = {"parametersRef": parameters.class_ref()} if parameters else {}
@@ -189,7 +211,7 @@ def unknown_keys(values: dict[str, Any], defaults: dict[str, Any], at: str = "")
 def test_nginx_gateway_fabric_values() -> None:
     row = CONTROLLERS["nginx-gateway-fabric"]
     assert row.chart is not None
-    values = row.values(context(row, "NodePort", frozenset({"HTTPRoute", "TCPRoute"})))
+    values = row.values(context(row, "NodePort", frozenset({"HTTPRoute", "TCPRoute"}), "experimental"))
     assert values == {
         "nginxGateway": {"gatewayClassName": "nginx", "gwAPIExperimentalFeatures": {"enable": True}},
         "nginx": {"service": {"type": "NodePort"}},
@@ -280,7 +302,7 @@ def test_istio_takes_the_service_type_from_a_gateway_annotation() -> None:
     assert row.gateway_annotations(context(row)) == {}
     assert row.gateway_annotations(context(row, "NodePort")) == {"networking.istio.io/service-type": "NodePort"}
     assert row.values(context(row)) == {}
-    assert row.values(context(row, kinds=frozenset({"TCPRoute"}))) == {
+    assert row.values(context(row, kinds=frozenset({"TCPRoute"}), channel="experimental")) == {
         "pilot": {"env": {"PILOT_ENABLE_ALPHA_GATEWAY_API": "true"}}
     }
 
@@ -321,10 +343,10 @@ def test_application_gateway_for_containers_takes_the_identity_as_a_client_id() 
 def test_load_balancer_configuration_carries_the_acm_certificates() -> None:
     row = CONTROLLERS["aws-load-balancer-controller"]
     listeners = (ListenerFacts("HTTP", 80), ListenerFacts("HTTPS", 443, ARN))
-    parameters = row.gateway_parameters("edge", "gateway", listeners)
+    parameters = row.gateway_parameters(context(row), "edge", "gateway", listeners)
     assert parameters is not None
     assert (parameters.api_version, parameters.kind, parameters.name, parameters.namespace) == (
-        "gateway.k8s.aws/v1beta1", "LoadBalancerConfiguration", "edge", "gateway"
+        "gateway.k8s.aws/v1", "LoadBalancerConfiguration", "edge", "gateway"
     )
     assert parameters.spec == {
         "scheme": "internet-facing",
@@ -361,11 +383,18 @@ def stack_for(row: ControllerRow) -> Config:
     issuers: Config = {"internalCa": {}}
     if row.platform == "aks":  # the Azure provider builds its DNS-01 solver unconditionally
         issuers["acme"] = {"email": "ops@example.test", "solver": "dns01"}
+    settings: Config = {"name": row.name}
+    if row.releases:
+        settings["version"] = f"{row.releases[-1].minor}.0"
+    if "applicationGateway" in row.config_keys:
+        settings["applicationGateway"] = {"mode": "managed", "subnetId": SUBNET}
+    if row.chart_waits_for_load_balancer and row.platform is None:
+        settings["loadBalancer"] = True  # the lab has MetalLB
     return {
         "platform": PLATFORMS[row.platform or "onprem"],
         "cluster": {"ambient": True},
         "domain": DOMAIN,
-        "controller": {"name": row.name},
+        "controller": settings,
         "issuers": issuers,
         "namespaces": {"apps": {"gateways": ["edge"]}},
         "gateways": [{"name": "edge", "certificates": [] if row.certificates == "acm" else [WILDCARD],

@@ -237,7 +237,8 @@ def test_a_cloud_stack_shows_its_zone_and_who_may_change_it(render_stack: Render
         identity = f"Identity/Account/traffic-edge-gke-{workload}"
         release = f"HelmRelease/{workload}/{workload}"
         assert (release, identity, f"Workload Identity as {workload}/{workload}") in {e.key for e in graph.edges}
-        assert (identity, zone, "roles/dns.admin") in {e.key for e in graph.edges}
+        records = "projects/acme-edge-prod/roles/traffic_edge_gke_dns_records"  # the stack's records-only role
+        assert (identity, zone, records) in {e.key for e in graph.edges}
     assert ("ClusterIssuer/letsencrypt-production", zone, "DNS-01 challenges") in {e.key for e in graph.edges}
 
 

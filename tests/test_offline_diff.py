@@ -161,8 +161,6 @@ def test_changing_a_zone_dns_name_replaces_it(tmp_path: Path, capsys: pytest.Cap
     ("type_", "path"),
     [
         ("kubernetes:core/v1:Service", "metadata.namespace"),
-        ("kubernetes:gateway.networking.k8s.io/v1:Gateway", "apiVersion"),
-        ("kubernetes:gateway.networking.k8s.io/v1:Gateway", "kind"),
         ("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition", "spec.group"),
         ("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition", "spec.names.kind"),
         ("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition", "spec.names.plural"),
@@ -312,6 +310,22 @@ def test_an_aliased_move_under_a_new_parent_is_neither_a_delete_nor_a_create() -
         ("move", "edge-routes-apps.web", f"{PROJECT}::{ROUTES}${ROUTE}::routes-apps.web"),
     ]
     assert result.summary() == "dev: 1 to add, 0 to change, 0 to replace, 0 to delete, 2 moved by alias"
+
+
+def test_a_new_api_version_behind_an_alias_updates_the_object_in_place() -> None:
+    """The provider replaces a Kubernetes object only for its name, namespace and the kind's forceNew fields; the
+    alias keeps the resource, so v1beta1 → v1 is a move with a change, not a delete and create."""
+    old_type = "kubernetes:gateway.k8s.aws/v1beta1:LoadBalancerConfiguration"
+    new_type = "kubernetes:gateway.k8s.aws/v1:LoadBalancerConfiguration"
+    inputs = {"kind": "LoadBalancerConfiguration", "metadata": {"name": "edge", "namespace": "gateway"}, "spec": {}}
+    old = plan(resource(old_type, "edge-lbc", {**inputs, "apiVersion": "gateway.k8s.aws/v1beta1"}))
+    new = resource(new_type, "edge-lbc", {**inputs, "apiVersion": "gateway.k8s.aws/v1"})
+    new["aliases"] = [{"spec": {"type": old_type}}]
+
+    [moved] = diff.diff_stack("dev", old, plan(new)).resources
+
+    assert (moved.kind, moved.old_key) == ("move", f"{PROJECT}::{old_type}::edge-lbc")
+    assert [(c.path, c.forces) for c in moved.changes] == [("apiVersion", None)]
 
 
 def test_ambiguous_moves_stay_additions_and_deletions() -> None:
@@ -558,3 +572,76 @@ def test_the_command_line_entry_point(tmp_path: Path) -> None:
     )
 
     assert (result.returncode, result.stdout, result.stderr) == (0, "dev: no changes\n", "")
+
+
+# ---------------------------------------------------------------------------------- deletions that take data
+
+
+NAMESPACE = "kubernetes:core/v1:Namespace"
+CERTIFICATE = "kubernetes:cert-manager.io/v1:Certificate"
+
+
+def kube(type_: str, name: str, namespace: str | None = None, spec: dict[str, Any] | None = None,
+         **options: bool) -> dict[str, Any]:
+    metadata = {"name": name, **({"namespace": namespace} if namespace else {})}
+    found = resource(type_, f"res-{name}", {"metadata": metadata, **({"spec": spec} if spec else {})})
+    return {**found, **options}
+
+
+def cert_manager(owner_refs: bool) -> dict[str, Any]:
+    values = {"crds": {"enabled": True}, **({"enableCertificateOwnerRef": True} if owner_refs else {})}
+    return resource("kubernetes:helm.sh/v3:Release", "cert-manager", {"chart": "cert-manager", "values": values})
+
+
+def test_deleting_a_namespace_says_every_object_in_it_goes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = compare(tmp_path, capsys, plan(kube(NAMESPACE, "apps")), plan())
+    assert code == 1
+    assert out.splitlines()[1] == (f"  !!! DELETES DATA: Namespace apps and every object in it (deleted: {NAMESPACE} "
+                                   "res-apps)")
+    _, markdown = compare(tmp_path, capsys, plan(kube(NAMESPACE, "apps")), plan(), "--format", "markdown")
+    assert "> [!CAUTION]\n> **This deploy deletes data:**\n> - DELETES DATA: **Namespace apps and every object in " \
+           "it**" in markdown
+
+
+def test_a_retained_namespace_is_said_to_stay(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _, out = compare(tmp_path, capsys, plan(kube(NAMESPACE, "apps", retainOnDelete=True)), plan())
+    assert "  ! keeps Namespace apps and every object in it in the cluster: deleted in the stack only" in out
+    _, markdown = compare(tmp_path, capsys, plan(kube(NAMESPACE, "apps", retainOnDelete=True)), plan(),
+                          "--format", "markdown")
+    assert "> [!NOTE]" in markdown
+    assert "[!CAUTION]" not in markdown
+
+
+def test_a_replaced_or_protected_zone_is_called_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _, out = compare(tmp_path, capsys, plan(zone("example.com.")), plan(zone("example.org.")))
+    assert f"  !!! DELETES DATA: DNS zone example.com. and every record in it (replaced: {ZONE} dns-zone)" in out
+    _, out = compare(tmp_path, capsys, plan({**zone(), "protect": True}), plan())
+    assert (f"  !!! STOPS: {ZONE} dns-zone is protected, so `pulumi up` fails before deleting DNS zone example.com. "
+            "and every record in it") in out
+
+
+@pytest.mark.parametrize(("gone", "words"), [
+    (kube("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition", "gateways.gateway.networking.k8s.io"),
+     "CustomResourceDefinition gateways.gateway.networking.k8s.io and every object of its kind"),
+    (resource("kubernetes:yaml/v2:ConfigGroup", "gateway-api-bundle", {"yaml": "..."}),
+     "every object gateway-api-bundle applied: with a CRD, every object of its kind"),
+    (kube("kubernetes:core/v1:Secret", "rfc2136-tsig", "external-dns"),
+     "Secret external-dns/rfc2136-tsig and the keys or certificate it holds"),
+])
+def test_crds_bundles_and_secrets_are_called_out(gone: dict[str, Any], words: str) -> None:
+    [loss] = diff.diff_stack("dev", plan(gone), plan()).losses
+    assert (loss.what, loss.fate) == (words, "deleted")
+
+
+@pytest.mark.parametrize(("owner_refs", "fate"), [(False, "left in the cluster"), (True, "deleted")])
+def test_a_deleted_certificate_says_what_becomes_of_its_secret(owner_refs: bool, fate: str) -> None:
+    """cert-manager v1.21.1 leaves a deleted Certificate's Secret unless it sets owner references (off by default)."""
+    certificate = kube(CERTIFICATE, "edge-wildcard", "gateway", {"secretName": "edge-wildcard-tls"})
+    [loss] = diff.diff_stack("dev", plan(cert_manager(owner_refs), certificate), plan(cert_manager(owner_refs))).losses
+    renewal = "" if owner_refs else " (no longer renewed)"
+    assert (loss.what, loss.fate) == (
+        f"Secret gateway/edge-wildcard-tls: certificate gateway/edge-wildcard and its private key{renewal}", fate)
+
+
+def test_deletions_without_data_are_not_called_out() -> None:
+    assert diff.diff_stack("dev", plan(route("web")), plan()).losses == ()

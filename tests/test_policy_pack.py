@@ -16,7 +16,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import grpc  # type: ignore[import-untyped]  # grpcio ships no stubs
 import pytest
@@ -24,13 +24,15 @@ import yaml
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from tests.conftest import STACK_FILES, RenderStack
+from tests.conftest import STACK_FILES, RenderStack, write_stack
+from traffic_edge.controllers import CONTROLLERS
+from traffic_edge.data.permissions.azure import AZURE, AzureScope
 from traffic_edge.offline.plan import plan_document
-from traffic_edge.offline.render import PROJECT_DIR
+from traffic_edge.offline.render import PROJECT_DIR, render
 from traffic_edge.offline.stackfile import read_project, read_stack_config
 from traffic_edge.plan.routes import EXTERNAL_DNS_HOSTNAME
 from traffic_edge.policy.plan import Violation, check_plan
-from traffic_edge.policy.rules import POLICIES
+from traffic_edge.policy.rules import AZURE_DOCUMENTED, AZURE_SCOPE_SHAPES, POLICIES
 
 Plan = dict[str, Any]
 MULTITENANT = PROJECT_DIR / "Pulumi.multitenant.yaml"
@@ -40,7 +42,16 @@ SUBSCRIPTION = "/subscriptions/00000000-0000-0000-0000-000000000000"
 ROLES = f"{SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions"
 DNS_ZONE_CONTRIBUTOR = f"{ROLES}/befefa01-2a29-4197-83a8-272ff33ce314"
 READER = f"{ROLES}/acdd72a7-3385-48ef-bd42-f606fba81ae7"
+CONFIGURATION_MANAGER = f"{ROLES}/fbc52c3f-28ad-4303-a892-8a056630b8f1"
+NETWORK_CONTRIBUTOR = f"{ROLES}/4d97b98b-1d4f-4787-a291-c67834d212e7"
 ZONE_SCOPE = f"{SUBSCRIPTION}/resourceGroups/dns/providers/Microsoft.Network/dnszones/{DOMAIN}"
+SUBNET = f"{SUBSCRIPTION}/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/lab/subnets/alb"
+NODE_GROUP = f"{SUBSCRIPTION}/resourceGroups/MC_edge_edge_westeurope"
+CUSTOM_ROLE = "projects/p/roles/traffic_edge_prod_dns_records"
+# What the program itself grants beyond a zone: its rows (external-dns's Reader on the zone's group, the AGC
+# controller's roles), in the pack's words.
+BEYOND_A_ZONE = ("AppGw for Containers Configuration Manager on the alb resource group, Network Contributor on the "
+                 "alb subnet, Reader on the node resource group, Reader on the zone resource group")
 
 
 def engine_config(stack_file: Path) -> str:
@@ -258,22 +269,38 @@ GRANTS: list[tuple[str, dict[str, Any], str | None]] = [
      "arn:aws:iam::aws:policy/AmazonRoute53FullAccess grants Route 53 changes on every zone; grant one hosted zone "
      "instead"),
     ("gcp:projects/iAMMember:IAMMember", {"role": "roles/dns.admin", "project": "p", "member": "serviceAccount:x"},
-     "roles/dns.admin on a whole projects writes every zone in it; grant it on the managed zone "
+     "roles/dns.admin on a whole projects writes every zone in it; bind record-set permissions on the managed zone "
      "(gcp:dns/dnsManagedZoneIamMember) and roles/dns.reader on the project"),
     ("gcp:projects/iAMMember:IAMMember", {"role": "roles/dns.reader", "project": "p", "member": "serviceAccount:x"},
      None),
-    ("gcp:dns/dnsManagedZoneIamMember:DnsManagedZoneIamMember", {"role": "roles/dns.admin", "managedZone": "z"}, None),
+    ("gcp:projects/iAMMember:IAMMember", {"role": CUSTOM_ROLE, "project": "p", "member": "serviceAccount:x"},
+     f"{CUSTOM_ROLE} on a whole projects writes every zone in it; bind record-set permissions on the managed zone "
+     "(gcp:dns/dnsManagedZoneIamMember) and roles/dns.reader on the project"),
+    ("gcp:dns/dnsManagedZoneIamMember:DnsManagedZoneIamMember", {"role": "roles/dns.admin", "managedZone": "z"},
+     "roles/dns.admin on a managed zone can also update and delete the zone itself; bind a custom role with only its "
+     "record-set and change permissions"),
+    ("gcp:dns/dnsManagedZoneIamMember:DnsManagedZoneIamMember", {"role": CUSTOM_ROLE, "managedZone": "z"}, None),
+    ("gcp:projects/iAMCustomRole:IAMCustomRole", {"roleId": "r", "permissions": [
+        "dns.changes.create", "dns.resourceRecordSets.update", "dns.managedZones.list"]}, None),
+    ("gcp:projects/iAMCustomRole:IAMCustomRole", {"roleId": "r", "permissions": [
+        "dns.changes.create", "dns.managedZones.delete", "dns.managedZones.update", "dns.policies.update"]},
+     "the custom role grants dns.managedZones.delete, dns.managedZones.update, dns.policies.update: more than a zone's "
+     "record sets and changes"),
     ("azure-native:authorization:RoleAssignment", {"scope": ZONE_SCOPE, "roleDefinitionId": DNS_ZONE_CONTRIBUTOR},
      None),
     ("azure-native:authorization:RoleAssignment",
      {"scope": f"{SUBSCRIPTION}/resourceGroups/dns", "roleDefinitionId": READER}, None),
+    ("azure-native:authorization:RoleAssignment", {"scope": NODE_GROUP, "roleDefinitionId": CONFIGURATION_MANAGER},
+     None),
+    ("azure-native:authorization:RoleAssignment", {"scope": SUBNET, "roleDefinitionId": NETWORK_CONTRIBUTOR}, None),
+    ("azure-native:authorization:RoleAssignment", {"scope": NODE_GROUP, "roleDefinitionId": NETWORK_CONTRIBUTOR},
+     f"role assignment on {NODE_GROUP} is wider than one DNS zone (beyond a zone, only: {BEYOND_A_ZONE})"),
     ("azure-native:authorization:RoleAssignment",
      {"scope": f"{SUBSCRIPTION}/resourceGroups/dns", "roleDefinitionId": DNS_ZONE_CONTRIBUTOR},
-     f"role assignment on {SUBSCRIPTION}/resourceGroups/dns is wider than one DNS zone (only Reader on the zone's "
-     "resource group may be)"),
+     f"role assignment on {SUBSCRIPTION}/resourceGroups/dns is wider than one DNS zone (beyond a zone, only: "
+     f"{BEYOND_A_ZONE})"),
     ("azure-native:authorization:RoleAssignment", {"scope": SUBSCRIPTION, "roleDefinitionId": READER},
-     f"role assignment on {SUBSCRIPTION} is wider than one DNS zone (only Reader on the zone's resource group may "
-     "be)"),
+     f"role assignment on {SUBSCRIPTION} is wider than one DNS zone (beyond a zone, only: {BEYOND_A_ZONE})"),
 ]
 
 
@@ -284,6 +311,47 @@ def test_dns_grants_wider_than_one_zone_are_flagged(multitenant: Plan) -> None:
         if message is not None:
             expected.append((f"grant-{index}", message))
     assert violations_of(multitenant, "dns-grants-least-privilege") == sorted(expected)
+
+
+def test_the_grants_beyond_a_zone_are_the_ones_the_program_rows_document() -> None:
+    """The pack reads them from the rows, so the program and its guard cannot disagree: a controller row that grants
+    a new role (or a new scope) is accepted by the pack exactly where the platform resolves it."""
+    rows = [*AZURE.values(), *(row.azure for row in CONTROLLERS.values() if row.azure is not None)]
+    assert AZURE_DOCUMENTED == {(g.role, g.scope) for row in rows for g in row.grants if g.scope != "zone"} == {
+        ("Reader", "zone_resource_group"), ("Reader", "node_resource_group"),
+        ("AppGw for Containers Configuration Manager", "alb_resource_group"), ("Network Contributor", "alb_subnet"),
+    }
+    assert set(get_args(AzureScope)) == set(AZURE_SCOPE_SHAPES), "every scope a row may name has its ARM ID shape"
+
+
+AGC_SUBSCRIPTION = "11111111-2222-3333-4444-555555555555"
+AGC_SETTINGS = {
+    "managed": {"mode": "managed", "subnetId": f"/subscriptions/{AGC_SUBSCRIPTION}/resourceGroups/net/providers/"
+                                               "Microsoft.Network/virtualNetworks/lab/subnets/alb"},
+    "byo": {"mode": "byo", "subnetId": f"/subscriptions/{AGC_SUBSCRIPTION}/resourceGroups/net/providers/"
+                                       "Microsoft.Network/virtualNetworks/lab/subnets/alb",
+            "albId": f"/subscriptions/{AGC_SUBSCRIPTION}/resourceGroups/agc/providers/Microsoft.ServiceNetworking/"
+                     "trafficControllers/edge", "frontend": "edge-frontend"},
+}
+
+
+@pytest.mark.parametrize("mode", sorted(AGC_SETTINGS))
+def test_an_azure_alb_stack_passes_the_pack(mode: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The AKS example with Application Gateway for Containers: the controller's Configuration Manager and Network
+    Contributor grants are the program's own, so the mandatory least-privilege policy accepts them (it refused the
+    Configuration Manager role on the node resource group before, failing every such stack)."""
+    stack = yaml.safe_load((PROJECT_DIR / "Pulumi.aks.yaml").read_text())["config"]
+    config = {key.split(":", 1)[1]: value for key, value in stack.items()}
+    config["controller"] = {"name": "azure-alb", "applicationGateway": AGC_SETTINGS[mode]}
+    stack_file = write_stack(tmp_path, config, f"alb-{mode}")
+    plan = plan_document(render(stack_file, PROJECT_DIR))
+    monkeypatch.setenv("PULUMI_CONFIG", engine_config(stack_file))
+    granted = {(item["name"], item["inputs"]["roleDefinitionId"].rsplit("/", 1)[1]) for item in plan["resources"]
+               if item["type"] == "azure-native:authorization:RoleAssignment" and "alb-controller" in item["name"]}
+    assert {role for _, role in granted} == {"acdd72a7-3385-48ef-bd42-f606fba81ae7",
+                                             "fbc52c3f-28ad-4303-a892-8a056630b8f1",
+                                             "4d97b98b-1d4f-4787-a291-c67834d212e7"}
+    assert check_plan(plan) == []
 
 
 def test_a_grant_not_known_until_deploy_is_reported_as_the_analyzer_does(multitenant: Plan) -> None:

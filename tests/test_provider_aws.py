@@ -20,6 +20,8 @@ from tests.conftest import (
     provision_platform,
     record_component,
 )
+from traffic_edge.config import ConfigError
+from traffic_edge.conformance import REFDATA
 from traffic_edge.conformance.validator import require_refdata, validate_helm_values
 from traffic_edge.controllers import aws_load_balancer_controller
 from traffic_edge.data.permissions.aws import AWS, aws_policy_document, irsa_trust_policy, pod_identity_trust_policy
@@ -48,55 +50,113 @@ POLICY = "aws:iam/rolePolicy:RolePolicy"
 ASSOCIATION = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
 ZONE = "aws:route53/zone:Zone"
 
-CERT_MANAGER_POLICY = {
+# The documents upstream gives, verbatim (IAM writes one value as a string, several as a list).
+# cert-manager/website : content/docs/configuration/acme/dns01/route53.md (L23-57),
+# https://cert-manager.io/docs/configuration/acme/dns01/route53/#set-up-an-iam-role
+UPSTREAM_CERT_MANAGER: dict[str, Any] = {
+    "Version": "2012-10-17",
     "Statement": [
-        {"Action": ["route53:GetChange"], "Effect": "Allow", "Resource": ["arn:aws:route53:::change/*"]},
+        {"Effect": "Allow", "Action": "route53:GetChange", "Resource": "arn:aws:route53:::change/*"},
         {
+            "Effect": "Allow",
             "Action": ["route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"],
-            "Effect": "Allow",
-            "Resource": [ZONE_ARN],
+            "Resource": "arn:aws:route53:::hostedzone/*",
+            "Condition": {"ForAllValues:StringEquals": {"route53:ChangeResourceRecordSetsRecordTypes": ["TXT"]}},
         },
-        {"Action": ["route53:ListHostedZonesByName"], "Effect": "Allow", "Resource": ["*"]},
+        {"Effect": "Allow", "Action": "route53:ListHostedZonesByName", "Resource": "*"},
     ],
-    "Version": "2012-10-17",
 }
-EXTERNAL_DNS_POLICY = {
+# kubernetes-sigs/external-dns @ v0.22.0 : docs/tutorials/aws.md (L12-38),
+# https://github.com/kubernetes-sigs/external-dns/blob/v0.22.0/docs/tutorials/aws.md#iam-policy
+UPSTREAM_EXTERNAL_DNS: dict[str, Any] = {
+    "Version": "2012-10-17",
     "Statement": [
         {
-            "Action": ["route53:ChangeResourceRecordSets", "route53:ListTagsForResource"],
             "Effect": "Allow",
-            "Resource": [ZONE_ARN],
+            "Action": ["route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets",
+                       "route53:ListTagsForResources"],
+            "Resource": ["arn:aws:route53:::hostedzone/*"],
         },
-        {"Action": ["route53:ListHostedZones", "route53:ListResourceRecordSets"], "Effect": "Allow", "Resource": ["*"]},
+        {"Effect": "Allow", "Action": ["route53:ListHostedZones"], "Resource": ["*"]},
     ],
-    "Version": "2012-10-17",
 }
-POD_IDENTITY_TRUST = {
-    "Statement": [
-        {
-            "Action": ["sts:AssumeRole", "sts:TagSession"],
-            "Effect": "Allow",
-            "Principal": {"Service": "pods.eks.amazonaws.com"},
-        }
-    ],
+# awsdocs/amazon-eks-user-guide : latest/ug/manage-access/aws-access/pod-id-role.adoc,
+# https://docs.aws.amazon.com/eks/latest/userguide/pod-id-role.html
+UPSTREAM_POD_IDENTITY_TRUST: dict[str, Any] = {
     "Version": "2012-10-17",
+    "Statement": [{
+        "Sid": "AllowEksAuthToAssumeRoleForPodIdentity",
+        "Effect": "Allow",
+        "Principal": {"Service": "pods.eks.amazonaws.com"},
+        "Action": ["sts:AssumeRole", "sts:TagSession"],
+        "Condition": {"StringEquals": {
+            "aws:RequestTag/kubernetes-namespace": ["<Namespace>"],
+            "aws:RequestTag/kubernetes-service-account": ["<ServiceAccount>"],
+        }},
+    }],
 }
-# What may be granted beyond the zone: the listing calls and change polling the upstream docs ask for.
+# The LBC's own policy per partition: kubernetes-sigs/aws-load-balancer-controller @ v3.5.0 :
+# docs/install/iam_policy{,_cn,_us-gov}.json, as ../shared/refdata holds them.
+LBC_POLICIES = {"aws": "iam_policy.json", "aws-cn": "iam_policy_cn.json", "aws-us-gov": "iam_policy_us-gov.json"}
+
+
+def normalized(document: dict[str, Any]) -> dict[str, Any]:
+    """An IAM document as IAM reads it: one value or a list alike, statements in any order."""
+    def listed(value: Any) -> list[Any]:
+        return sorted([value] if isinstance(value, str) else value)
+
+    statements = []
+    for statement in document["Statement"]:
+        plain = {key: listed(value) if key in ("Action", "Resource") else value for key, value in statement.items()}
+        if "Condition" in statement:
+            plain["Condition"] = {operator: {key: listed(value) for key, value in pairs.items()}
+                                  for operator, pairs in statement["Condition"].items()}
+        statements.append(plain)
+    statements.sort(key=lambda statement: json.dumps(statement, sort_keys=True))
+    return {"Version": document["Version"], "Statement": statements}
+
+
+def on_the_zone(document: dict[str, Any], zone_arn: str = ZONE_ARN) -> dict[str, Any]:
+    """Upstream's document scoped to one hosted zone, as both docs advise instead of hostedzone/*."""
+    scoped: dict[str, Any] = json.loads(json.dumps(document).replace("arn:aws:route53:::hostedzone/*", zone_arn))
+    return scoped
+
+
+def without(document: dict[str, Any], action: str) -> dict[str, Any]:
+    """Upstream's document without the statement granting only `action`."""
+    return {**document, "Statement": [s for s in document["Statement"] if s["Action"] != action]}
+
+
+# cert-manager's note: "The `route53:ListHostedZonesByName` statement can be removed if you specify the (optional)
+# `hostedZoneID`", which the program always does (the solver's hostedZoneID).
+CERT_MANAGER_POLICY = on_the_zone(without(UPSTREAM_CERT_MANAGER, "route53:ListHostedZonesByName"))
+EXTERNAL_DNS_POLICY = on_the_zone(UPSTREAM_EXTERNAL_DNS)
+
+
+def pod_identity_trust(namespace: str, service_account: str, cluster: str) -> dict[str, Any]:
+    """The EKS docs' trust policy for one service account, and the cluster: the agent tags each session with
+    eks-cluster-name too (pod-id-abac.adoc, "Enable session tags"), so no other cluster's association matches."""
+    document: dict[str, Any] = json.loads(json.dumps(UPSTREAM_POD_IDENTITY_TRUST).replace("<Namespace>", namespace)
+                                          .replace("<ServiceAccount>", service_account))
+    document["Statement"][0]["Condition"]["StringEquals"]["aws:RequestTag/eks-cluster-name"] = [cluster]
+    return document
+
+
+# What may be granted beyond the zone: listing zones and waiting for changes, as the upstream docs ask.
 BEYOND_THE_ZONE = {
     ("route53:GetChange", "arn:aws:route53:::change/*"),
-    ("route53:ListHostedZonesByName", "*"),
     ("route53:ListHostedZones", "*"),
-    ("route53:ListResourceRecordSets", "*"),
 }
 
 
-def provision(raw: Config) -> Recording:
-    """Provision EKS as a program (as the edge does) and export what the components are handed."""
+def provision(raw: Config, preflight: bool = True) -> Recording:
+    """Provision EKS as a program (as the edge does) and export what the components are handed; its cloud look-ups
+    are answered by traffic_edge.offline.fakes."""
     config = parse_config(raw)
     assert config.platform.kind == "eks"
 
     def program() -> None:
-        provisioned = provision_platform(config)
+        provisioned = provision_platform(config, preflight=preflight)
         export_provisioned(config, provisioned)
         assert provisioned.external_dns is not None
         pulumi.export("externalDnsSecrets", len(provisioned.external_dns.secrets))
@@ -158,17 +218,52 @@ def test_irsa_trust_policy_names_one_service_account_and_sts() -> None:
     }
 
 
-def test_pod_identity_trust_policy_trusts_the_agent() -> None:
-    assert pod_identity_trust_policy() == POD_IDENTITY_TRUST
+def test_pod_identity_trust_is_the_documented_one_for_one_service_account_of_one_cluster() -> None:
+    """Without conditions (as before), anyone who may create an association in the account could hand the role to
+    any service account of any cluster."""
+    trust = pod_identity_trust_policy("cert-manager", "cert-manager", "edge")
+    assert normalized(trust) == normalized(pod_identity_trust("cert-manager", "cert-manager", "edge"))
+    # No unverified conditions: aws:SourceAccount / aws:SourceArn are not documented for pods.eks.amazonaws.com.
+    assert set(trust["Statement"][0]["Condition"]) == {"StringEquals"}
+    assert set(trust["Statement"][0]["Condition"]["StringEquals"]) == {
+        "aws:RequestTag/eks-cluster-name", "aws:RequestTag/kubernetes-namespace",
+        "aws:RequestTag/kubernetes-service-account",
+    }
 
 
-def test_policy_documents_are_the_upstream_ones_scoped_to_the_zone() -> None:
-    assert aws_policy_document(AWS["cert-manager"], "aws", ZONE_ID) == CERT_MANAGER_POLICY
-    assert aws_policy_document(AWS["external-dns"], "aws", ZONE_ID) == EXTERNAL_DNS_POLICY
+def test_cert_manager_may_change_only_txt_records_of_its_zone() -> None:
+    """cert-manager's documented policy, on the zone, without listing zones: the solver names hostedZoneID
+    (cert-manager @ v1.21.1 : pkg/issuer/acme/dns/route53/route53.go L316-318)."""
+    document = aws_policy_document(AWS["cert-manager"], "aws", ZONE_ID)
+    assert normalized(document) == normalized(CERT_MANAGER_POLICY)
+    [changes] = [s for s in document["Statement"] if "route53:ChangeResourceRecordSets" in s["Action"]]
+    txt_only = {"ForAllValues:StringEquals": {"route53:ChangeResourceRecordSetsRecordTypes": ["TXT"]}}
+    assert changes["Condition"] == txt_only
+    assert changes["Resource"] == [ZONE_ARN]
+    assert "route53:ListHostedZonesByName" not in json.dumps(document)
+
+
+def test_external_dns_follows_its_v0_22_tutorial_on_the_zone() -> None:
+    document = aws_policy_document(AWS["external-dns"], "aws", ZONE_ID)
+    assert normalized(document) == normalized(EXTERNAL_DNS_POLICY)
+    assert {"Action": ["route53:ListHostedZones"], "Effect": "Allow", "Resource": ["*"]} in document["Statement"]
+
+
+def test_documents_name_the_partition_of_the_region() -> None:
     china = aws_policy_document(AWS["cert-manager"], "aws-cn", "Z1")
     assert [statement["Resource"] for statement in china["Statement"]] == [
-        ["arn:aws-cn:route53:::change/*"], ["arn:aws-cn:route53:::hostedzone/Z1"], ["*"],
+        ["arn:aws-cn:route53:::change/*"], ["arn:aws-cn:route53:::hostedzone/Z1"],
     ]
+
+
+@pytest.mark.parametrize("partition", sorted(LBC_POLICIES))
+def test_load_balancer_controller_policy_is_upstreams_in_each_partition(partition: str) -> None:
+    """The whole document, statement for statement, against the controller's own file for that partition."""
+    require_refdata()
+    upstream = json.loads((REFDATA / "aws-load-balancer-controller" / "v3.5.0" / "iam" / LBC_POLICIES[partition])
+                          .read_text())
+    ours = aws_policy_document(aws_load_balancer_controller.IAM, partition, ZONE_ID)
+    assert normalized(ours) == normalized(upstream)
 
 
 def test_policy_documents_are_plain_sorted_data() -> None:
@@ -191,8 +286,8 @@ def test_irsa_roles_policies_and_annotations() -> None:
         assert trust_of(recording, workload) == irsa_trust(OIDC_PROVIDER_ARN, workload, workload)
         policy = recording.named(POLICY, f"{PLATFORM}-{workload}-policy")
         assert (policy.inputs["name"], policy.inputs["role"]) == (workload, f"traffic-edge-test-{workload}")
-    assert policy_of(recording, "cert-manager") == CERT_MANAGER_POLICY
-    assert policy_of(recording, "external-dns") == EXTERNAL_DNS_POLICY
+    assert normalized(policy_of(recording, "cert-manager")) == normalized(CERT_MANAGER_POLICY)
+    assert normalized(policy_of(recording, "external-dns")) == normalized(EXTERNAL_DNS_POLICY)
     assert recording.of_type(ASSOCIATION) == []
     identities = recording.outputs["identities"]
     for workload in ("cert-manager", "external-dns"):
@@ -241,7 +336,8 @@ def test_solver_and_external_dns_settings() -> None:
 def test_pod_identity_associates_each_role_with_its_service_account() -> None:
     recording = provision(POD_IDENTITY)
     for workload in ("cert-manager", "external-dns"):
-        assert trust_of(recording, workload) == POD_IDENTITY_TRUST
+        where = WORKLOADS[workload]
+        assert trust_of(recording, workload) == pod_identity_trust(where.namespace, where.service_account, "edge")
         association = recording.named(ASSOCIATION, f"{PLATFORM}-{workload}-pod-identity")
         assert association.inputs == {
             "clusterName": "edge",
@@ -256,13 +352,78 @@ def test_pod_identity_associates_each_role_with_its_service_account() -> None:
     assert recording.outputs["externalDnsChart"]["serviceAccount"] == {"name": "external-dns"}
 
 
-def test_partition_comes_from_config_or_the_account() -> None:
-    gov = {**IRSA, "platform": {"kind": "eks", "region": "us-gov-west-1", "partition": "aws-us-gov",
-                                "oidcProviderArn": OIDC_PROVIDER_ARN.replace("arn:aws:", "arn:aws-us-gov:")}}
-    recording = provision(gov)
+@pytest.mark.parametrize(("region", "partition"), [("us-gov-west-1", "aws-us-gov"), ("cn-north-1", "aws-cn")])
+def test_partition_follows_the_region_without_asking_aws(
+    region: str, partition: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_lookup(_args: dict[str, Any]) -> dict[str, Any]:
+        raise AssertionError("the partition follows from the region; a dry run needs no AWS credentials for it")
+
+    monkeypatch.setitem(fakes.CALL_RESULTS, "aws:index/getPartition:getPartition", no_lookup)
+    arn = OIDC_PROVIDER_ARN.replace("arn:aws:", f"arn:{partition}:")
+    recording = provision({**IRSA, "platform": {"kind": "eks", "region": region, "oidcProviderArn": arn}})
     for workload, document in (("cert-manager", CERT_MANAGER_POLICY), ("external-dns", EXTERNAL_DNS_POLICY)):
-        in_gov = json.loads(json.dumps(document).replace("arn:aws:", "arn:aws-us-gov:"))
-        assert policy_of(recording, workload) == in_gov
+        in_partition = json.loads(json.dumps(document).replace("arn:aws:", f"arn:{partition}:"))
+        assert normalized(policy_of(recording, workload)) == normalized(in_partition)
+
+
+def test_every_aws_resource_and_look_up_goes_through_the_platform_region(invokes: list[tuple[str, str]]) -> None:
+    """One explicit provider, built from platform.region and named after the platform: the stack's `aws:region`
+    (which nothing cross-checked) plays no part."""
+    recording = provision({**POD_IDENTITY, "dns": {"adopt": {"id": "Z0ADOPTED0000"}}})
+    provider = recording.named("pulumi:providers:aws", f"{PLATFORM}-aws")
+    assert provider.inputs["region"] == "eu-west-1"
+    assert provider.parent == recording.named("traffic-edge:aws:Eks", PLATFORM).urn
+    reference = f"{provider.urn}::{provider.name}-id"
+    aws_resources = [r for r in recording.resources.values() if r.type.startswith("aws:")]
+    assert {r.type for r in aws_resources} == {ROLE, POLICY, ASSOCIATION}
+    assert {r.provider for r in aws_resources} == {reference}
+    assert sorted(invokes) == [
+        ("aws:eks/getAddon:getAddon", reference),
+        ("aws:eks/getCluster:getCluster", reference),
+        ("aws:route53/getZone:getZone", reference),
+    ]
+
+
+def test_pod_identity_needs_its_agent_on_the_cluster(monkeypatch: pytest.MonkeyPatch) -> None:
+    def not_installed(args: dict[str, Any]) -> dict[str, Any]:
+        raise Exception(f"reading EKS Add-On ({args['clusterName']}:{args['addonName']}): couldn't find resource")
+
+    assert provision(POD_IDENTITY).warnings == []  # the fake cluster runs the add-on
+    monkeypatch.setitem(fakes.CALL_RESULTS, "aws:eks/getAddon:getAddon", not_installed)
+    with pytest.raises(ConfigError) as refused:
+        provision(POD_IDENTITY)
+    assert [str(issue) for issue in refused.value.issues] == [
+        "platform.clusterName: EKS cluster edge runs no Pod Identity Agent (reading EKS Add-On "
+        "(edge:eks-pod-identity-agent): couldn't find resource), so no pod can assume its role (fix: aws eks "
+        "create-addon --cluster-name edge --addon-name eks-pod-identity-agent --region eu-west-1)"
+    ]
+    cluster = fakes.CALL_RESULTS["aws:eks/getCluster:getCluster"]
+    monkeypatch.setitem(fakes.CALL_RESULTS, "aws:eks/getCluster:getCluster",
+                        lambda args: {**cluster(args), "computeConfigs": [{"enabled": True}]})
+    assert provision(POD_IDENTITY).of_type(ASSOCIATION), "EKS Auto Mode has the agent built in"
+    assert provision(IRSA).warnings == [], "IRSA needs no agent"
+
+
+def test_pod_identity_on_an_unknown_cluster_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_cluster(args: dict[str, Any]) -> dict[str, Any]:
+        raise Exception(f"reading EKS Cluster ({args['name']}): couldn't find resource")
+
+    monkeypatch.setitem(fakes.CALL_RESULTS, "aws:eks/getCluster:getCluster", no_cluster)
+    with pytest.raises(ConfigError, match=r"platform\.clusterName: no EKS cluster edge in eu-west-1 could be looked "
+                                          r"up \(reading EKS Cluster \(edge\): couldn't find resource\)"):
+        provision(POD_IDENTITY)
+
+
+def test_without_preflight_the_agent_is_reported_not_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    def unreachable(_args: dict[str, Any]) -> dict[str, Any]:
+        raise AssertionError("no look-up without the preflight")
+
+    monkeypatch.setitem(fakes.CALL_RESULTS, "aws:eks/getCluster:getCluster", unreachable)
+    recording = provision(POD_IDENTITY, preflight=False)
+    assert recording.warnings == [
+        f"{PLATFORM}: preflight not run: the EKS Pod Identity Agent on the cluster: not checked"
+    ]
 
 
 def test_http01_leaves_cert_manager_without_a_role() -> None:
@@ -302,6 +463,8 @@ def test_cluster_facts_come_from_the_cluster_stack() -> None:
     stack = {"kind": "eks", "region": "us-east-1", "identity": "podIdentity", "clusterStack": "acme/eks/prod"}
     recording = provision({**IRSA, "platform": stack})
     assert recording.named(ASSOCIATION, f"{PLATFORM}-cert-manager-pod-identity").inputs["clusterName"] == "fake-cluster"
+    trust = trust_of(recording, "cert-manager")["Statement"][0]["Condition"]["StringEquals"]
+    assert trust["aws:RequestTag/eks-cluster-name"] == ["fake-cluster"]
     irsa = provision({**IRSA, "platform": {**stack, "identity": "irsa"}})
     assert trust_of(irsa, "external-dns") == irsa_trust(
         fakes.CLUSTER_STACK_OUTPUTS["oidcProviderArn"], "external-dns", "external-dns"
@@ -316,7 +479,8 @@ def test_no_identity_reaches_beyond_its_zone(config: Config) -> None:
     for policy in recording.of_type(POLICY):
         for statement in json.loads(policy.inputs["policy"])["Statement"]:
             assert statement["Effect"] == "Allow"
-            assert "Condition" not in statement
+            if "Condition" in statement:  # narrows what may change, never widens
+                assert statement["Condition"] == UPSTREAM_CERT_MANAGER["Statement"][1]["Condition"], policy.name
             for resource in statement["Resource"]:
                 if resource != ZONE_ARN:
                     assert {(action, resource) for action in statement["Action"]} <= BEYOND_THE_ZONE, policy.name

@@ -19,6 +19,7 @@ from tests.conftest import (
     provision_platform,
     record_component,
 )
+from traffic_edge.config import ConfigError
 from traffic_edge.conformance.validator import require_refdata, validate_helm_values
 from traffic_edge.controllers import azure_alb
 from traffic_edge.data.permissions.azure import AZURE_ROLES, azure_role_definition_id, azure_subject
@@ -69,14 +70,15 @@ def role_definition(subscription: str, role: str) -> str:
     return f"/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/{role}"
 
 
-def provision(raw: Config) -> tuple[Recording, list[dict[str, Any]]]:
-    """Provision AKS as a program; also returns the azure.json documents external-dns is handed."""
+def provision(raw: Config, preflight: bool = True) -> tuple[Recording, list[dict[str, Any]]]:
+    """Provision AKS as a program; also returns the azure.json documents external-dns is handed. Its cloud look-ups
+    are answered by traffic_edge.offline.fakes."""
     config = parse_config(raw)
     assert config.platform.kind == "aks"
     azure_json: list[dict[str, Any]] = []
 
     def program() -> None:
-        provisioned = provision_platform(config)
+        provisioned = provision_platform(config, preflight=preflight)
         export_provisioned(config, provisioned)
         pulumi.export("clientIds", {
             name: identity.client_id
@@ -230,6 +232,8 @@ def test_adopting_by_id_uses_the_zone_subscription_and_creates_nothing() -> None
     other = "99999999-8888-7777-6666-555555555555"
     zone_id = f"/subscriptions/{other}/resourceGroups/shared-dns/providers/Microsoft.Network/dnszones/aks.example.com"
     recording, azure_json = provision({**AKS, "dns": {"adopt": {"id": zone_id}}})
+    zone_provider = recording.named("pulumi:providers:azure-native", f"{PLATFORM}-azure-zone")
+    assert zone_provider.inputs == {"subscriptionId": other, "environment": "public"}, "found in its own subscription"
     assert recording.of_type(ZONE) == []
     assert recording.of_type(PRIVATE_ZONE) == []
     reader = recording.named(ASSIGNMENT, f"{PLATFORM}-external-dns-reader-zone-resource-group").inputs
@@ -257,12 +261,14 @@ def test_cluster_facts_come_from_the_cluster_stack() -> None:
     assert recording.named(ZONE, f"{PLATFORM}-dns-zone").inputs["resourceGroupName"] == facts["resourceGroup"]
 
 
-def test_alb_controller_row_is_named_upstream_and_scoped_to_the_node_group() -> None:
+def test_alb_controller_row_is_named_upstream_and_scoped_to_its_resources() -> None:
     row = azure_alb.GRANTS
     assert azure_alb.ROW.azure is row
     assert azure_alb.ROW.workload is WORKLOADS["alb-controller"]
     assert {(grant.role, grant.scope) for grant in row.grants} == {
-        ("Reader", "node_resource_group"), ("AppGw for Containers Configuration Manager", "node_resource_group"),
+        ("Reader", "node_resource_group"),
+        ("AppGw for Containers Configuration Manager", "alb_resource_group"),
+        ("Network Contributor", "alb_subnet"),
     }
     assert WORKLOADS["alb-controller"].identity_name == "azure-alb-identity"
     assert (WORKLOADS["alb-controller"].namespace, WORKLOADS["alb-controller"].service_account) == (
@@ -294,3 +300,98 @@ def test_cert_manager_waits_for_its_role_and_credential(render_stack: RenderStac
     assert release.inputs["values"]["podLabels"] == {"azure.workload.identity/use": "true"}
     require_refdata()
     assert validate_helm_values("cert-manager", release.inputs["version"], release.inputs["values"]) == []
+
+
+def test_every_azure_resource_and_look_up_goes_through_the_cluster_subscription(
+    invokes: list[tuple[str, str]],
+) -> None:
+    """Identities and role assignments are made in the subscription of the facts, never in whatever the stack's
+    `azure-native:subscriptionId` says; an adopted zone in another subscription is looked up through a provider
+    for that one."""
+    other = "99999999-8888-7777-6666-555555555555"
+    zone_id = f"/subscriptions/{other}/resourceGroups/shared-dns/providers/Microsoft.Network/dnszones/aks.example.com"
+    recording, _ = provision({**AKS, "dns": {"adopt": {"id": zone_id}}})
+    providers = {r.name: r for r in recording.of_type("pulumi:providers:azure-native")}
+    assert {name: r.inputs for name, r in providers.items()} == {
+        f"{PLATFORM}-azure": {"subscriptionId": SUBSCRIPTION, "environment": "public"},
+        f"{PLATFORM}-azure-zone": {"subscriptionId": other, "environment": "public"},
+    }
+    component = recording.named("traffic-edge:azure:Aks", PLATFORM).urn
+    assert {r.parent for r in providers.values()} == {component}
+    cluster, zone = (f"{r.urn}::{r.name}-id" for r in providers.values())
+    assert {r.provider for r in recording.resources.values() if r.type.startswith("azure-native:")} == {cluster}
+    assert invokes == [("azure-native:dns:getZone", zone)]
+
+
+@pytest.mark.parametrize(("environment", "cloud"), [("AzureChinaCloud", "china"),
+                                                    ("AzureUSGovernmentCloud", "usgovernment")])
+def test_the_provider_signs_in_to_the_platform_cloud(environment: str, cloud: str) -> None:
+    recording, _ = provision({**AKS, "platform": {**AKS["platform"], "environment": environment}})
+    assert recording.named("pulumi:providers:azure-native", f"{PLATFORM}-azure").inputs["environment"] == cloud
+
+
+FAKE_ISSUER = fakes.CLUSTER_STACK_OUTPUTS["oidcIssuerUrl"]
+AKS_CLUSTER: Config = {**AKS, "platform": {**AKS["platform"], "clusterName": "edge", "oidcIssuerUrl": FAKE_ISSUER}}
+
+
+HEALTHY_CLUSTER = fakes.CALL_RESULTS["azure-native:containerservice:getManagedCluster"]
+
+
+def refusals(monkeypatch: pytest.MonkeyPatch, raw: Config, **answer: Any) -> list[str]:
+    """The refusals of `raw` where the cluster answers `answer` over the healthy fake."""
+    monkeypatch.setitem(fakes.CALL_RESULTS, "azure-native:containerservice:getManagedCluster",
+                        lambda args: {**HEALTHY_CLUSTER(args), **answer})
+    with pytest.raises(ConfigError) as refused:
+        provision(raw)
+    return [str(issue) for issue in refused.value.issues]
+
+
+def test_the_cluster_must_issue_the_tokens_the_credentials_trust(
+    monkeypatch: pytest.MonkeyPatch, invokes: list[tuple[str, str]]
+) -> None:
+    recording, _ = provision(AKS_CLUSTER)
+    assert recording.warnings == []
+    assert [token for token, _ in invokes] == ["azure-native:containerservice:getManagedCluster"]
+    update = "az aks update --resource-group edge --name edge"
+    assert refusals(monkeypatch, AKS_CLUSTER, oidcIssuerProfile={"enabled": False, "issuerURL": ""},
+                    securityProfile={}) == [
+        f"platform.clusterName: AKS cluster edge does not have workload identity enabled, so no pod receives its "
+        f"identity's token (fix: {update} --enable-workload-identity)",
+        f"platform.clusterName: AKS cluster edge has no OIDC issuer, which the federated credentials trust (fix: "
+        f"{update} --enable-oidc-issuer)",
+    ]
+    other = {**AKS_CLUSTER, "platform": {**AKS_CLUSTER["platform"], "oidcIssuerUrl": ISSUER}}
+    assert refusals(monkeypatch, other) == [
+        f"platform.oidcIssuerUrl: is {ISSUER}, but AKS cluster edge issues its tokens as {FAKE_ISSUER} (fix: set "
+        f"platform.oidcIssuerUrl: {FAKE_ISSUER})"
+    ]
+
+
+def test_an_unknown_aks_cluster_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_cluster(args: dict[str, Any]) -> dict[str, Any]:
+        raise Exception(f"ResourceNotFound: The Resource 'Microsoft.ContainerService/managedClusters/"
+                        f"{args['resourceName']}' under resource group '{args['resourceGroupName']}' was not found")
+
+    monkeypatch.setitem(fakes.CALL_RESULTS, "azure-native:containerservice:getManagedCluster", no_cluster)
+    with pytest.raises(ConfigError, match=r"platform\.clusterName: no AKS cluster edge in resource group edge could "
+                                          r"be looked up \(ResourceNotFound"):
+        provision(AKS_CLUSTER)
+
+
+def test_without_the_cluster_name_the_check_is_skipped_and_said_so(invokes: list[tuple[str, str]]) -> None:
+    recording, _ = provision(AKS)
+    assert recording.warnings == [
+        f"{PLATFORM}: preflight skipped: the AKS OIDC issuer and workload identity on the cluster: not checked "
+        "without platform.clusterName (in config, or exported as clusterName by platform.clusterStack)"
+    ]
+    assert invokes == []
+    offline, _ = provision(AKS_CLUSTER, preflight=False)
+    assert offline.warnings == [
+        f"{PLATFORM}: preflight not run: the AKS OIDC issuer and workload identity on the cluster: not checked"
+    ]
+
+
+def test_the_cluster_stack_names_the_cluster_for_the_check(invokes: list[tuple[str, str]]) -> None:
+    recording, _ = provision({**AKS, "platform": {"kind": "aks", "clusterStack": "acme/aks/prod"}})
+    assert recording.warnings == []
+    assert [token for token, _ in invokes] == ["azure-native:containerservice:getManagedCluster"]

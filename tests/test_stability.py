@@ -76,22 +76,24 @@ def assert_nothing_moved(stack_diff: diff.StackDiff) -> None:
 
 
 def https_listener(config: StackConfig) -> tuple[Gateway, Listener]:
+    """The first gateway's HTTPS listener with the most specific hostname: a copy of it on another port serves only
+    names its certificate covers."""
     for gateway in config.gateways:
-        for listener in gateway.listeners:
-            if listener.protocol == "HTTPS":
-                return gateway, listener
+        listeners = [listener for listener in gateway.listeners if listener.protocol == "HTTPS"]
+        if listeners:
+            return gateway, max(listeners, key=lambda item: len(item.hostname or ""))
     pytest.skip("the stack has no HTTPS listener for an HTTPRoute to attach to")
 
 
 def probe_route(config: StackConfig, backend_namespace: str | None) -> Config:
-    """An HTTPRoute like the stack's first one (same gateway, namespace, hostname suffix), else one in
+    """An HTTPRoute like the stack's first one (same gateway, namespace and hostname, a path of its own), else one in
     the gateway's own namespace, which its listeners always admit."""
     template = next((route for route in config.routes if isinstance(route, HttpRoute)), None)
     gateway, listener = https_listener(config)
     if template is not None:
         gateway = next(g for g in config.gateways if g.name == template.gateway)
         namespace = template.namespace
-        hostnames = [f"{PROBE}.{name.split('.', 1)[1]}" for name in template.hostnames[:1] if name.count(".") >= 2]
+        hostnames = list(template.hostnames[:1])  # a name the listener's certificate covers
     else:
         namespace = gateway.namespace
         host = listener.hostname
@@ -100,7 +102,8 @@ def probe_route(config: StackConfig, backend_namespace: str | None) -> Config:
     backend: Config = {"service": PROBE, "port": 8080}
     if backend_namespace is not None:
         backend["namespace"] = backend_namespace
-    route: Config = {"name": PROBE, "namespace": namespace, "gateway": gateway.name, "rules": [{"backends": [backend]}]}
+    route: Config = {"name": PROBE, "namespace": namespace, "gateway": gateway.name,
+                     "rules": [{"matches": [{"path": f"/{PROBE}"}], "backends": [backend]}]}
     if hostnames:
         route["hostnames"] = hostnames
     return route

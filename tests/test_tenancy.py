@@ -254,12 +254,45 @@ CASES: list[tuple[str, Callable[[Config], None], Issue]] = [
     ("production-issuer-outside-production", _edit("gateways[1].certificates[0].issuer", "letsencrypt-production"),
      Issue("gateways[1].certificates[0].issuer", "letsencrypt-production is for production stacks and this one is "
            "not marked as such", "use letsencrypt-staging, or set `production: true`")),
+    # No tenant escape: each refusal names both parties.
+    ("shared-certificate-in-a-tenant-namespace", _edit("gateways[0].certificates[0].namespace", "team-b"),
+     Issue("gateways[0].certificates[0].namespace", "team-b is tenant team-b's namespace, and wildcard is the "
+           "certificate of the shared gateway edge: its private key would be readable by tenant team-b",
+           "issue it in a platform namespace, e.g. the gateway's own (gateway): remove `namespace`")),
+    ("route-to-another-tenants-service", _route(0, "rules", [{"backends": [
+        {"service": "ledger", "namespace": "team-b", "port": 8080}]}]),
+     Issue("routes[0].rules[0].backends[0].namespace", "tenant team-a's route team-a/shop reaches the Service ledger "
+           "in team-b, tenant team-b's namespace",
+           "route to Services in tenant team-a's namespaces or in platform namespaces")),
+    ("platform-route-in-a-tenant-suffix", lambda c: c["routes"].append({
+        "name": "promo", "namespace": "gateway", "gateway": "edge", "hostnames": [f"promo.team-a.{DOMAIN}"],
+        "rules": [{"backends": [{"service": "promo", "port": 80}]}]}),
+     Issue("routes[5].hostnames[0]", f"promo.team-a.{DOMAIN} lies in tenant team-a's suffix team-a.{DOMAIN}, and "
+           "gateway (of HTTPRoute promo) is no namespace of tenant team-a",
+           "serve it from one of tenant team-a's namespaces, or use a name outside the tenants' suffixes")),
+    ("tenant-on-a-shared-tcp-listener", _both(
+        lambda c: c["gateways"][0]["listeners"].append({"name": "db", "protocol": "TCP", "port": 5432}),
+        lambda c: c["routes"].append({"name": "db", "kind": "TCPRoute", "namespace": "team-b", "gateway": "edge",
+                                      "listener": "db", "rules": [{"backends": [{"service": "db", "port": 5432}]}]})),
+     Issue("routes[5].namespace", "team-b is tenant team-b's namespace, and the TCP listener db of the shared gateway "
+           "edge checks no hostname: a tenant is admitted there only by name",
+           "list team-b in gateways[0].listeners[2].allowedRoutes.namespaces")),
 ]
 
 
 @pytest.mark.parametrize(("edit", "expected"), [case[1:] for case in CASES], ids=[case[0] for case in CASES])
 def test_each_cross_key_mistake_is_an_issue_with_its_fix(edit: Callable[[Config], None], expected: Issue) -> None:
     assert expected in issues_of(edit)
+
+
+def test_a_shared_tcp_listener_admits_a_tenant_only_by_name() -> None:
+    raw = base()
+    raw["gateways"][0]["listeners"].append({"name": "db", "protocol": "TCP", "port": 5432})
+    config = parse_config(raw)
+    assert listener_whitelists(config, config.gateways[0])["db"] == ["gateway"]
+    raw["gateways"][0]["listeners"][2]["allowedRoutes"] = {"namespaces": ["team-b"]}
+    config = parse_config(raw)
+    assert listener_whitelists(config, config.gateways[0])["db"] == ["gateway", "team-b"]
 
 
 def test_the_example_itself_is_clean() -> None:

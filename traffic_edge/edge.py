@@ -9,7 +9,7 @@ move under it without replacement.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pulumi
@@ -27,8 +27,9 @@ from traffic_edge.components.network_policies import NetworkPolicies, NetworkPol
 from traffic_edge.components.routes import Routes, RoutesArgs
 from traffic_edge.config import ConfigError, StackConfig, parse
 from traffic_edge.config.load import SECRET_KEYS
+from traffic_edge.controllers.base import ValuesContext
 from traffic_edge.data.workloads import CERT_MANAGER, EXTERNAL_DNS
-from traffic_edge.plan import Deployment, EdgePlan, edge_plan
+from traffic_edge.plan import Deployment, EdgePlan, edge_plan, uses_platform_gateway_api
 from traffic_edge.plan.contracts import WorkloadIdentity
 from traffic_edge.plan.preflight import preflight
 from traffic_edge.plan.secrets import secret_parts
@@ -57,6 +58,11 @@ def _resolved(args: TrafficEdgeArgs) -> tuple[StackConfig, dict[str, pulumi.Inpu
         if isinstance(raw.get(key), pulumi.Output):
             secrets[key] = raw.pop(key)
     return parse({**raw, **dict.fromkeys(secrets, "")}, set(secrets)), secrets
+
+
+def _namespaces_args(plan: EdgePlan) -> NamespacesArgs:
+    """The namespaces to create, and those of them to leave in the cluster when they leave the stack."""
+    return NamespacesArgs(plan.namespaces, plan.retained_namespaces)
 
 
 def secret_inputs(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult:
@@ -91,8 +97,8 @@ class TrafficEdge(pulumi.ComponentResource):
             pulumi.log.warn(f"{name}: preflight not run: Kubernetes ≥1.30 and the Gateway API CRDs on the cluster "
                             "were not checked", self)
         self.kubernetes = self._kubernetes(plan.cluster, check)
-        provisioned = self._provision(config, plan, args.deployment, secrets)
-        namespaces = Namespaces(f"{name}-namespaces", NamespacesArgs(labels=plan.namespaces), self._child("namespaces"))
+        provisioned = self._provision(config, plan, args, secrets)
+        namespaces = Namespaces(f"{name}-namespaces", _namespaces_args(plan), self._child("namespaces"))
         crds: list[pulumi.Resource] = []
         if plan.gateway_api is not None:
             crds = [GatewayApiCrds(f"{name}-gateway-api", GatewayApiCrdsArgs(plan.gateway_api),
@@ -140,9 +146,10 @@ class TrafficEdge(pulumi.ComponentResource):
         })
 
     def _provision(
-        self, config: StackConfig, plan: EdgePlan, deployment: Deployment, secrets: Mapping[str, pulumi.Input[str]]
+        self, config: StackConfig, plan: EdgePlan, args: TrafficEdgeArgs, secrets: Mapping[str, pulumi.Input[str]]
     ) -> Provisioned:
-        """The platform side (zone, identities), under its own component."""
+        """The platform side (zone, identities), under its own component; it checks the cluster through its cloud
+        where the edge's preflight runs."""
         tsig = secrets.get("tsigSecret")
         platform = platform_for(
             PlatformArgs(
@@ -150,9 +157,11 @@ class TrafficEdge(pulumi.ComponentResource):
                 dns=config.dns,
                 zone_name=config.zone_name,
                 domain=config.domain,
-                deployment=deployment,
+                deployment=args.deployment,
                 identities=plan.identities,
                 tsig_secret=pulumi.Output.secret(tsig) if tsig is not None else None,
+                preflight=args.preflight,
+                platform_gateway_api=uses_platform_gateway_api(config),
             )
         )
         return platform.provision(f"{self.name}-platform", self._child("platform"))
@@ -168,6 +177,7 @@ class TrafficEdge(pulumi.ComponentResource):
                 identity=provisioned.identity(CERT_MANAGER.name),
                 extra_values=plan.cert_manager.extra_values,
                 depends_on=[*crds, *namespaces.needed_by(CERT_MANAGER.namespace)],
+                expiry_alerts=plan.certificate_alerts,
             ),
             self._child("cert-manager"),
         )
@@ -180,14 +190,30 @@ class TrafficEdge(pulumi.ComponentResource):
             f"{self.name}-{row.name}",
             GatewayControllerArgs(
                 row=row,
-                context=plan.controller.context,
+                context=self._with_cluster_facts(plan, provisioned),
                 chart=plan.controller.chart,
+                crd_chart=plan.controller.crd_chart,
                 extra_values=plan.controller.extra_values,
                 identity=provisioned.identity(row.workload.name) if row.workload else WorkloadIdentity(),
                 crds=crds,
                 namespace=namespaces.needed_by(row.namespace),
             ),
             self._child(row.name, "controller"),
+        )
+
+    @staticmethod
+    def _with_cluster_facts(plan: EdgePlan, provisioned: Provisioned) -> ValuesContext:
+        """The controller's values context with the cluster facts its chart takes, from config or the cluster's
+        stack: only the platform reads the stack."""
+        context, wanted, facts = plan.controller.context, plan.controller.row.cluster_facts, provisioned.cluster
+        if facts is None or not wanted:
+            return context
+        configured_name = context.cluster_name if isinstance(context.cluster_name, str) else None
+        configured_vpc = context.vpc_id if isinstance(context.vpc_id, str) else None
+        return replace(
+            context,
+            cluster_name=facts.get("clusterName", configured_name) if "clusterName" in wanted else None,
+            vpc_id=facts.optional("vpcId", configured_vpc) if "vpcId" in wanted else None,
         )
 
     def _issuers(

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the e2e toolchain (Pulumi CLI, Kubernetes provider, kube-apiserver, kube-controller-manager, etcd)
+# Builds the e2e toolchain (Pulumi CLI, Kubernetes provider, kube-apiserver, kube-controller-manager, etcd,
+# promtool and the Prometheus operator's CRDs)
 # from Go modules at the versions in versions.env, and prints the directory holding the binaries.
 #
 # Each binary is cached outside the clone under a key made of its pinned versions and its wrapper
@@ -147,6 +148,24 @@ build_etcd() {
   assert_version "$dir/etcd" "etcd Version: ${ETCD_VERSION#v}" --version
 }
 
+build_prometheus() {
+  # promtool, and the two CRDs the expiry alerts need (PrometheusRule, ServiceMonitor) from the operator's module
+  local dir=$1 w=prometheus crds
+  if ! pinned $w "github.com/prometheus/prometheus $PROMETHEUS_MODULE_VERSION"; then
+    fresh_module $w
+    (cd "$HERE/$w" && go get -tool "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_MODULE_VERSION" \
+      && go mod tidy)
+  fi
+  check_go_directive $w
+  (cd "$HERE/$w" && go build -trimpath -ldflags "-s -w" -o "$dir/promtool" github.com/prometheus/prometheus/cmd/promtool)
+  "$dir/promtool" --version >/dev/null
+  crds=$(cd "$HERE/$w" && go mod download -json "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION" \
+    | python3 -c 'import json,sys;print(json.load(sys.stdin)["Dir"])')/example/prometheus-operator-crd
+  mkdir -p "$dir/prometheus-operator-crds"
+  cp "$crds/monitoring.coreos.com_prometheusrules.yaml" "$crds/monitoring.coreos.com_servicemonitors.yaml" \
+    "$dir/prometheus-operator-crds/"
+}
+
 component() {  # component WRAPPER BUILDER VERSION-LINES...: build into the cache unless its key is there
   local w=$1 builder=$2 dir partial log start=$SECONDS; shift 2
   dir="$CACHE/$w-$(key_of "$w" "$@")"
@@ -161,14 +180,16 @@ component() {  # component WRAPPER BUILDER VERSION-LINES...: build into the cach
     dir="$CACHE/$w-$(key_of "$w" "$@")"; rm -rf "$dir"; mv "$partial" "$dir"; touch "$dir/.complete"
     step "$w: built in $((SECONDS - start)) s"
   fi
-  ln -sf "$dir"/* "$BIN/"
+  local item
+  for item in "$dir"/*; do ln -sfn "$item" "$BIN/$(basename "$item")"; done  # relinked in place: runs in flight keep theirs
 }
 
-BIN="$CACHE/bin"; rm -rf "$BIN"; mkdir -p "$BIN"
+BIN="$CACHE/bin"; mkdir -p "$BIN"
 only=${1:-all}
 want() { [ "$only" = all ] || [ "$only" = "$1" ]; }
 want etcd && component etcd build_etcd "$ETCD_VERSION"
 want pulumi && component pulumi build_pulumi "$PULUMI_VERSION"
 want k8s-provider && component k8s-provider build_k8s_provider "$K8S_PROVIDER_MODULE_VERSION" "$K8S_PROVIDER_VERSION" "$K8S_PROVIDER_SDK_GO"
 want kube && component kube build_kube "$KUBE_VERSION" "$KUBE_STAGING"
+want prometheus && component prometheus build_prometheus "$PROMETHEUS_MODULE_VERSION" "$PROMETHEUS_OPERATOR_VERSION"
 echo "$BIN"

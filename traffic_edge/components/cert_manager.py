@@ -1,4 +1,5 @@
-"""cert-manager by Helm: CRDs from the chart, Gateway API support on, identity wiring in values."""
+"""cert-manager by Helm: CRDs from the chart, Gateway API support on, identity wiring in values, and the
+optional PrometheusRule alerting on its certificates' expiry."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from typing import Any
 
 import pulumi
 
-from traffic_edge.components.kube import helm_release, merged
+from traffic_edge.components.kube import helm_release, kube_object, merged
 from traffic_edge.data.workloads import CERT_MANAGER, identity_values
 from traffic_edge.plan.contracts import WorkloadIdentity
+from traffic_edge.plan.objects import KubeObject
 from traffic_edge.plan.sources import ChartLocation
 
 
@@ -21,6 +23,7 @@ class CertManagerArgs:
     identity: WorkloadIdentity = field(default_factory=WorkloadIdentity)
     extra_values: Mapping[str, Any] = field(default_factory=dict)  # the user's, last
     depends_on: Sequence[pulumi.Resource] = ()  # the Gateway API CRDs and the namespace
+    expiry_alerts: KubeObject | None = None  # a PrometheusRule
 
 
 def cert_manager_values(args: CertManagerArgs) -> dict[str, Any]:
@@ -43,4 +46,7 @@ class CertManager(pulumi.ComponentResource):
             cert_manager_values(args),
             pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, *args.identity.ready]),
         )
+        if args.expiry_alerts is not None:
+            kube_object(f"{name}-expiry-alerts", args.expiry_alerts,
+                        pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)))
         self.register_outputs({"namespace": self.namespace})

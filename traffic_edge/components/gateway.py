@@ -32,11 +32,11 @@ class EdgeGateway(pulumi.ComponentResource):
             )
             for certificate, obj in plan.certificates.items()
         ]
-        for namespace, grant in plan.grants.items():
+        for key, grant in plan.grants.items():
             kube_object(
-                f"{name}-grant-{namespace}",
+                f"{name}-grant-{key}",
                 grant,
-                pulumi.ResourceOptions(parent=self, depends_on=[*args.crds, *args.namespaces(namespace)]),
+                pulumi.ResourceOptions(parent=self, depends_on=[*args.crds, *args.namespaces(grant.namespace)]),
             )
         if plan.parameters is not None:
             parameters_object(

@@ -1,4 +1,5 @@
-"""The Gateway controller named in config: its chart, its GatewayClasses and their parameters, as its row says.
+"""The Gateway controller named in config: its CRD chart and chart, its GatewayClasses and their parameters, and the
+objects it needs beside them, as its row says.
 
 Nothing here knows one controller from another: the row says whether there is a chart, whether the chart or
 platform creates the classes, which object (if any) parameterises them and where its identity goes in values.
@@ -12,7 +13,7 @@ from typing import Any
 
 import pulumi
 
-from traffic_edge.components.kube import helm_release, kube_object, merged, parameters_object
+from traffic_edge.components.kube import crd_chart, helm_release, kube_object, merged, parameters_object
 from traffic_edge.controllers.base import ControllerRow, ParametersObject, ValuesContext
 from traffic_edge.data.workloads import identity_values
 from traffic_edge.plan.contracts import WorkloadIdentity
@@ -25,6 +26,7 @@ class GatewayControllerArgs:
     row: ControllerRow
     context: ValuesContext
     chart: ChartLocation | None = None  # where the row's chart comes from; None where it has none
+    crd_chart: ChartLocation | None = None  # where the row's CRD chart comes from; None where it has none
     extra_values: Mapping[str, Any] = field(default_factory=dict)
     identity: WorkloadIdentity = field(default_factory=WorkloadIdentity)  # the platform identity it runs as
     crds: Sequence[pulumi.Resource] = ()  # the GatewayClass needs the Gateway API CRDs
@@ -52,6 +54,13 @@ class GatewayController(pulumi.ComponentResource):
         super().__init__("traffic-edge:gateway_controller:GatewayController", name, None, opts)
         row = args.row
         self.class_name = row.gateway_class
+        self.crds = None
+        if args.crd_chart is not None and row.crd_chart is not None:
+            self.crds = crd_chart(
+                f"{name}-crds", args.crd_chart, row.namespace, row.crd_chart.values,
+                pulumi.ResourceOptions(parent=self, depends_on=list(args.namespace)),
+            )
+        own_crds = [self.crds] if self.crds is not None else []
         self.release = None
         if args.chart is not None:
             self.release = helm_release(
@@ -60,15 +69,24 @@ class GatewayController(pulumi.ComponentResource):
                 args.chart,
                 row.namespace,
                 controller_values(args),
-                pulumi.ResourceOptions(parent=self, depends_on=[*args.crds, *args.namespace, *args.identity.ready]),
+                pulumi.ResourceOptions(
+                    parent=self, depends_on=[*args.crds, *own_crds, *args.namespace, *args.identity.ready]
+                ),
+                timeout=row.release_timeout,
             )
-        installed = [self.release] if self.release is not None else []
+        installed = [*own_crds, self.release] if self.release is not None else own_crds
         parameters = row.class_parameters(args.context)
         self.parameters = None
         if parameters is not None:
             self.parameters = parameters_object(
                 f"{name}-parameters",
                 parameters,
+                pulumi.ResourceOptions(parent=self, depends_on=[*installed, *args.namespace]),
+            )
+        for item in row.objects(args.context):
+            parameters_object(
+                f"{name}-{item.kind.lower()}-{item.name}",
+                item,
                 pulumi.ResourceOptions(parent=self, depends_on=[*installed, *args.namespace]),
             )
         self.gateway_classes = []

@@ -14,17 +14,22 @@ import pulumi
 
 from traffic_edge.components.kube import kube_object, secrets
 from traffic_edge.plan.contracts import Dns01Solver
-from traffic_edge.plan.issuers import AcmeAccount, CaSettings, IssuerSet
-from traffic_edge.plan.objects import CERT_MANAGER_GROUP, GATEWAY_GROUP, KubeObject
+from traffic_edge.plan.issuers import (
+    INTERNAL_CA_ISSUER,
+    INTERNAL_CA_SECRET,
+    ISSUER_VERSION,
+    SELF_SIGNED_ISSUER,
+    AcmeAccount,
+    CaSettings,
+    IssuerSet,
+    ca_certificate,
+)
+from traffic_edge.plan.objects import GATEWAY_GROUP, KubeObject
 
 ACME_SERVERS = {
     "letsencrypt-staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
     "letsencrypt-production": "https://acme-v02.api.letsencrypt.org/directory",
 }
-SELF_SIGNED_ISSUER = "selfsigned-root"
-INTERNAL_CA_ISSUER = "internal-ca"
-INTERNAL_CA_SECRET = "internal-ca-root"
-ISSUER_VERSION = f"{CERT_MANAGER_GROUP}/v1"
 
 
 @dataclass(frozen=True)
@@ -68,22 +73,6 @@ def acme_issuer_spec(issuer: str, acme: AcmeAccount, dns01: Dns01Solver | None) 
             "solvers": [acme_solver(acme, dns01)],
         }
     }
-
-
-def ca_certificate(issuers: IssuerSet, ca: CaSettings) -> KubeObject:
-    return KubeObject(
-        ISSUER_VERSION,
-        "Certificate",
-        {"name": INTERNAL_CA_ISSUER, "namespace": issuers.namespace},
-        {
-            "isCA": True,
-            "commonName": ca.common_name,
-            "secretName": INTERNAL_CA_SECRET,
-            "duration": ca.duration,
-            "privateKey": {"algorithm": "ECDSA", "size": 256},
-            "issuerRef": {"name": SELF_SIGNED_ISSUER, "kind": issuers.kind, "group": CERT_MANAGER_GROUP},
-        },
-    )
 
 
 class Issuers(pulumi.ComponentResource):

@@ -1,4 +1,5 @@
-"""The namespaces the edge manages, each labelled so listener whitelists can select it."""
+"""The namespaces the edge manages, each labelled so listener whitelists can select it; those that hold users'
+workloads are retained when deleted from the stack."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pulumi_kubernetes as k8s
 @dataclass(frozen=True)
 class NamespacesArgs:
     labels: Mapping[str, Mapping[str, str]]  # namespace → labels; every key is created
+    retained: frozenset[str] = frozenset()  # left in the cluster when deleted from the stack (retainOnDelete)
 
 
 class Namespaces(pulumi.ComponentResource):
@@ -21,7 +23,7 @@ class Namespaces(pulumi.ComponentResource):
             namespace: k8s.core.v1.Namespace(
                 f"{name}-{namespace}",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=namespace, labels=dict(labels) or None),
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=namespace in args.retained),
             )
             for namespace, labels in sorted(args.labels.items())
         }

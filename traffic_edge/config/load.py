@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import pulumi
@@ -46,6 +46,13 @@ def _decode(value: Any) -> Any:
         except json.JSONDecodeError:
             return value
     return value
+
+
+def parse_engine_config(project: str, values: Mapping[str, Any], secret_keys: Iterable[str]) -> StackConfig:
+    """Validate config as the engine hands it over (`<project>:<key>` → string), like a stack file read offline."""
+    prefix = f"{project}:"
+    raw = {key[len(prefix) :]: _decode(value) for key, value in values.items() if key.startswith(prefix)}
+    return parse(raw, {key[len(prefix) :] for key in secret_keys if key.startswith(prefix)})
 
 
 def parse(raw: Mapping[str, Any], secret_keys: set[str]) -> StackConfig:

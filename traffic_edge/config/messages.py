@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
 from traffic_edge.config.errors import Issue
+from traffic_edge.config.hints import gateway_api_hint
 from traffic_edge.config.model import StackConfig
 from traffic_edge.config.platforms import PLATFORM_KINDS
 from traffic_edge.config.types import ABSOLUTE_PATH, DNS1123_LABEL, EMAIL, HOSTNAME, NAMESERVER
@@ -20,7 +21,7 @@ PATTERN_MESSAGES = {
     HOSTNAME.pattern: "must be a lowercase DNS name (a leading `*.` is allowed)",
     ABSOLUTE_PATH: "must start with /",
     EMAIL: "must be an email address",
-    NAMESERVER: "must be host or host:port",
+    NAMESERVER: "must be host, host:port or [IPv6 address]:port",
 }
 # Pydantic's errors for a value of the wrong YAML shape.
 MAPPING_EXPECTED = ("dict_type", "model_type", "model_attributes_type")
@@ -51,13 +52,18 @@ def issue_of(detail: ErrorDetails) -> Issue:
     path = key_path(loc)
     kind = detail["type"]
     context = detail.get("ctx") or {}
+    if detail.get("input") is None and kind not in ("missing", "extra_forbidden"):
+        return Issue(path, "is empty", "give it a value, or remove the key")
+    hint = gateway_api_hint(detail, path)
+    if hint is not None:
+        return hint
     if kind == "extra_forbidden":
         key = str(loc[-1])
         close = difflib.get_close_matches(key, _keys_at(loc[:-1]), n=1)
         return Issue(path, "unknown key", f"did you mean `{close[0]}`?" if close else "remove it")
     if kind == "missing":
         return Issue(path, "is required", f"add `{loc[-1]}`")
-    if kind in ("greater_than_equal", "less_than_equal") and str(loc[-1]) == "port":
+    if kind in ("greater_than_equal", "less_than_equal") and _is_port(loc):
         return Issue(path, "must be 1-65535", "use a port number between 1 and 65535")
     if kind == "greater_than_equal":
         return Issue(path, f"must be at least {context.get('ge')}")
@@ -82,6 +88,11 @@ def issue_of(detail: ErrorDetails) -> Issue:
     if kind == "value_error":
         return Issue(path, str(context.get("error", detail["msg"])))
     return Issue(path, detail["msg"][:1].lower() + detail["msg"][1:])
+
+
+def _is_port(loc: tuple[int | str, ...]) -> bool:
+    """`…port`, or an item of `…ports`."""
+    return loc[-1] == "port" or (isinstance(loc[-1], int) and len(loc) > 1 and loc[-2] == "ports")
 
 
 def _shape(value: Any) -> str:

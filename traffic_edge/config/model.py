@@ -6,10 +6,13 @@ Shape and ranges live here; rules that relate several keys live in traffic_edge.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, Tag, field_validator
+from pydantic import Discriminator, Field, Strict, Tag, field_validator
 
+from traffic_edge.config.controller import Controller
 from traffic_edge.config.platforms import Platform
 from traffic_edge.config.sources import Artifacts, Cluster
 from traffic_edge.config.tenancy import EgressRule, Guardrails, Tenant
@@ -19,22 +22,53 @@ from traffic_edge.config.types import (
     AcmArn,
     Email,
     Hostname,
+    Labels,
     Model,
     Name,
     Port,
     SecretRef,
 )
-from traffic_edge.controllers import CONTROLLERS, chart_pins
-from traffic_edge.controllers.base import ServiceType
+from traffic_edge.controllers import chart_pins
 from traffic_edge.data.versions import GATEWAY_API_CHANNEL, GATEWAY_API_VERSION, ROUTE_API_VERSIONS
 
 
 class Rfc2136(Model):
     """An authoritative DNS server that accepts TSIG-signed dynamic updates (RFC 2136)."""
 
-    nameserver: Annotated[str, Field(pattern=NAMESERVER, description="host or host:port")]
+    nameserver: Annotated[str, Field(pattern=NAMESERVER, description="host, host:port or [IPv6]:port (port 53)")]
     tsig_key_name: Hostname
     tsig_algorithm: Literal["HMACMD5", "HMACSHA1", "HMACSHA256", "HMACSHA512"] = "HMACSHA256"
+
+    @field_validator("nameserver")
+    @classmethod
+    def _host_and_port(cls, nameserver: str) -> str:
+        """As cert-manager reads it (net.SplitHostPort, internal/apis/certmanager/validation/util/nameserver.go @
+        v1.21.1): an IPv6 address in brackets, a port of 1-65535."""
+        host, port = split_nameserver(nameserver)
+        if nameserver.startswith("["):
+            try:
+                ipaddress.IPv6Address(host)
+            except ValueError:
+                raise ValueError(f"{host} in brackets is not an IPv6 address") from None
+        if not 1 <= port <= 65535:
+            raise ValueError(f"port {port} is not 1-65535")
+        return nameserver
+
+    @property
+    def host(self) -> str:
+        """The server's name or address, without brackets: external-dns joins it with the port itself."""
+        return split_nameserver(self.nameserver)[0]
+
+    @property
+    def port(self) -> int:
+        return split_nameserver(self.nameserver)[1]
+
+
+def split_nameserver(nameserver: str) -> tuple[str, int]:
+    """`[2001:db8::53]:5353` → ("2001:db8::53", 5353); `ns.example.com` → ("ns.example.com", 53)."""
+    match = re.match(NAMESERVER, nameserver)
+    assert match is not None, "the field pattern has matched already"
+    return match.group(1).strip("[]"), int(match.group(2)[1:]) if match.group(2) else 53
 
 
 class ZoneRef(Model):
@@ -88,19 +122,6 @@ class Versions(Model):
         return charts
 
 
-class Controller(Model):
-    name: str = Field("envoy-gateway", description="a row of the controller table")
-    service_type: ServiceType = "LoadBalancer"
-    values: dict[str, Any] = Field(default_factory=dict, description="extra chart values (escape hatch)")
-
-    @field_validator("name")
-    @classmethod
-    def _known_controller(cls, name: str) -> str:
-        if name not in CONTROLLERS:
-            raise ValueError(f"unknown controller {name!r}; choose one of {', '.join(sorted(CONTROLLERS))}")
-        return name
-
-
 class ExternalDns(Model):
     """external-dns publishes route hostnames in the zone, where the platform offers DNS."""
 
@@ -122,7 +143,20 @@ class ExternalDns(Model):
     values: dict[str, Any] = Field(default_factory=dict, description="extra chart values (escape hatch)")
 
 
+class ExpiryAlerts(Model):
+    """Certificate expiry alerts evaluated by Prometheus, so they fire without anyone running `doctor`."""
+
+    enabled: bool = Field(False, description="render a PrometheusRule and cert-manager's ServiceMonitor (needs the "
+                          "Prometheus operator's CRDs in the cluster)")
+    warning_days: Annotated[int, Field(ge=1, le=365)] = Field(20, description="warn this many days before expiry")
+    critical_days: Annotated[int, Field(ge=1, le=365)] = Field(3, description="page this many days before expiry")
+    labels: Labels = Field(
+        default_factory=dict, description="labels your Prometheus selects rules and ServiceMonitors by (e.g. release)"
+    )
+
+
 class CertManager(Model):
+    expiry_alerts: ExpiryAlerts = Field(default_factory=ExpiryAlerts)
     values: dict[str, Any] = Field(default_factory=dict, description="extra chart values (escape hatch)")
 
 
@@ -183,7 +217,7 @@ class Backend(Model):
     service: Name
     namespace: Name | None = Field(None, description="defaults to the route's namespace")
     port: Port
-    weight: Annotated[int, Field(ge=0, le=1_000_000)] = 1
+    weight: Annotated[int, Strict(), Field(ge=0, le=1_000_000)] = 1  # strict: `true` is no weight
 
 
 class HeaderMatch(Model):
@@ -277,7 +311,7 @@ Route = Annotated[
 
 class Namespace(Model):
     create: bool = Field(True, description="create the namespace (false: it exists already)")
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: Labels = Field(default_factory=dict)
     gateways: list[Name] = Field(default_factory=list, description="gateways this namespace may attach routes to")
     egress: list[EgressRule] | None = Field(
         None, description="an egress allow-list: pods reach only these (and DNS); unset: unrestricted"

@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
-from traffic_edge.config.model import Gateway, Listener, Route, StackConfig, TcpRoute, UdpRoute
+from traffic_edge.config.model import (
+    Gateway,
+    GrpcRoute,
+    GrpcRule,
+    HttpRoute,
+    HttpRule,
+    L4Rule,
+    Listener,
+    Route,
+    StackConfig,
+    TcpRoute,
+    UdpRoute,
+)
 from traffic_edge.config.tenancy import SUFFIX_LABEL, TENANT_LABEL, Tenant
 from traffic_edge.controllers import CONTROLLERS
-from traffic_edge.controllers.base import ControllerRow, GatewayClassRow
+from traffic_edge.controllers.base import ControllerRelease, ControllerRow, GatewayClassRow
 from traffic_edge.data.route_kinds import ROUTE_KINDS
 from traffic_edge.data.versions import SERVED_ROUTE_VERSIONS
 
+# The namespaces every cluster starts with (https://kubernetes.io/docs/concepts/overview/working-with-objects/
+# namespaces/#initial-namespaces): the edge's objects may live there, but it never creates, labels or deletes them.
+SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
+# Listener protocols whose routes carry no hostname, so no admission policy can hold a tenant to its suffix there.
+UNCHECKED_HOSTNAME_PROTOCOLS = ("TCP", "UDP")
 # The config key that configures the issuer a certificate names.
 ISSUER_SOURCE = {
     "letsencrypt-staging": "issuers.acme",
@@ -41,6 +58,17 @@ def hostnames_intersect(listener: str | None, route: str) -> bool:
 
 def controller(config: StackConfig) -> ControllerRow:
     return CONTROLLERS[config.controller.name]
+
+
+def controller_release(config: StackConfig) -> ControllerRelease | None:
+    """The release line of a controller the cluster installs (controller.version), where the row knows it."""
+    return controller(config).release(config.controller.version)
+
+
+def controller_reads(config: StackConfig) -> Mapping[str, str]:
+    """Route kind → the apiVersion the controller watches, where it differs from v1: its release's, else its row's."""
+    release = controller_release(config)
+    return release.reads if release is not None else controller(config).reads
 
 
 Owner = Literal["install", "adopt", "platform"]
@@ -80,6 +108,15 @@ def attached_listeners(route: Route, gateway: Gateway) -> list[Listener]:
         for listener in gateway.listeners
         if listener.protocol in protocols and route.listener in (None, listener.name)
     ]
+
+
+def rules_of(route: Route) -> Sequence[HttpRule | GrpcRule | L4Rule]:
+    """A route's rules, whatever its kind."""
+    if isinstance(route, HttpRoute):
+        return route.rules
+    if isinstance(route, GrpcRoute):
+        return route.rules
+    return route.rules
 
 
 def http01_listener(gateway: Gateway) -> Listener | None:
@@ -152,15 +189,28 @@ def http01_namespaces(config: StackConfig, gateway: Gateway) -> set[str]:
 def allowed_namespaces(config: StackConfig, gateway: Gateway, listener: Listener) -> list[str]:
     """The namespace whitelist of one listener: its owner's (the gateway's namespace, or every namespace of the
     tenant owning that), the tenants attached to it, the namespaces granted it, and extras. A port-80 HTTP
-    listener only redirects, and serves ACME challenges to the namespaces of the certificates they are for."""
+    listener only redirects, and serves ACME challenges to the namespaces of the certificates they are for.
+
+    A shared gateway's TCP and UDP listeners check no hostname, so they admit a tenant's namespace only where the
+    listener lists it in allowedRoutes.namespaces."""
     if listener.protocol == "HTTP":
         return sorted({gateway.namespace, *http01_namespaces(config, gateway)})
-    owner = namespace_owners(config.tenants).get(gateway.namespace)
+    owners = namespace_owners(config.tenants)
+    owner = owners.get(gateway.namespace)
     owned = config.tenants[owner].namespaces if owner else []
     attached = [ns for tenant in config.tenants.values() if tenant.gateway == gateway.name for ns in tenant.namespaces]
     granted = [name for name, settings in config.namespaces.items() if gateway.name in settings.gateways]
+    if owner is None and listener.protocol in UNCHECKED_HOSTNAME_PROTOCOLS:
+        attached, granted = [], [name for name in granted if name not in owners]
     return sorted({gateway.namespace, *owned, *attached, *granted, *listener.allowed_routes.namespaces})
 
 
-def admits(config: StackConfig, gateway: Gateway, listener: Listener, namespace: str) -> bool:
-    return namespace in allowed_namespaces(config, gateway, listener) or listener.allowed_routes.all
+def admissions(config: StackConfig) -> dict[tuple[str, str], frozenset[str] | None]:
+    """(gateway, listener) → the namespaces whose routes it admits, None where it admits every namespace: worked out
+    once per listener, so that asking for each route stays linear in the routes."""
+    return {
+        (gateway.name, listener.name): None if listener.allowed_routes.all
+        else frozenset(allowed_namespaces(config, gateway, listener))
+        for gateway in config.gateways
+        for listener in gateway.listeners
+    }

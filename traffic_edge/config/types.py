@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler, Strict
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema
@@ -15,7 +15,7 @@ DNS_LABEL = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
 DNS1123_LABEL = re.compile(rf"^{DNS_LABEL}$")
 HOSTNAME = re.compile(rf"^(\*\.)?{DNS_LABEL}(\.{DNS_LABEL})*$")
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-NAMESERVER = r"^[^\s:]+(:\d{1,5})?$"
+NAMESERVER = r"^(\[[0-9A-Fa-f:.]+\]|[^\s:\[\]]+)(:\d{1,5})?$"  # host, host:port, [IPv6] or [IPv6]:port
 ABSOLUTE_PATH = r"^/"
 
 
@@ -29,7 +29,7 @@ class Model(BaseModel):
 
 Name = Annotated[str, Field(pattern=DNS1123_LABEL.pattern, max_length=63, description="a DNS-1123 label")]
 Hostname = Annotated[str, Field(pattern=HOSTNAME.pattern, max_length=253, description="a DNS name, `*.` allowed")]
-Port = Annotated[int, Field(ge=1, le=65535)]
+Port = Annotated[int, Strict(), Field(ge=1, le=65535)]  # strict: `true` is no port
 Email = Annotated[str, Field(pattern=EMAIL)]
 AcmArn = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+$")]
 
@@ -58,3 +58,11 @@ class SecretRef(BaseModel):
 
     model_config = ConfigDict(frozen=True)
     key: str
+
+
+# Kubernetes label syntax (k8s.io/apimachinery/pkg/util/validation: IsQualifiedName, IsValidLabelValue)
+LABEL_NAME = r"([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]"
+LabelKey = Annotated[str, Shape(rf"^({DNS_LABEL}(\.{DNS_LABEL}){{0,126}}/)?{LABEL_NAME}$",
+                                "a label key: [prefix/]name, the name at most 63 characters")]
+LabelValue = Annotated[str, Shape(rf"^({LABEL_NAME})?$", "a label value: at most 63 letters, digits, -_. inside")]
+Labels = dict[LabelKey, LabelValue]

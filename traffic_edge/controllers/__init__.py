@@ -27,6 +27,7 @@ def chart_pins() -> dict[str, ChartPin]:
     """Every chart this program can install, by the name `versions.charts` overrides it under."""
     pins = dict(CHARTS)
     for row in CONTROLLERS.values():
-        if row.chart is not None:
-            pins[row.chart.name] = row.chart
+        for pin in (row.chart, row.crd_chart.pin if row.crd_chart else None):
+            if pin is not None:
+                pins[pin.name] = pin
     return pins

@@ -142,6 +142,11 @@ IAM = AwsRow(
 
 
 def values(context: ValuesContext) -> Mapping[str, Any]:
+    """The cluster name (required by the chart) and, where pods cannot read the instance metadata service, the VPC.
+
+    helm/aws-load-balancer-controller/values.yaml @ v3.5.0 (L134-135) `clusterName` "A non-empty value is
+    required"; (L177-178) `vpcId` "Set this manually when your pods are unable to use the metadata service".
+    """
     values: dict[str, Any] = {
         "clusterName": context.cluster_name,
         "serviceAccount": {"name": WORKLOAD.service_account},
@@ -149,22 +154,31 @@ def values(context: ValuesContext) -> Mapping[str, Any]:
     }
     if context.region:
         values["region"] = context.region
+    if context.vpc_id is not None:
+        values["vpcId"] = context.vpc_id
     return values
 
 
-def load_balancer_configuration(gateway: str, namespace: str, listeners: Listeners) -> ParametersObject:
-    """An internet-facing load balancer whose TLS listeners take their ACM certificates from here.
+def load_balancer_configuration(
+    context: ValuesContext, gateway: str, namespace: str, listeners: Listeners
+) -> ParametersObject:
+    """The load balancer's scheme, and the ACM certificates of its TLS listeners.
 
-    LBC ignores listener certificateRefs; certificates are ARNs in listenerConfigurations.
+    LBC ignores listener certificateRefs; certificates are ARNs in listenerConfigurations. `gateway.k8s.aws/v1` is
+    the storage version (chart crds/gateway-crds.yaml @ v3.5.0, L918 and L1257-1258; v1beta1 is still served,
+    L1268 and L1607-1608), `scheme` one of internal and internet-facing (L1191-1197).
     """
-    spec: dict[str, Any] = {"scheme": "internet-facing"}
+    spec: dict[str, Any] = {"scheme": context.scheme}
     configurations = [
         {"protocolPort": f"{listener.protocol}:{listener.port}", "defaultCertificate": listener.certificate_arn}
         for listener in listeners if listener.certificate_arn
     ]
     if configurations:
         spec["listenerConfigurations"] = configurations
-    return ParametersObject("gateway.k8s.aws/v1beta1", "LoadBalancerConfiguration", gateway, namespace, spec)
+    return ParametersObject(
+        "gateway.k8s.aws/v1", "LoadBalancerConfiguration", gateway, namespace, spec,
+        earlier_api_versions=("gateway.k8s.aws/v1beta1",),
+    )
 
 
 ROW = ControllerRow(
@@ -184,8 +198,11 @@ ROW = ControllerRow(
     service_types=CLOUD_LOAD_BALANCER,
     gateway_parameters=load_balancer_configuration,
     platform="eks",
-    needs_cluster_name=True,
-    built_against="v1.5.0",
-    reads={"TCPRoute": "v1alpha2", "UDPRoute": "v1alpha2"},
+    cluster_facts=frozenset({"clusterName", "vpcId"}),
+    config_keys=frozenset({"scheme"}),
+    # kubernetes-sigs/aws-load-balancer-controller @ v3.5.0 : go.mod (L52) `sigs.k8s.io/gateway-api v1.6.0`; every
+    # route loader lists its kind from `sigs.k8s.io/gateway-api/apis/v1` (pkg/gateway/routeutils/tcp.go L140, tls.go
+    # L138, udp.go L138, http.go L166, grpc.go L165): all five route kinds at v1.
+    built_against="v1.6.0",
     source="https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/gateway/gateway/",
 )

@@ -1,13 +1,47 @@
-"""Cilium's built-in Gateway controller: installed with the cluster; this program adds a parameterised class."""
+"""Cilium's built-in Gateway controller: installed with the cluster; this program adds a parameterised class.
+
+Its version is a platform fact (config `controller.version`): what the operator reads depends on it. The operator
+enables Gateway API support only with kube-proxy replacement and only if the CRDs exist when it starts
+(operator/pkg/gateway-api/cell.go: `KubeProxyReplacement` precondition, CRD discovery once at start), so a first
+install of the CRDs is followed by `kubectl -n kube-system rollout restart deployment/cilium-operator`.
+"""
 
 from __future__ import annotations
 
 from traffic_edge.controllers.base import (
     ALL_PROTOCOLS,
+    ControllerRelease,
     ControllerRow,
     GatewayClassRow,
     ParametersObject,
     ValuesContext,
+)
+
+MODULE = "https://github.com/cilium/cilium/blob"
+# The operator registers TLSRoute at v1alpha2 when the CRD lists that version; `checkCRD` compares
+# `spec.versions[].name` and never reads `served` (operator/pkg/gateway-api/cell.go: v1.18.11 L220-232, v1.19.7
+# L376-398). Gateway API v1.5+ standard CRDs list v1alpha2 unserved, so the operator's watch fails and it
+# crash-loops, TLSRoutes or not (cilium/cilium#44920, cilium/cilium#45139). ReferenceGrant is read at v1beta1, which
+# every bundle known here serves.
+RELEASES = (
+    ControllerRelease(
+        minor="1.18",
+        reads={"TLSRoute": "v1alpha2"},  # cell.go L65-67; go.mod gateway-api v1.3.1-0.20250611112659-17a60f668a0d
+        source=f"{MODULE}/v1.18.11/operator/pkg/gateway-api/cell.go",
+    ),
+    ControllerRelease(
+        minor="1.19",
+        reads={"TLSRoute": "v1alpha2"},  # cell.go L75-78; go.mod gateway-api v1.4.0-rc.2
+        source=f"{MODULE}/v1.19.7/operator/pkg/gateway-api/cell.go",
+    ),
+    # Every kind at v1; TLSRoute, ReferenceGrant and BackendTLSPolicy at v1 are required, or Gateway API support
+    # stays off (operator/pkg/gateway-api/helpers/schemes.go L22-30): Gateway API v1.5 or later. go.mod v1.6.1.
+    ControllerRelease(
+        minor="1.20",
+        reads={},
+        requires_gateway_api="v1.5.0",
+        source=f"{MODULE}/v1.20.2/operator/pkg/gateway-api/helpers/schemes.go",
+    ),
 )
 
 
@@ -29,6 +63,8 @@ ROW = ControllerRow(
     ),
     namespace="kube-system",
     class_parameters=class_config,
-    reads={"TLSRoute": "v1alpha2"},
+    releases=RELEASES,
+    config_keys=frozenset({"version"}),
+    checks_listed_versions=True,
     source="https://docs.cilium.io/en/stable/network/servicemesh/gateway-api/parameterized-gatewayclass/",
 )

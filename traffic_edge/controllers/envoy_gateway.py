@@ -1,4 +1,5 @@
-"""Envoy Gateway v1.9.0: one chart, a GatewayClass this program creates, EnvoyProxy for the Service type."""
+"""Envoy Gateway v1.9.0: its CRDs, then its chart; a GatewayClass this program creates, EnvoyProxy for the Service
+type."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from traffic_edge.controllers.base import (
     ALL_PROTOCOLS,
     ALL_ROUTES,
     ControllerRow,
+    CrdChart,
     GatewayClassRow,
     ParametersObject,
     ValuesContext,
@@ -23,14 +25,28 @@ CHART = ChartPin(
     repo=None,
     source="https://gateway.envoyproxy.io/docs/install/install-helm/",
 )
+# Envoy Gateway's own CRDs (EnvoyProxy, the policies) and nothing else: the Gateway API CRDs have one owner, this
+# program's verified bundle or the platform (versions.gatewayApiCrds). "Installing CRDs separately": the CRD chart
+# through `helm template | kubectl apply`, then gateway-helm with `crds.enabled=false` (envoyproxy/gateway @ v1.9.0 :
+# site/content/en/latest/install/install-helm.md (L65-100); charts/gateway-crds-helm/values.yaml (L1-6)
+# `crds.gatewayAPI.enabled`, `crds.envoyGateway.enabled`; both charts are released at the release's version,
+# tools/make/helm.mk (L11-12, L27)).
+CRD_CHART = CrdChart(
+    ChartPin(
+        name="envoy-gateway-crds",
+        chart="oci://docker.io/envoyproxy/gateway-crds-helm",
+        version="v1.9.0",
+        repo=None,
+        source="https://github.com/envoyproxy/gateway/tree/v1.9.0/charts/gateway-crds-helm",
+    ),
+    values={"crds": {"gatewayAPI": {"enabled": False}, "envoyGateway": {"enabled": True}}},
+)
 
 
-def values(context: ValuesContext) -> Mapping[str, Any]:
-    # The chart's `crds` subchart installs Envoy's own CRDs and, from crds/, the Gateway API CRDs
-    # (skipped when present). Its templated safe-upgrade policy would collide with the one the
-    # Gateway API bundle installs, so it is left to the bundle when this program installs it.
-    safe_upgrade = {"enabled": not context.manages_gateway_api_crds}
-    return {"crds": {"enabled": True, "gatewayAPI": {"safeUpgradePolicy": safe_upgrade}}}
+def values(_: ValuesContext) -> Mapping[str, Any]:
+    # The `crds` subchart (charts/gateway-helm/Chart.yaml: `condition: crds.enabled`) would install, from its
+    # crds/, the experimental Gateway API bundle and gateway.networking.x-k8s.io CRDs, which Helm never upgrades.
+    return {"crds": {"enabled": False}}
 
 
 def envoy_proxy(context: ValuesContext) -> ParametersObject | None:
@@ -72,6 +88,7 @@ ROW = ControllerRow(
         GatewayClassRow("envoy-gateway", "gateway.envoyproxy.io/gatewayclass-controller", ALL_PROTOCOLS, ALL_ROUTES),
     ),
     chart=CHART,
+    crd_chart=CRD_CHART,
     namespace="envoy-gateway-system",
     values=values,
     class_parameters=envoy_proxy,

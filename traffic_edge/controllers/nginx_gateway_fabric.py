@@ -8,7 +8,6 @@ from typing import Any
 from traffic_edge.controllers.base import (
     ALL_PROTOCOLS,
     ALL_ROUTES,
-    L4_ROUTES,
     ControllerRow,
     GatewayClassRow,
     ValuesContext,
@@ -25,8 +24,11 @@ CHART = ChartPin(
 
 
 def values(context: ValuesContext) -> Mapping[str, Any]:
-    # TLSRoute, TCPRoute and UDPRoute are experimental features of NGF and need them switched on.
-    experimental = bool(context.route_kinds & L4_ROUTES)
+    # TCPRoute and UDPRoute are experimental features of NGF, read at v1alpha2 behind this flag, which "requires the
+    # Gateway APIs installed from the experimental channel" (charts/nginx-gateway-fabric/values.yaml L269-272;
+    # internal/controller/state/graph/gatewayclass.go L100-101: both the flag and experimental CRDs). TLSRoute is v1.
+    l4 = bool(context.route_kinds & {"TCPRoute", "UDPRoute"})
+    experimental = l4 and context.gateway_api_channel == "experimental"
     return {
         "nginxGateway": {"gatewayClassName": "nginx", "gwAPIExperimentalFeatures": {"enable": experimental}},
         "nginx": {"service": {"type": context.service_type}},
@@ -40,7 +42,12 @@ ROW = ControllerRow(
     namespace="nginx-gateway",
     installs_classes=True,
     values=values,
+    # A TLS listener is valid only in Passthrough mode (internal/controller/state/graph/gateway_listener.go L474-477).
+    tls_modes=frozenset({"Passthrough"}),
+    # nginx/nginx-gateway-fabric @ v2.6.7 : go.mod (L32) `sigs.k8s.io/gateway-api v1.5.1`; internal/controller/
+    # manager.go (L815-826) TLSRoute at v1 whenever its CRD is served, (L841-866) TCPRoute and UDPRoute at v1alpha2
+    # only with the experimental flag.
     built_against="v1.5.1",
-    reads={"TLSRoute": "v1alpha2", "TCPRoute": "v1alpha2", "UDPRoute": "v1alpha2"},
+    reads={"TCPRoute": "v1alpha2", "UDPRoute": "v1alpha2"},
     source="https://docs.nginx.com/nginx-gateway-fabric/overview/gateway-api-compatibility/",
 )

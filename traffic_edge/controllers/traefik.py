@@ -50,6 +50,12 @@ ROW = ControllerRow(
     namespace="traefik",
     installs_classes=True,
     values=values,
+    # The chart creates the proxy's Service itself (`service.type`), and Helm counts a LoadBalancer Service ready
+    # only once it has an ingress address (helm/helm @ 06f28ec9 :
+    # pkg/kube/ready.go, serviceReady): the release waits for
+    # the cloud's load balancer, which takes minutes, and never gets one where nothing provisions it.
+    chart_waits_for_load_balancer=True,
+    release_timeout=600,
     built_against="v1.5.0",
     reads={"TCPRoute": "v1alpha2"},
     source="https://github.com/rancher/rke2-docs/pull/572",

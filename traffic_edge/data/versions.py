@@ -120,6 +120,24 @@ SERVED_ROUTE_VERSIONS: dict[tuple[str, str], dict[str, frozenset[str]]] = {
 }
 
 
+# apiVersions a route kind's CRD lists but does not serve (`served: false`), per release and channel: a controller
+# that checks the versions a CRD lists instead of those it serves (Cilium ≤ 1.19's operator) takes them as installed,
+# then fails to watch them. Source: config/crd/<channel>/ at each tag (v1.6.0: kubernetes-sigs/gateway-api @ v1.6.0;
+# the others ../shared/refdata, which the tests compare with).
+_UNSERVED_STANDARD_V1_6 = {
+    "TLSRoute": frozenset({"v1alpha2", "v1alpha3"}), "TCPRoute": frozenset({"v1alpha2"}),
+    "UDPRoute": frozenset({"v1alpha2"}),
+}
+UNSERVED_ROUTE_VERSIONS: dict[tuple[str, str], dict[str, frozenset[str]]] = {
+    ("v1.4.1", "standard"): {},
+    ("v1.4.1", "experimental"): {},
+    ("v1.6.0", "standard"): _UNSERVED_STANDARD_V1_6,
+    ("v1.6.0", "experimental"): {},
+    ("v1.6.1", "standard"): _UNSERVED_STANDARD_V1_6,
+    ("v1.6.1", "experimental"): {},
+}
+
+
 def external_dns_image(gateway_api: str, channel: str, kinds: frozenset[str]) -> ImagePin:
     """The newest external-dns image that reads every route kind in `kinds` at a version the CRDs serve.
 

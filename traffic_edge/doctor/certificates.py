@@ -7,6 +7,7 @@ The chain is Certificate → CertificateRequest (annotation cert-manager.io/cert
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from traffic_edge.doctor.conditions import condition, is_true, said
@@ -19,7 +20,6 @@ from traffic_edge.plan.objects import CERT_MANAGER_GROUP, KubeObject
 CERT_MANAGER = f"{CERT_MANAGER_GROUP}/v1"
 ACME = "acme.cert-manager.io/v1"
 ACME_SERVER_ISSUERS = ("letsencrypt-staging", "letsencrypt-production")
-CRITICAL_DAYS = 3
 
 
 def issuer_names(issuers: IssuerSet) -> list[str]:
@@ -95,7 +95,22 @@ def _stuck_fix(step: str) -> str:
     return "see the step's message and cert-manager's logs"
 
 
-def check_certificates(expected: Expected, cluster: Cluster, window_days: float, now: datetime) -> Iterator[Finding]:
+@dataclass(frozen=True)
+class ExpiryWindow:
+    """Days before expiry that warn and that are an error: the stack's alert thresholds unless the flag says."""
+
+    warning: float
+    critical: float
+
+    @classmethod
+    def of(cls, expected: Expected, warning: float | None) -> ExpiryWindow:
+        alerts = expected.config.cert_manager.expiry_alerts
+        return cls(alerts.warning_days if warning is None else warning, alerts.critical_days)
+
+
+def check_certificates(
+    expected: Expected, cluster: Cluster, window: ExpiryWindow, now: datetime
+) -> Iterator[Finding]:
     for gateway in expected.plan.gateways:
         group = f"{gateway.namespace}/{gateway.name}"
         for certificate in gateway.certificates.values():
@@ -114,9 +129,9 @@ def check_certificates(expected: Expected, cluster: Cluster, window_days: float,
                 continue
             left = _days_left(str(status["notAfter"]), now)
             renewal = f"expires in {left:.0f} days ({status['notAfter']})"
-            if left < CRITICAL_DAYS:
+            if left < window.critical:
                 yield Finding("error", group, obj, renewal, "renewal has failed: see the CertificateRequest and Order")
-            elif left < window_days:
+            elif left < window.warning:
                 yield Finding("warning", group, obj, renewal,
                               f"renewal is due {status.get('renewalTime', 'now')}: check cert-manager renews it")
             else:

@@ -28,7 +28,8 @@ CHECKS: dict[str, Check] = {
     "routes": lambda expected, cluster, _: gateways.check_routes(expected, cluster),
     "issuers": lambda expected, cluster, _: certificates.check_issuers(expected, cluster),
     "certificates": lambda expected, cluster, args: certificates.check_certificates(
-        expected, cluster, args.expiry_window, args.now or certificates.now_utc()
+        expected, cluster, certificates.ExpiryWindow.of(expected, args.expiry_window),
+        args.now or certificates.now_utc()
     ),
     "workloads": lambda expected, cluster, _: workloads.check_releases(expected, cluster),
     "dns": lambda expected, cluster, args: dns.check_dns(expected, cluster, dns.resolver_lookup(args.resolver)),
@@ -46,8 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("table", "json"), default="table")
     parser.add_argument("--strict", action="store_true", help="exit 1 on warnings (errors always exit 2)")
     parser.add_argument("--verbose", action="store_true", help="also list the checks that passed")
-    parser.add_argument("--expiry-window", type=float, default=20.0, metavar="DAYS",
-                        help="warn of certificates expiring within DAYS (default 20; an error within 3)")
+    parser.add_argument("--expiry-window", type=float, default=None, metavar="DAYS",
+                        help="warn of certificates expiring within DAYS (default: certManager.expiryAlerts."
+                        "warningDays, 20; an error within its criticalDays, 3)")
     parser.add_argument("--resolver", help="the DNS server to ask (default: the system's resolvers)")
     parser.add_argument("--skip", action="append", default=[], choices=sorted(CHECKS),
                         help="leave out a check (repeatable), e.g. dns where the names are not public yet")
@@ -104,6 +106,6 @@ def run(args: argparse.Namespace) -> int:
 
 def options(**overrides: object) -> argparse.Namespace:
     """The command's defaults, for callers that run `diagnose` themselves (tests, other tools)."""
-    defaults = argparse.Namespace(expiry_window=20.0, resolver=None, skip=[], now=None, strict=False, verbose=False)
+    defaults = argparse.Namespace(expiry_window=None, resolver=None, skip=[], now=None, strict=False, verbose=False)
     return argparse.Namespace(**{**vars(defaults), **overrides})
 

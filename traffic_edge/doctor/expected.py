@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from traffic_edge.config import StackConfig, parse
+from traffic_edge.config import StackConfig
+from traffic_edge.config.load import parse_engine_config
 from traffic_edge.config.queries import crds_owner
 from traffic_edge.offline.engine import Recording
 from traffic_edge.offline.render import render
 from traffic_edge.offline.stackfile import read_project, read_stack_config
 from traffic_edge.plan import Deployment, EdgePlan, edge_plan
+from traffic_edge.plan.issuers import ca_certificate
 from traffic_edge.plan.objects import KubeObject
 from traffic_edge.project import PROJECT_DIR
 
@@ -45,16 +46,10 @@ class Expected:
                       *gateway.redirects.values()]
         found += [*plan.routes.routes.values(), *plan.routes.grants.values(), *plan.admission,
                   *plan.network_policies]
+        found += [ca_certificate(issuers, issuers.internal_ca) for issuers in plan.issuers if issuers.internal_ca]
+        if plan.certificate_alerts is not None:
+            found.append(plan.certificate_alerts)
         return found
-
-
-def _decoded(value: str) -> Any:
-    if value[:1] in ("{", "["):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
 
 
 def read_expected(stack_file: Path, project_dir: Path = PROJECT_DIR) -> Expected:
@@ -62,9 +57,7 @@ def read_expected(stack_file: Path, project_dir: Path = PROJECT_DIR) -> Expected
     project = read_project(project_dir)
     stack = stack_file.name.split(".", 1)[1].rsplit(".", 1)[0]
     read = read_stack_config(stack_file, project)
-    prefix = f"{project.name}:"
-    raw = {key[len(prefix):]: _decoded(value) for key, value in read.values.items() if key.startswith(prefix)}
-    config = parse(raw, {key[len(prefix):] for key in read.secret_keys if key.startswith(prefix)})
+    config = parse_engine_config(project.name, read.values, read.secret_keys)
     expected = Expected(config, edge_plan(config, Deployment(project.name, stack)), stack)
     expected.releases = _releases(render(stack_file, project_dir))
     return expected

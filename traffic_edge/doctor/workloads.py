@@ -69,11 +69,12 @@ def check_releases(expected: Expected, cluster: Cluster) -> Iterator[Finding]:
 def check_crds(expected: Expected, cluster: Cluster) -> Iterator[Finding]:
     """The Gateway API CRDs against the pin, judged by the same rules the preflight applies before a deploy."""
     version, channel, owner = gateway_api_pin(expected)
-    crds = [item for item in cluster.list("apiextensions.k8s.io/v1", "CustomResourceDefinition")
-            if (item.get("spec") or {}).get("group") == GATEWAY_API_GROUP]
+    every = cluster.list("apiextensions.k8s.io/v1", "CustomResourceDefinition")
+    crds = [item for item in every if (item.get("spec") or {}).get("group") == GATEWAY_API_GROUP]
     installed = tuple(InstalledCrd(item["metadata"]["name"], *crd_annotations(item["metadata"].get("annotations")))
                       for item in crds)
-    issues = preflight(expected.config, ClusterState(cluster.version(), installed), policies=False)
+    names = frozenset(item["metadata"]["name"] for item in every)
+    issues = preflight(expected.config, ClusterState(cluster.version(), installed, names), policies=False)
     obj = "Gateway API CRDs"
     if not installed:
         yield Finding("error", EDGE, obj, "not installed", "deploy the stack, or let the platform install them")

@@ -18,7 +18,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -29,6 +29,7 @@ from pulumi import automation as auto
 from traffic_edge.offline.plan import write
 from traffic_edge.offline.render import PROJECT_DIR, render, stack_name_of
 from traffic_edge.offline.stackfile import StackFileError, read_project, stack_values
+from traffic_edge.progress import Progress
 
 Action = Literal["preview", "up"]
 Status = Literal["ok", "failed", "skipped"]
@@ -159,12 +160,17 @@ def run_automation(
     """Run `stacks` through the Automation API, at most `concurrency` at once, started in list order."""
     failed = threading.Event()
 
+    progress = Progress("fleet", len(stacks))
+
     def one(stack: str) -> Outcome:
         if action == "up" and failed.is_set():
-            return Outcome(stack, action, "skipped", None, 0.0, "an earlier stack's up failed")
-        outcome = run_stack(stack, action, opener, out)
+            outcome = Outcome(stack, action, "skipped", None, 0.0, "an earlier stack's up failed")
+        else:
+            progress.started(f"{stack}: {action}")
+            outcome = run_stack(stack, action, opener, out)
         if outcome.status == "failed":
             failed.set()
+        progress.finished(f"{stack}: {action}", outcome.seconds, outcome.status)
         return outcome
 
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
@@ -193,9 +199,13 @@ def _offline_failure(stack: str, start: float, out: Path | None, message: str, l
 
 def run_offline(stacks: Mapping[str, Path], concurrency: int, out: Path | None) -> list[Outcome]:
     """Offline previews in `concurrency` fresh processes: a render owns its process's Pulumi runtime state."""
+    progress = Progress("fleet", len(stacks))
     with ProcessPoolExecutor(max_workers=concurrency, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [pool.submit(offline_preview, stack, path, out) for stack, path in stacks.items()]
-        return [_result(stack, future) for stack, future in zip(stacks, futures, strict=True)]
+        futures = {pool.submit(offline_preview, stack, path, out): stack for stack, path in stacks.items()}
+        for future in as_completed(futures):  # one line per stack as it finishes; the table keeps list order
+            outcome = _result(futures[future], future)
+            progress.finished(f"{outcome.stack}: {OFFLINE_PREVIEW}", outcome.seconds, outcome.status)
+        return [_result(stack, future) for future, stack in futures.items()]
 
 
 def _result(stack: str, future: Future[Outcome]) -> Outcome:

@@ -12,7 +12,7 @@ from traffic_edge.graph.source import Manifest, PlanView
 from traffic_edge.plan.objects import GATEWAY_GROUP
 
 # TCP and UDP carry no hostname; external-dns reads the name to publish from this annotation.
-DNS_HOSTNAME_ANNOTATION = "external-dns.alpha.kubernetes.io/hostname"
+DNS_HOSTNAME_ANNOTATION = "external-dns.kubernetes.io/hostname"
 
 
 def add_routes(view: PlanView, builder: GraphBuilder) -> None:

@@ -28,6 +28,7 @@ CLUSTER_STACK_OUTPUTS: dict[str, Any] = {
     "projectId": "fake-project-000000",
     "projectNumber": "000000000000",
     "clusterName": "fake-cluster",
+    "vpcId": "vpc-00000000000000fa",
     "oidcProviderArn": f"arn:aws:iam::{AWS_ACCOUNT}:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/"
     "00000000000000000000000000000FAKE",
     "subscriptionId": AZURE_SUBSCRIPTION,
@@ -76,6 +77,11 @@ RESOURCE_OUTPUTS: dict[str, FakeState] = {
         "nameServers": GCP_NAME_SERVERS, "managedZoneId": "0000000000000000000",
     },
     "gcp:serviceaccount/account:Account": _gcp_account,
+    "gcp:projects/iAMCustomRole:IAMCustomRole": lambda _name, inputs: {
+        "id": f"projects/{inputs.get('project')}/roles/{inputs['roleId']}",
+        "name": f"projects/{inputs.get('project')}/roles/{inputs['roleId']}",
+        "deleted": False,
+    },
     "aws:route53/zone:Zone": lambda _name, _inputs: {
         "zoneId": AWS_ZONE_ID, "arn": f"arn:aws:route53:::hostedzone/{AWS_ZONE_ID}", "nameServers": AWS_NAME_SERVERS,
     },
@@ -100,12 +106,49 @@ RESOURCE_OUTPUTS: dict[str, FakeState] = {
     "azure-native:managedidentity:UserAssignedIdentity": _user_assigned_identity,
 }
 
+
+
+def _gke_cluster(args: dict[str, Any]) -> dict[str, Any]:
+    """A GKE Standard cluster with GKE's Gateway API and Workload Identity Federation on, and one node pool."""
+    return {
+        "name": args["name"],
+        "location": args.get("location"),
+        "project": args.get("project"),
+        "enableAutopilot": False,
+        "gatewayApiConfigs": [{"channel": "CHANNEL_STANDARD"}],
+        "workloadIdentityConfigs": [{"workloadPool": f"{args.get('project')}.svc.id.goog"}],
+        "nodePools": [
+            {"name": "default-pool", "nodeConfigs": [{"workloadMetadataConfigs": [{"mode": "GKE_METADATA"}]}]}
+        ],
+    }
+
+
+def _aks_cluster(args: dict[str, Any]) -> dict[str, Any]:
+    """An AKS cluster with its OIDC issuer (the cluster stack's) and workload identity on."""
+    return {
+        "name": args["resourceName"],
+        "id": _azure_id(args["resourceGroupName"], "Microsoft.ContainerService/managedClusters", args["resourceName"]),
+        "location": CLUSTER_STACK_OUTPUTS["location"],
+        "oidcIssuerProfile": {"enabled": True, "issuerURL": CLUSTER_STACK_OUTPUTS["oidcIssuerUrl"]},
+        "securityProfile": {"workloadIdentity": {"enabled": True}},
+    }
+
+
 # Zone lookups answer with the zone asked for; a DNS name is returned only where the arguments carry it,
-# so the provider's check that an adopted zone is the configured one is left to a real lookup.
+# so the provider's check that an adopted zone is the configured one is left to a real lookup. Cluster lookups
+# answer a cluster that has everything the preflights ask for.
 CALL_RESULTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    "aws:index/getPartition:getPartition": lambda _args: {
-        "id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws",
+    "aws:eks/getCluster:getCluster": lambda args: {
+        "name": args["name"],
+        "arn": f"arn:aws:eks:us-east-1:{AWS_ACCOUNT}:cluster/{args['name']}",
+        "computeConfigs": [{"enabled": False, "nodePools": [], "nodeRoleArn": ""}],
+        "status": "ACTIVE",
     },
+    "aws:eks/getAddon:getAddon": lambda args: {
+        "addonName": args["addonName"], "clusterName": args["clusterName"], "addonVersion": "v1.3.8-eksbuild.2",
+    },
+    "gcp:container/getCluster:getCluster": _gke_cluster,
+    "azure-native:containerservice:getManagedCluster": _aks_cluster,
     "aws:route53/getZone:getZone": lambda args: {
         "zoneId": args.get("zoneId") or AWS_ZONE_ID,
         **({"name": args["name"]} if args.get("name") else {}),

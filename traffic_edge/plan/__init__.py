@@ -12,13 +12,14 @@ from typing import Any
 from traffic_edge.config.model import StackConfig
 from traffic_edge.config.platforms import Eks
 from traffic_edge.config.queries import (
+    SYSTEM_NAMESPACES,
     controller,
     crds_owner,
     external_dns_runs,
     published_route_kinds,
     tenant_labels,
 )
-from traffic_edge.controllers.base import ControllerRow, ListenerFacts, ValuesContext
+from traffic_edge.controllers.base import AgcDeployment, ControllerRow, ListenerFacts, ValuesContext
 from traffic_edge.data.permissions import aws, azure, gcp
 from traffic_edge.data.permissions.aws import AwsRow
 from traffic_edge.data.permissions.azure import AzureRow
@@ -27,8 +28,9 @@ from traffic_edge.data.route_kinds import ROUTE_KINDS
 from traffic_edge.data.versions import ImagePin, external_dns_image
 from traffic_edge.data.workloads import CERT_MANAGER, EXTERNAL_DNS, Workload
 from traffic_edge.plan.admission import admission_objects
+from traffic_edge.plan.alerts import AlertSettings, expiry_rule
 from traffic_edge.plan.gateways import GatewayPlan, gateway_plan
-from traffic_edge.plan.issuers import IssuerSet, cluster_issuers, tenant_issuers
+from traffic_edge.plan.issuers import INTERNAL_CA_ISSUER, IssuerSet, cluster_issuers, tenant_issuers
 from traffic_edge.plan.network_policies import network_policy_objects
 from traffic_edge.plan.objects import KubeObject
 from traffic_edge.plan.routes import RoutesPlan, routes_plan
@@ -63,6 +65,7 @@ class ControllerPlan:
     context: ValuesContext
     chart: ChartLocation | None  # None where the controller has no chart
     extra_values: Mapping[str, Any]
+    crd_chart: ChartLocation | None = None  # the row's CRD chart, installed before `chart`
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,7 @@ class IdentityRequest:
     gcp: GcpRow | None = None
     aws: AwsRow | None = None
     azure: AzureRow | None = None
+    scopes: Mapping[str, str] = field(default_factory=dict)  # grant scope kind → the resource ID config names
 
 
 @dataclass(frozen=True)
@@ -101,10 +105,13 @@ class EdgePlan:
     admission: tuple[KubeObject, ...]
     network_policies: tuple[KubeObject, ...]
     identities: tuple[IdentityRequest, ...] = field(default=())
+    certificate_alerts: KubeObject | None = None  # a PrometheusRule, where the stack asks for expiry alerts
+    retained_namespaces: frozenset[str] = frozenset()  # of `namespaces`: left in the cluster when deleted here
 
 
 def managed_namespaces(config: StackConfig) -> dict[str, dict[str, str]]:
-    """Namespace → labels, for every namespace this program creates."""
+    """Namespace → labels, for every namespace this program creates: never one every cluster starts with (a
+    gateway may live in `default`, a controller in kube-system)."""
     row = controller(config)
     managed: dict[str, dict[str, str]] = {CERT_MANAGER.namespace: {}}
     if row.chart is not None:
@@ -121,27 +128,48 @@ def managed_namespaces(config: StackConfig) -> dict[str, dict[str, str]]:
             managed[namespace] = {**managed.get(namespace, {}), **tenant_labels(name, tenant)}
     if external_dns_runs(config):
         managed[EXTERNAL_DNS.namespace] = {}
-    return managed
+    return {name: labels for name, labels in managed.items() if name not in SYSTEM_NAMESPACES}
+
+
+def retained_namespaces(config: StackConfig) -> frozenset[str]:
+    """The namespaces this program creates but does not own alone, kept in the cluster when deleted from the stack:
+    gateway, tenant and configured namespaces hold users' workloads, so dropping or renaming a tenant, a gateway or a
+    namespace entry must not delete them. Only the namespaces of the edge's own workloads (cert-manager, external-dns,
+    the controller's) go with their workloads."""
+    row = controller(config)
+    own = {CERT_MANAGER.namespace, EXTERNAL_DNS.namespace, *([row.namespace] if row.chart is not None else [])}
+    return frozenset(name for name in managed_namespaces(config) if name not in own)
 
 
 def installs_gateway_api(config: StackConfig) -> bool:
     return crds_owner(config) != "platform"
 
 
+def uses_platform_gateway_api(config: StackConfig) -> bool:
+    """The edge runs on the platform's own Gateway API: its CRDs, or its built-in controller (e.g. GKE's)."""
+    row = controller(config)
+    return not installs_gateway_api(config) or (row.chart is None and row.platform == config.platform.kind)
+
+
 def values_context(config: StackConfig) -> ValuesContext:
     """What the controller row's values and parameters may depend on, gathered from config."""
     eks = config.platform if isinstance(config.platform, Eks) else None
+    settings = config.controller
+    agc = settings.application_gateway
     return ValuesContext(
-        config.controller.service_type,
-        manages_gateway_api_crds=installs_gateway_api(config),
+        settings.service_type,
         route_kinds=frozenset(route.kind for route in config.routes),
         listeners=tuple(
             ListenerFacts(listener.protocol, listener.port)
             for gateway in config.gateways
             for listener in gateway.listeners
         ),
-        cluster_name=eks.cluster_name if eks else None,
+        gateway_api_channel=config.versions.gateway_api_channel,
+        cluster_name=eks.cluster_name if eks else None,  # else the cluster stack's, at deploy time
         region=eks.region if eks else None,
+        vpc_id=eks.vpc_id if eks else None,
+        scheme=settings.scheme or "internet-facing",
+        agc=AgcDeployment(agc.mode, agc.subnet_id, agc.alb_id, agc.frontend) if agc else None,
     )
 
 
@@ -182,36 +210,66 @@ def identity_requests(config: StackConfig) -> tuple[IdentityRequest, ...]:
                                         azure.AZURE["external-dns"]))
     row = controller(config)
     if row.workload is not None:
-        requests.append(IdentityRequest(row.workload, aws=row.aws, azure=row.azure))
+        scopes = row.identity_scopes(values_context(config))
+        requests.append(IdentityRequest(row.workload, aws=row.aws, azure=row.azure, scopes=scopes))
     return tuple(requests)
 
 
-def edge_plan(config: StackConfig, deployment: Deployment) -> EdgePlan:
-    row = controller(config)
-    context = values_context(config)
-    cert_manager_values = {
+def cert_manager_plan(config: StackConfig) -> ChartPlan:
+    values: dict[str, Any] = {
         # `crds.keep` leaves the CRDs (and so every certificate) in place on uninstall
         "crds": {"enabled": True, "keep": True},
         "config": {"gatewayAPI": {"enabled": True}},  # HTTP-01 through Gateways
         "serviceAccount": {"name": CERT_MANAGER.service_account},
     }
-    cert_manager = ChartPlan(chart_location(config, "cert-manager"), cert_manager_values, config.cert_manager.values)
+    alerts = config.cert_manager.expiry_alerts
+    if alerts.enabled:
+        # scraped by the Prometheus operator; honorLabels keeps the certificate's `namespace` label for the rule
+        monitor = {"enabled": True, "honorLabels": True, **({"labels": dict(alerts.labels)} if alerts.labels else {})}
+        values["prometheus"] = {"enabled": True, "servicemonitor": monitor}
+    return ChartPlan(chart_location(config, "cert-manager"), values, config.cert_manager.values)
+
+
+def certificate_alerts(
+    config: StackConfig, gateways: tuple[GatewayPlan, ...], issuers: tuple[IssuerSet, ...]
+) -> KubeObject | None:
+    """The PrometheusRule over every Certificate the stack declares: its gateways' and its internal CAs'."""
+    alerts = config.cert_manager.expiry_alerts
+    if not alerts.enabled:
+        return None
+    certificates = [
+        (str(certificate.namespace), certificate.name)
+        for gateway in gateways
+        for certificate in gateway.certificates.values()
+    ]
+    certificates += [(issuer_set.namespace, INTERNAL_CA_ISSUER) for issuer_set in issuers if issuer_set.internal_ca]
+    return expiry_rule(AlertSettings(alerts.warning_days, alerts.critical_days, alerts.labels), certificates)
+
+
+def edge_plan(config: StackConfig, deployment: Deployment) -> EdgePlan:
+    row = controller(config)
+    context = values_context(config)
+    gateways = tuple(gateway_plan(config, gateway, context) for gateway in config.gateways)
+    issuers = (cluster_issuers(config), *tenant_issuers(config))
     return EdgePlan(
         cluster=cluster_connection(config),
         namespaces=managed_namespaces(config),
+        retained_namespaces=retained_namespaces(config),
         gateway_api=bundle_location(config) if installs_gateway_api(config) else None,
-        cert_manager=cert_manager,
+        cert_manager=cert_manager_plan(config),
         controller=ControllerPlan(
             row=row,
             context=context,
             chart=chart_location(config, row.chart.name) if row.chart else None,
             extra_values=config.controller.values,
+            crd_chart=chart_location(config, row.crd_chart.pin.name) if row.crd_chart else None,
         ),
-        issuers=(cluster_issuers(config), *tenant_issuers(config)),
-        gateways=tuple(gateway_plan(config, gateway, context) for gateway in config.gateways),
+        issuers=issuers,
+        gateways=gateways,
         routes=routes_plan(config),
         external_dns=external_dns_plan(config, deployment),
         admission=tuple(admission_objects(config)),
         network_policies=tuple(network_policy_objects(config)),
         identities=identity_requests(config),
+        certificate_alerts=certificate_alerts(config, gateways, issuers),
     )

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from traffic_edge.config import names
 from traffic_edge.config.model import Certificate, Gateway, IssuerKind, Listener, StackConfig
 from traffic_edge.config.queries import (
     allowed_namespaces,
@@ -19,12 +20,14 @@ from traffic_edge.config.queries import (
     namespace_owners,
 )
 from traffic_edge.controllers.base import ListenerFacts, ParametersObject, ValuesContext
+from traffic_edge.data.api_limits import LIST_LIMITS
 from traffic_edge.data.versions import ROUTE_API_VERSIONS
 from traffic_edge.plan.objects import (
     CERT_MANAGER_GROUP,
     GATEWAY_GROUP,
     NAMESPACE_LABEL,
     KubeObject,
+    grant_parts,
     reference_grant_spec,
 )
 
@@ -35,13 +38,13 @@ class GatewayPlan:
     namespace: str
     gateway: KubeObject
     certificates: Mapping[str, KubeObject]  # certificate name → Certificate
-    grants: Mapping[str, KubeObject]  # namespace of the certificates → ReferenceGrant
+    grants: Mapping[str, KubeObject]  # namespace of the certificates (`.2`, ... past 16 Secrets) → ReferenceGrant
     parameters: ParametersObject | None  # the controller's object behind spec.infrastructure.parametersRef
     redirects: Mapping[str, KubeObject]  # HTTP listener → its redirect HTTPRoute
 
 
 def certificate_secret(gateway: Gateway, certificate: str) -> str:
-    return f"{gateway.name}-{certificate}-tls"
+    return names.certificate_secret(gateway.name, certificate)
 
 
 def certificate_namespace(gateway: Gateway, certificate: Certificate) -> str:
@@ -102,12 +105,12 @@ def issuer_kind(config: StackConfig, gateway: Gateway) -> IssuerKind:
     return "Issuer" if gateway.namespace in namespace_owners(config.tenants) else "ClusterIssuer"
 
 
-def gateway_parameters(config: StackConfig, gateway: Gateway) -> ParametersObject | None:
+def gateway_parameters(config: StackConfig, gateway: Gateway, context: ValuesContext) -> ParametersObject | None:
     """The controller-specific object a Gateway's parametersRef names (e.g. AWS LoadBalancerConfiguration)."""
     listeners = tuple(
         ListenerFacts(listener.protocol, listener.port, listener.certificate_arn) for listener in gateway.listeners
     )
-    return controller(config).gateway_parameters(gateway.name, gateway.namespace, listeners)
+    return controller(config).gateway_parameters(context, gateway.name, gateway.namespace, listeners)
 
 
 def certificate_grants(gateway: Gateway) -> dict[str, dict[str, Any]]:
@@ -125,7 +128,7 @@ def certificate_grants(gateway: Gateway) -> dict[str, dict[str, Any]]:
 
 
 def certificate_grant_name(gateway: Gateway) -> str:
-    return f"gateway-{gateway.name}-from-{gateway.namespace}"
+    return names.certificate_grant_name(gateway.name, gateway.namespace)
 
 
 def redirect_spec(gateway: Gateway, listener: Listener) -> dict[str, Any]:
@@ -150,11 +153,15 @@ def gateway_object(config: StackConfig, gateway: Gateway, context: ValuesContext
     whitelists = listener_whitelists(config, gateway)
     listeners = [listener_spec(gateway, item, whitelists[item.name]) for item in gateway.listeners]
     spec: dict[str, Any] = {"gatewayClassName": gateway_class_name(config, gateway), "listeners": listeners}
-    parameters = gateway_parameters(config, gateway)
+    row = controller(config)
+    addresses = row.gateway_addresses(context)
+    if addresses:
+        spec["addresses"] = [dict(address) for address in addresses]
+    parameters = gateway_parameters(config, gateway, context)
     if parameters is not None:
         spec["infrastructure"] = {"parametersRef": parameters.gateway_ref()}
     metadata: dict[str, Any] = {"name": gateway.name, "namespace": gateway.namespace}
-    annotations = controller(config).gateway_annotations(context)
+    annotations = row.gateway_annotations(context)
     if annotations:
         metadata["annotations"] = dict(annotations)
     return KubeObject(f"{GATEWAY_GROUP}/v1", "Gateway", metadata, spec)
@@ -169,25 +176,28 @@ def gateway_plan(config: StackConfig, gateway: Gateway, context: ValuesContext) 
         certificate.name: KubeObject(
             f"{CERT_MANAGER_GROUP}/v1",
             "Certificate",
-            {"name": f"{gateway.name}-{certificate.name}", "namespace": certificate_namespace(gateway, certificate)},
+            {"name": names.certificate_name(gateway.name, certificate.name),
+             "namespace": certificate_namespace(gateway, certificate)},
             certificate_spec(gateway, certificate, kind),
         )
         for certificate in gateway.certificates
     }
+    limit = LIST_LIMITS[config.versions.gateway_api][("ReferenceGrant", "spec.to")].max_items
     grants = {
-        namespace: KubeObject(
+        namespace + suffix: KubeObject(
             f"{GATEWAY_GROUP}/{grant_version}",
             "ReferenceGrant",
-            {"name": certificate_grant_name(gateway), "namespace": namespace},
-            spec,
+            {"name": certificate_grant_name(gateway) + suffix, "namespace": namespace},
+            part,
         )
         for namespace, spec in certificate_grants(gateway).items()
+        for suffix, part in grant_parts(spec, limit)
     }
     redirects = {
         listener.name: KubeObject(
             f"{GATEWAY_GROUP}/v1",
             "HTTPRoute",
-            {"name": f"{gateway.name}-{listener.name}-redirect", "namespace": gateway.namespace},
+            {"name": names.redirect_name(gateway.name, listener.name), "namespace": gateway.namespace},
             redirect_spec(gateway, listener),
         )
         for listener in gateway.listeners
@@ -199,6 +209,6 @@ def gateway_plan(config: StackConfig, gateway: Gateway, context: ValuesContext) 
         gateway=gateway_object(config, gateway, context),
         certificates=certificates,
         grants=grants,
-        parameters=gateway_parameters(config, gateway),
+        parameters=gateway_parameters(config, gateway, context),
         redirects=redirects,
     )

@@ -8,6 +8,12 @@ from typing import Literal
 from traffic_edge.config.model import InternalCa, IssuerKind, StackConfig
 from traffic_edge.config.queries import ISSUER_SOURCE, http01_listener, namespace_owners
 from traffic_edge.data.workloads import CERT_MANAGER
+from traffic_edge.plan.objects import CERT_MANAGER_GROUP, KubeObject
+
+SELF_SIGNED_ISSUER = "selfsigned-root"
+INTERNAL_CA_ISSUER = "internal-ca"
+INTERNAL_CA_SECRET = "internal-ca-root"
+ISSUER_VERSION = f"{CERT_MANAGER_GROUP}/v1"
 
 
 @dataclass(frozen=True)
@@ -87,3 +93,19 @@ def tenant_issuers(config: StackConfig) -> list[IssuerSet]:
             ca = CaSettings(settings.common_name, settings.duration)
         found.append(IssuerSet(gateway.namespace, gateway.namespace, "Issuer", acme, ca, config.production))
     return found
+
+
+def ca_certificate(issuers: IssuerSet, ca: CaSettings) -> KubeObject:
+    return KubeObject(
+        ISSUER_VERSION,
+        "Certificate",
+        {"name": INTERNAL_CA_ISSUER, "namespace": issuers.namespace},
+        {
+            "isCA": True,
+            "commonName": ca.common_name,
+            "secretName": INTERNAL_CA_SECRET,
+            "duration": ca.duration,
+            "privateKey": {"algorithm": "ECDSA", "size": 256},
+            "issuerRef": {"name": SELF_SIGNED_ISSUER, "kind": issuers.kind, "group": CERT_MANAGER_GROUP},
+        },
+    )

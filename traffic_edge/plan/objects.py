@@ -33,6 +33,15 @@ class KubeObject:
                 "spec": dict(self.spec)}
 
 
+def grant_parts(spec: Mapping[str, Any], limit: int) -> list[tuple[str, dict[str, Any]]]:
+    """A ReferenceGrant spec as grants the API server takes (at most `limit` entries in `to`), each with the suffix of
+    its name and key: "" for the first, so a grant that fits keeps its name, then `.2`, `.3`, ... (a dot, which no
+    namespace name holds, keeps the names apart from another namespace's grant)."""
+    targets = list(spec["to"])
+    chunks = [targets[start : start + limit] for start in range(0, len(targets), limit)] or [[]]
+    return [("" if index == 0 else f".{index + 1}", {**spec, "to": chunk}) for index, chunk in enumerate(chunks)]
+
+
 def reference_grant_spec(
     from_namespace: str, from_kinds: Iterable[str], to_kind: str, to_names: Iterable[str]
 ) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from traffic_edge.config.errors import Issue
 from traffic_edge.config.model import StackConfig
 from traffic_edge.config.queries import Owner, crds_owner
+from traffic_edge.plan.alerts import PROMETHEUS_OPERATOR_CRDS
 
 GATEWAY_API_GROUP = "gateway.networking.k8s.io"
 VERSION_ANNOTATION = "gateway.networking.k8s.io/bundle-version"
@@ -36,10 +37,11 @@ class ClusterState:
 
     kubernetes: tuple[int, int]  # server major, minor
     gateway_api_crds: tuple[InstalledCrd, ...]  # the CRDs of group gateway.networking.k8s.io
+    crd_names: frozenset[str] = frozenset()  # every CRD in the cluster
 
 
 def release(version: str) -> tuple[int, ...]:
-    """`v1.6.1` → (1, 6, 1); a pre-release sorts below its release."""
+    """`v1.6.1` → (1, 6, 1); a pre-release suffix is ignored (bundles this program installs are releases)."""
     core = version.removeprefix("v").split("-", 1)[0]
     return tuple(int(part) for part in core.split(".") if part.isdigit())
 
@@ -116,6 +118,11 @@ def preflight(config: StackConfig, state: ClusterState, policies: bool) -> list[
                             f"({mixed})", "reinstall one bundle (one release, one channel), then deploy"))
         return issues
     issues += _crd_issues(crds_owner(config), (versions.gateway_api, versions.gateway_api_channel), have)
+    missing = [name for name in PROMETHEUS_OPERATOR_CRDS if name not in state.crd_names]
+    if config.cert_manager.expiry_alerts.enabled and missing:
+        issues.append(Issue("certManager.expiryAlerts.enabled", f"the cluster has no {', '.join(missing)}: the "
+                            "Prometheus operator is not installed", "install the Prometheus operator (e.g. "
+                            "kube-prometheus-stack) first, or turn the alerts off"))
     return issues
 
 

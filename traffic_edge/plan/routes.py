@@ -1,7 +1,8 @@
 """Routes of every kind as objects, and exactly the ReferenceGrants their cross-namespace backends need.
 
 Objects are keyed `<namespace>.<route>` (grants `<to namespace>.<from namespace>`): stable when other routes come
-and go, and unambiguous because DNS labels contain no dot.
+and go, and unambiguous because DNS labels contain no dot. A grant for more Services than one ReferenceGrant takes
+(16) continues in `<key>.2`, ...: a stack that fits keeps its names.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ from traffic_edge.config.model import (
     UdpRoute,
 )
 from traffic_edge.config.queries import attached_listeners
+from traffic_edge.data.api_limits import LIST_LIMITS
 from traffic_edge.data.versions import EXTERNAL_DNS_ANNOTATION_PREFIX, ROUTE_API_VERSIONS
-from traffic_edge.plan.objects import GATEWAY_GROUP, OBJECT_PREFIX, KubeObject, reference_grant_spec
+from traffic_edge.plan.objects import GATEWAY_GROUP, OBJECT_PREFIX, KubeObject, grant_parts, reference_grant_spec
 
 # TCP and UDP carry no hostname, so external-dns reads theirs from this annotation, under the prefix the chart
 # sets explicitly (traffic_edge.data.versions.EXTERNAL_DNS_ANNOTATION_PREFIX).
@@ -58,7 +60,7 @@ def backend_refs(route: Route, backends: Sequence[Backend]) -> list[dict[str, An
         ref: dict[str, Any] = {"group": "", "kind": "Service", "name": backend.service, "port": backend.port}
         if backend.namespace not in (None, route.namespace):
             ref["namespace"] = backend.namespace
-        if len(backends) > 1:
+        if len(backends) > 1 or backend.weight != 1:  # as written: the API server defaults a missing weight to 1
             ref["weight"] = backend.weight
         refs.append(ref)
     return refs
@@ -168,13 +170,15 @@ def routes_plan(config: StackConfig) -> RoutesPlan:
         )
         for route in config.routes
     }
+    limit = LIST_LIMITS[config.versions.gateway_api][("ReferenceGrant", "spec.to")].max_items
     grants = {
-        f"{to_namespace}.{from_namespace}": KubeObject(
+        f"{to_namespace}.{from_namespace}{suffix}": KubeObject(
             f"{GATEWAY_GROUP}/{versions['ReferenceGrant']}",
             "ReferenceGrant",
-            {"name": grant_name(from_namespace), "namespace": to_namespace},
-            spec,
+            {"name": grant_name(from_namespace) + suffix, "namespace": to_namespace},
+            part,
         )
         for (to_namespace, from_namespace), spec in reference_grants(config.routes).items()
+        for suffix, part in grant_parts(spec, limit)
     }
     return RoutesPlan(routes, grants)

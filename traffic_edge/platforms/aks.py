@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, assert_never
 
 import pulumi
+import pulumi_azure_native as azure_native
 import pulumi_azure_native.authorization as azure_authorization
+import pulumi_azure_native.containerservice as azure_containerservice
 import pulumi_azure_native.dns as azure_dns
 import pulumi_azure_native.managedidentity as azure_managedidentity
 import pulumi_azure_native.privatedns as azure_privatedns
 
+from traffic_edge.config.errors import Issue
 from traffic_edge.config.platforms import AZURE_ZONE_ID
 from traffic_edge.config.platforms import Aks as AksSettings
 from traffic_edge.data.permissions.azure import (
     AZURE_TOKEN_AUDIENCE,
+    SCOPE_FALLBACKS,
     AzureGrant,
     AzureRow,
     azure_role_definition_id,
@@ -23,7 +27,8 @@ from traffic_edge.data.permissions.azure import (
 )
 from traffic_edge.data.workloads import Workload
 from traffic_edge.plan.contracts import Dns01Solver, DnsZone, ExternalDnsProvider, SecretSpec, WorkloadIdentity
-from traffic_edge.platforms.base import CloudPlatform, Provisioned, checked_dns_name
+from traffic_edge.platforms.base import CloudPlatform, ClusterFacts, Provisioned, checked_dns_name, looked_up
+from traffic_edge.platforms.checks import aks_issues
 
 CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
 USE_LABEL = "azure.workload.identity/use"
@@ -32,6 +37,11 @@ IDENTITY_NAME_LIMIT = 128  # https://learn.microsoft.com/azure/azure-resource-ma
 AZURE_CONFIG_SECRET = "external-dns-azure"
 AZURE_CONFIG_KEY = "azure.json"
 AZURE_CONFIG_VOLUME = "azure-config-file"
+# platform.environment (cert-manager's and external-dns's names) → the azure-native provider's `environment`.
+# https://www.pulumi.com/registry/packages/azure-native/installation-configuration/#configuration-options
+PROVIDER_ENVIRONMENTS = {
+    "AzurePublicCloud": "public", "AzureChinaCloud": "china", "AzureUSGovernmentCloud": "usgovernment",
+}
 
 
 @dataclass(frozen=True)
@@ -61,12 +71,15 @@ class Aks(CloudPlatform[AksSettings]):
         facts = self._open(name, opts)
         self.facts = facts
         self.subscription_id = facts.get("subscriptionId", self.settings.subscription_id)
-        self.resource_group = facts.get("resourceGroup", self.settings.resource_group)
+        self.provider = self._provider("azure", self.subscription_id)
+        issuer = facts.get("oidcIssuerUrl", self.settings.oidc_issuer_url)
+        group = facts.get("resourceGroup", self.settings.resource_group)
+        self.resource_group = self._checked_group(facts, group, issuer)
         zone = self._adopted_zone() if self.args.dns.adopt else self._created_zone()
         location = facts.get("location", self.settings.location)
-        issuer = facts.get("oidcIssuerUrl", self.settings.oidc_issuer_url)
         managed = {
-            request.workload.name: self._identity(request.workload, request.azure, zone, location, issuer)
+            request.workload.name: self._identity(request.workload, request.azure, zone, location, issuer,
+                                                  request.scopes)
             for request in self.args.identities
             if request.azure is not None
         }
@@ -78,6 +91,36 @@ class Aks(CloudPlatform[AksSettings]):
             dns01=self._dns01(zone, managed),
             external_dns=self._external_dns(zone, managed["external-dns"]) if "external-dns" in managed else None,
         )
+
+    def _provider(self, role: str, subscription_id: pulumi.Input[str]) -> azure_native.Provider:
+        """An azure-native provider for one subscription, in the platform's Azure cloud."""
+        return azure_native.Provider(
+            f"{self.name}-{role}",
+            subscription_id=subscription_id,
+            environment=PROVIDER_ENVIRONMENTS[self.settings.environment],
+            opts=self.provider_options(),
+        )
+
+    def _checked_group(
+        self, facts: ClusterFacts, group: pulumi.Output[str], issuer: pulumi.Output[str]
+    ) -> pulumi.Output[str]:
+        """The identities' resource group, once the cluster is known to issue the tokens they trust (or it was not
+        checked). The cluster is looked up in this group."""
+        if not any(request.azure is not None for request in self.args.identities):
+            return group
+        check = self.preflight(
+            "the AKS OIDC issuer and workload identity on the cluster",
+            {"clusterName": facts.optional("clusterName", self.settings.cluster_name), "resourceGroup": group,
+             "oidcIssuerUrl": issuer},
+            self._cluster_issues,
+        )
+        return self.after(check, group)
+
+    def _cluster_issues(self, facts: Mapping[str, str]) -> pulumi.Output[list[Issue]]:
+        found = azure_containerservice.get_managed_cluster_output(
+            resource_group_name=facts["resourceGroup"], resource_name=facts["clusterName"], opts=self.lookup()
+        )
+        return pulumi.Output.from_input(looked_up(found)).apply(lambda cluster: aks_issues(cluster, facts))
 
     def _zone_resource_group(self) -> pulumi.Output[str]:
         configured = self.settings.zone_resource_group
@@ -121,11 +164,13 @@ class Aks(CloudPlatform[AksSettings]):
         adopt = self.args.dns.adopt
         assert adopt is not None
         subscription, group, name = self.subscription_id, self._zone_resource_group(), adopt.name or ""
-        if adopt.id is not None:
+        provider = self.provider
+        if adopt.id is not None:  # possibly another subscription's: looked up through a provider for that one
             match = AZURE_ZONE_ID.match(adopt.id)
             assert match is not None  # the cloud rules
             subscription = pulumi.Output.from_input(match["subscription"])
             group, name = pulumi.Output.from_input(match["resource_group"]), match["name"]
+            provider = self._provider("azure-zone", match["subscription"])
         expected = self.args.zone_name
 
         def verified(result: Any) -> str:
@@ -133,9 +178,11 @@ class Aks(CloudPlatform[AksSettings]):
             return str(result.id)
 
         if self.args.dns.private:
-            private = azure_privatedns.get_private_zone_output(private_zone_name=name, resource_group_name=group)
+            private = azure_privatedns.get_private_zone_output(
+                private_zone_name=name, resource_group_name=group, opts=self.lookup(provider)
+            )
             return _Zone(private.apply(verified), subscription, group, None)
-        public = azure_dns.get_zone_output(zone_name=name, resource_group_name=group)
+        public = azure_dns.get_zone_output(zone_name=name, resource_group_name=group, opts=self.lookup(provider))
         return _Zone(public.apply(verified), subscription, group, public.name_servers)
 
     def _identity(
@@ -145,6 +192,7 @@ class Aks(CloudPlatform[AksSettings]):
         zone: _Zone,
         location: pulumi.Output[str],
         issuer: pulumi.Output[str],
+        scopes: Mapping[str, str],
     ) -> _Identity:
         """A user-assigned identity that trusts only this workload's service account tokens."""
         name, opts = self.child(f"{workload.name}-identity")
@@ -167,7 +215,9 @@ class Aks(CloudPlatform[AksSettings]):
             audiences=[AZURE_TOKEN_AUDIENCE],
             opts=opts,
         )
-        assignments = [self._assignment(workload, grant, identity.principal_id, zone) for grant in row.grants]
+        assignments = [
+            self._assignment(workload, grant, identity.principal_id, zone, scopes) for grant in row.grants
+        ]
         wiring = WorkloadIdentity(
             service_account_annotations={CLIENT_ID_ANNOTATION: identity.client_id},
             pod_labels={USE_LABEL: "true"},
@@ -177,21 +227,30 @@ class Aks(CloudPlatform[AksSettings]):
         return _Identity(identity.client_id, identity.tenant_id, wiring)
 
     def _assignment(
-        self, workload: Workload, grant: AzureGrant, principal_id: pulumi.Output[str], zone: _Zone
+        self, workload: Workload, grant: AzureGrant, principal_id: pulumi.Output[str], zone: _Zone,
+        scopes: Mapping[str, str],
     ) -> pulumi.Resource:
         role = grant.private_role if self.args.dns.private and grant.private_role else grant.role
-        if grant.scope == "zone":
+        kind = grant.scope if grant.scope in scopes else SCOPE_FALLBACKS.get(grant.scope, grant.scope)
+        if kind == "zone":
             subscription, scope = zone.subscription_id, zone.id
-        elif grant.scope == "zone_resource_group":
+        elif kind == "zone_resource_group":
             subscription = zone.subscription_id
             scope = pulumi.Output.all(subscription, zone.resource_group).apply(
                 lambda ids: resource_group_id(ids[0], ids[1])
             )
-        else:
+        elif kind == "node_resource_group":
             subscription = self.subscription_id
             node_group = self.facts.get("nodeResourceGroup", self.settings.node_resource_group)
             scope = pulumi.Output.all(subscription, node_group).apply(lambda ids: resource_group_id(ids[0], ids[1]))
-        slug = f"{role}-{grant.scope}".lower().replace(" ", "-").replace("_", "-")
+        elif kind == "alb_subnet" or kind == "alb_resource_group":  # noqa: PLR1714 - narrows the Literal for mypy
+            if kind not in scopes:
+                raise pulumi.RunError(f"{workload.name}: no {kind} to grant {role} on")  # the config rules name one
+            scope = pulumi.Output.from_input(scopes[kind])
+            subscription = pulumi.Output.from_input(scopes[kind].split("/")[2])  # /subscriptions/<id>/…
+        else:
+            assert_never(kind)  # a new scope in a row is resolved here
+        slug = f"{role}-{kind}".lower().replace(" ", "-").replace("_", "-")
         name, opts = self.child(f"{workload.name}-{slug}")
         return azure_authorization.RoleAssignment(
             name,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,11 +13,14 @@ import pulumi_aws.eks as aws_eks
 import pulumi_aws.iam as aws_iam
 import pulumi_aws.route53 as aws_route53
 
+from traffic_edge.config.errors import Issue
 from traffic_edge.config.platforms import Eks as EksSettings
+from traffic_edge.config.platforms import region_partition
 from traffic_edge.data.permissions.aws import AwsRow, aws_policy_document, irsa_trust_policy, pod_identity_trust_policy
 from traffic_edge.data.workloads import Workload
 from traffic_edge.plan.contracts import Dns01Solver, DnsZone, ExternalDnsProvider, WorkloadIdentity
-from traffic_edge.platforms.base import CloudPlatform, ClusterFacts, Provisioned, checked_dns_name
+from traffic_edge.platforms.base import CloudPlatform, ClusterFacts, Provisioned, checked_dns_name, looked_up
+from traffic_edge.platforms.checks import POD_IDENTITY_AGENT, eks_auto_mode, eks_issues
 
 ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
 ROLE_NAME_LIMIT = 64  # https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html
@@ -35,12 +38,17 @@ class Eks(CloudPlatform[EksSettings]):
 
     def provision(self, name: str, opts: pulumi.ResourceOptions) -> Provisioned:
         facts = self._open(name, opts)
-        configured = self.settings.partition
-        partition = pulumi.Output.from_input(configured) if configured else aws.get_partition_output().partition
+        # Every AWS resource and look-up in the platform's region, whatever `aws:region` the stack sets.
+        self.provider = aws.Provider(f"{name}-aws", region=self.settings.region, opts=self.provider_options())
+        self.partition = self.settings.partition or region_partition(self.settings.region)
+        requests = [request for request in self.args.identities if request.aws is not None]
+        self.cluster_name: pulumi.Output[str] | None = None
+        if self.settings.identity == "podIdentity" and requests:
+            self.cluster_name = self._checked_cluster(facts)
         zone = self._adopted_zone() if self.args.dns.adopt else self._created_zone()
         identities = {
-            request.workload.name: self._identity(request.workload, request.aws, partition, zone, facts)
-            for request in self.args.identities
+            request.workload.name: self._identity(request.workload, request.aws, zone, facts)
+            for request in requests
             if request.aws is not None
         }
         assert self.component is not None
@@ -55,6 +63,7 @@ class Eks(CloudPlatform[EksSettings]):
             identities=identities,
             dns01=dns01,
             external_dns=self._external_dns(zone),
+            cluster=facts,
         )
 
     def _created_zone(self) -> _Zone:
@@ -72,7 +81,9 @@ class Eks(CloudPlatform[EksSettings]):
     def _adopted_zone(self) -> _Zone:
         adopt = self.args.dns.adopt
         assert adopt is not None
-        found = aws_route53.get_zone_output(name=adopt.name, zone_id=adopt.id, private_zone=self.args.dns.private)
+        found = aws_route53.get_zone_output(
+            name=adopt.name, zone_id=adopt.id, private_zone=self.args.dns.private, opts=self.lookup()
+        )
         expected = self.args.zone_name
 
         def verified(result: Any) -> str:
@@ -81,17 +92,42 @@ class Eks(CloudPlatform[EksSettings]):
 
         return _Zone(found.apply(verified), None if self.args.dns.private else found.name_servers)
 
-    def _identity(
-        self, workload: Workload, row: AwsRow, partition: pulumi.Output[str], zone: _Zone, facts: ClusterFacts
-    ) -> WorkloadIdentity:
-        """A role only this workload's service account can assume, with the row's policy inline."""
+    def _checked_cluster(self, facts: ClusterFacts) -> pulumi.Output[str]:
+        """The cluster the associations name, once its Pod Identity Agent is known to run (or not checked)."""
+        name = facts.get("clusterName", self.settings.cluster_name)
+        check = self.preflight(
+            "the EKS Pod Identity Agent on the cluster", {"clusterName": name}, self._agent_issues
+        )
+        return self.after(check, name)
+
+    def _agent_issues(self, facts: Mapping[str, str]) -> pulumi.Output[list[Issue]]:
+        name, options = facts["clusterName"], self.lookup()
+
+        async def verdict() -> list[Issue]:
+            cluster = await looked_up(aws_eks.get_cluster_output(name=name, opts=options))
+            addon = None
+            if not isinstance(cluster, Exception) and not eks_auto_mode(cluster):
+                addon = await looked_up(
+                    aws_eks.get_addon_output(cluster_name=name, addon_name=POD_IDENTITY_AGENT, opts=options)
+                )
+            return eks_issues(cluster, addon, {**facts, "region": self.settings.region})
+
+        return pulumi.Output.from_input(verdict())
+
+    def _trust(self, workload: Workload, facts: ClusterFacts) -> pulumi.Output[str]:
+        """Only this workload's service account, of this cluster, may assume its role."""
+        namespace, service_account = workload.namespace, workload.service_account
         if self.settings.identity == "irsa":
             provider_arn = facts.get("oidcProviderArn", self.settings.oidc_provider_arn)
-            trust = provider_arn.apply(
-                lambda arn: json.dumps(irsa_trust_policy(arn, workload.namespace, workload.service_account))
-            )
-        else:
-            trust = pulumi.Output.from_input(json.dumps(pod_identity_trust_policy()))
+            return provider_arn.apply(lambda arn: json.dumps(irsa_trust_policy(arn, namespace, service_account)))
+        assert self.cluster_name is not None
+        return self.cluster_name.apply(
+            lambda cluster: json.dumps(pod_identity_trust_policy(namespace, service_account, cluster))
+        )
+
+    def _identity(self, workload: Workload, row: AwsRow, zone: _Zone, facts: ClusterFacts) -> WorkloadIdentity:
+        """A role only this workload's service account can assume, with the row's policy inline."""
+        trust = self._trust(workload, facts)
         name, opts = self.child(f"{workload.name}-role")
         role = aws_iam.Role(
             name,
@@ -105,9 +141,7 @@ class Eks(CloudPlatform[EksSettings]):
             name,
             role=role.name,
             name=workload.name,
-            policy=pulumi.Output.all(partition, zone.zone_id).apply(
-                lambda ids: json.dumps(aws_policy_document(row, ids[0], ids[1]))
-            ),
+            policy=zone.zone_id.apply(lambda zone_id: json.dumps(aws_policy_document(row, self.partition, zone_id))),
             opts=opts,
         )
         if self.settings.identity == "irsa":
@@ -115,7 +149,7 @@ class Eks(CloudPlatform[EksSettings]):
         name, opts = self.child(f"{workload.name}-pod-identity")
         association = aws_eks.PodIdentityAssociation(
             name,
-            cluster_name=facts.get("clusterName", self.settings.cluster_name),
+            cluster_name=self.cluster_name,
             namespace=workload.namespace,
             service_account=workload.service_account,
             role_arn=role.arn,

@@ -27,12 +27,12 @@ class OnPrem(Platform):
                 "tsigSecretSecretRef": {"name": TSIG_SECRET_NAME, "key": TSIG_SECRET_KEY},
             }
         }
-        host, _, port = rfc2136.nameserver.partition(":")
+        host, port = rfc2136.host, rfc2136.port  # an IPv6 address unbracketed: external-dns joins host and port
         values = {
             "provider": {"name": "rfc2136"},
             "extraArgs": [
                 f"--rfc2136-host={host}",
-                f"--rfc2136-port={port or 53}",
+                f"--rfc2136-port={port}",
                 f"--rfc2136-zone={self.args.zone_name}",
                 f"--rfc2136-tsig-keyname={rfc2136.tsig_key_name}",
                 f"--rfc2136-tsig-secret-alg={rfc2136.tsig_algorithm.lower().replace('hmac', 'hmac-')}",

@@ -47,4 +47,6 @@ def read_cluster(connection: ClusterConnection, kubeconfig_text: str | None = No
         for crd in crds.items
         if crd.spec.group == GATEWAY_API_GROUP and crd.metadata is not None
     )
-    return ClusterState((int(version.major), _minor(version.minor)), tuple(sorted(installed, key=lambda c: c.name)))
+    names = frozenset(str(crd.metadata.name) for crd in crds.items if crd.metadata is not None)
+    return ClusterState((int(version.major), _minor(version.minor)), tuple(sorted(installed, key=lambda c: c.name)),
+                        names)

@@ -5,7 +5,10 @@ options (`ResourceValidationArgs`), or every resource of the stack (`StackValida
 stack, its domain and whether it is production, come from the policy's own config where set, else from the
 stack config the engine passes policy packs in PULUMI_CONFIG.
 
-The tables here are the pack's own on purpose: a policy guards the program, so it does not import it.
+The tables here are the pack's own on purpose: a policy guards the program, so it does not take the program's word
+for what is safe. The one exception is the grants beyond a DNS zone that the program documents row by row (an
+Azure controller's roles on the cluster's node resource group): those are read from the rows, so that the pack and
+the program cannot disagree about them.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ from pulumi_policy import (
     ResourceValidationPolicy,
     StackValidationPolicy,
 )
+
+from traffic_edge.controllers import CONTROLLERS
+from traffic_edge.data.permissions.azure import AZURE, AZURE_ROLES, AzureRow
 
 PROJECT = "traffic-edge"
 GATEWAY_GROUP = "gateway.networking.k8s.io"
@@ -158,8 +164,21 @@ GATEWAY_API_BUNDLE = re.compile(r"/kubernetes-sigs/gateway-api/releases/download
 GATEWAY_API_BUNDLE_TEXT = re.compile(r"^# Gateway API [A-Za-z]+ channel install$", re.MULTILINE)
 
 
+def zones_must_be_protected() -> bool:
+    """False where the stack says `dns.protect: false` (traffic-edge:dns): the program then creates its zone
+    unprotected by the stack's choice, and the pack agrees with it rather than failing every preview."""
+    raw = get_config(f"{PROJECT}:dns")
+    try:
+        dns = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        return True
+    return not (isinstance(dns, Mapping) and dns.get("protect") is False)
+
+
 def zones_and_crds_protected(args: ResourceArgs, report: ReportViolation) -> None:
     what = PROTECTED_TYPES.get(args.resource_type)
+    if what is not None and "Zone" in args.resource_type and not zones_must_be_protected():
+        return
     if args.resource_type == "kubernetes:yaml/v2:ConfigFile" and GATEWAY_API_BUNDLE.search(str(args.props.get("file"))):
         what = "the Gateway API CRD bundle"
     bundle_text = str(args.props.get("yaml"))
@@ -187,10 +206,37 @@ WIDE_GCP_GRANTS = frozenset({
     "gcp:folder/iAMMember:IAMMember", "gcp:folder/iAMBinding:IAMBinding",
     "gcp:organizations/iAMMember:IAMMember", "gcp:organizations/iAMBinding:IAMBinding",
 })
-# https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/general#reader
-AZURE_READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+GCP_ZONE_GRANT = "gcp:dns/dnsManagedZoneIamMember:DnsManagedZoneIamMember"
+GCP_CUSTOM_ROLE = "gcp:projects/iAMCustomRole:IAMCustomRole"
+# A custom role's name; on a whole project it reaches every zone there, whatever it grants.
+GCP_CUSTOM_ROLE_NAME = re.compile(r"^(projects|organizations)/[^/]+/roles/[^/]+$")
+# What a DNS role may do: records and changes of the zone it is bound on, and listing; never the zone itself
+# (dns.managedZones.update/delete) or the project's policies. https://cloud.google.com/dns/docs/access-control
+GCP_DNS_RECORD_PERMISSIONS = ("dns.resourceRecordSets.", "dns.changes.")
+GCP_DNS_LISTING = frozenset({"dns.managedZones.list", "dns.managedZones.get", "dns.projects.get"})
 AZURE_ZONE_SCOPE = re.compile(r"/providers/Microsoft\.Network/(dnszones|privateDnsZones)/[^/]+(/.*)?$", re.IGNORECASE)
 AZURE_RESOURCE_GROUP = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+$", re.IGNORECASE)
+AZURE_SUBNET = re.compile(
+    r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/virtualNetworks/[^/]+/subnets/[^/]+$",
+    re.IGNORECASE,
+)
+# The ARM ID each symbolic scope of a row (traffic_edge.data.permissions.azure.AzureScope) resolves to.
+AZURE_SCOPE_SHAPES: dict[str, re.Pattern[str]] = {
+    "zone": AZURE_ZONE_SCOPE,
+    "zone_resource_group": AZURE_RESOURCE_GROUP,
+    "node_resource_group": AZURE_RESOURCE_GROUP,
+    "alb_resource_group": AZURE_RESOURCE_GROUP,
+    "alb_subnet": AZURE_SUBNET,
+}
+
+
+def documented_azure_grants(rows: Sequence[AzureRow]) -> frozenset[tuple[str, str]]:
+    """(role name, symbolic scope) of every grant beyond a DNS zone the rows document."""
+    return frozenset((grant.role, grant.scope) for row in rows for grant in row.grants if grant.scope != "zone")
+
+
+# cert-manager's and external-dns's rows, and every controller's: what the program itself may grant.
+AZURE_DOCUMENTED = documented_azure_grants([*AZURE.values(), *(row.azure for row in CONTROLLERS.values() if row.azure)])
 
 
 def _listed(value: Any) -> list[str]:
@@ -220,6 +266,39 @@ def route53_violations(document: Any) -> Iterator[str]:
                    "wider than one hosted zone")
 
 
+def gcp_violations(kind: str, props: Mapping[str, Any]) -> Iterator[str]:
+    """Why a Google Cloud grant or role reaches beyond one zone's records."""
+    role = props.get("role")
+    if kind == GCP_CUSTOM_ROLE:
+        beyond = sorted(permission for permission in _listed(props.get("permissions"))
+                        if permission.startswith("dns.") and permission not in GCP_DNS_LISTING
+                        and not permission.startswith(GCP_DNS_RECORD_PERMISSIONS))
+        if beyond:
+            yield f"the custom role grants {', '.join(beyond)}: more than a zone's record sets and changes"
+    elif kind == GCP_ZONE_GRANT and role == "roles/dns.admin":
+        yield ("roles/dns.admin on a managed zone can also update and delete the zone itself; bind a custom role "
+               "with only its record-set and change permissions")
+    elif kind in WIDE_GCP_GRANTS and (role in WIDE_GCP_ROLES or GCP_CUSTOM_ROLE_NAME.match(str(role))):
+        yield (f"{role} on a whole {kind.split(':')[1].split('/', maxsplit=1)[0]} writes every zone in it; bind "
+               "record-set permissions on the managed zone (gcp:dns/dnsManagedZoneIamMember) and roles/dns.reader on "
+               "the project")
+
+
+def azure_violations(props: Mapping[str, Any]) -> Iterator[str]:
+    """Why an Azure role assignment reaches beyond one DNS zone where no row of the program documents it."""
+    scope, role = props.get("scope"), str(props.get("roleDefinitionId", "")).lower()
+    if not isinstance(scope, str) or not scope.startswith("/subscriptions/"):
+        return  # not an ARM ID (the offline preview masks secrets): nothing to judge
+    if AZURE_ZONE_SCOPE.search(scope):
+        return
+    for name, kind in AZURE_DOCUMENTED:
+        shape = AZURE_SCOPE_SHAPES.get(kind)
+        if role.endswith(AZURE_ROLES[name]) and shape is not None and shape.match(scope):
+            return
+    documented = ", ".join(sorted(f"{name} on the {kind.replace('_', ' ')}" for name, kind in AZURE_DOCUMENTED))
+    yield f"role assignment on {scope} is wider than one DNS zone (beyond a zone, only: {documented})"
+
+
 def dns_grants_least_privilege(args: ResourceArgs, report: ReportViolation) -> None:
     props, kind = args.props, args.resource_type
     if kind in ("aws:iam/policy:Policy", "aws:iam/rolePolicy:RolePolicy"):
@@ -229,17 +308,12 @@ def dns_grants_least_privilege(args: ResourceArgs, report: ReportViolation) -> N
         arn = str(props.get("policyArn", ""))
         if any(arn.endswith(f":policy/{name}") for name in WIDE_MANAGED_POLICIES):
             report(f"{arn} grants Route 53 changes on every zone; grant one hosted zone instead", None)
-    elif kind in WIDE_GCP_GRANTS and props.get("role") in WIDE_GCP_ROLES:
-        report(f"{props['role']} on a whole {kind.split(':')[1].split('/')[0]} writes every zone in it; grant it on "
-               "the managed zone (gcp:dns/dnsManagedZoneIamMember) and roles/dns.reader on the project", None)
+    elif kind.startswith("gcp:"):
+        for reason in gcp_violations(kind, props):
+            report(reason, None)
     elif kind == "azure-native:authorization:RoleAssignment":
-        scope, role = props.get("scope"), str(props.get("roleDefinitionId", ""))
-        if not isinstance(scope, str) or not scope.startswith("/subscriptions/"):
-            return  # not an ARM ID (the offline preview masks secrets): nothing to judge
-        reader_on_group = role.lower().endswith(AZURE_READER) and AZURE_RESOURCE_GROUP.match(scope)
-        if not AZURE_ZONE_SCOPE.search(scope) and not reader_on_group:
-            report(f"role assignment on {scope} is wider than one DNS zone (only Reader on the zone's resource "
-                   "group may be)", None)
+        for reason in azure_violations(props):
+            report(reason, None)
 
 
 def _terminates_tls(listener: Mapping[str, Any]) -> bool:
@@ -303,8 +377,9 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
                           enforcement_level=EnforcementLevel.MANDATORY),
     _resource_policy("no-letsencrypt-production-outside-production", "No Let's Encrypt production issuer in a "
                      "stack not marked production.", no_production_issuer_outside_production, PRODUCTION_SCHEMA),
-    _resource_policy("zones-and-crds-protected", "DNS zones and CRDs are protected from deletion.",
+    _resource_policy("zones-and-crds-protected", "DNS zones (unless the stack sets dns.protect: false) and CRDs "
+                     "are protected from deletion.",
                      zones_and_crds_protected),
-    _resource_policy("dns-grants-least-privilege", "No IAM grant reaches wider than one DNS zone, except listing.",
-                     dns_grants_least_privilege),
+    _resource_policy("dns-grants-least-privilege", "No IAM grant reaches wider than one DNS zone's records, except "
+                     "listing and the grants the program's rows document.", dns_grants_least_privilege),
 ]

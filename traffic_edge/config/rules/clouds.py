@@ -8,7 +8,7 @@ from typing import Final
 
 from traffic_edge.config.errors import Issue
 from traffic_edge.config.model import StackConfig
-from traffic_edge.config.platforms import CLUSTER_OUTPUTS, ZONE_ID_FORMATS, partition_of
+from traffic_edge.config.platforms import CLUSTER_OUTPUTS, ZONE_ID_FORMATS, partition_of, region_partition
 from traffic_edge.controllers import CONTROLLERS
 
 CLOUD_NAMES: Final[dict[str, str]] = {"gke": "Cloud DNS", "eks": "Route 53", "aks": "Azure DNS"}
@@ -27,8 +27,6 @@ NETWORK_FORMATS: Final[dict[str, tuple[re.Pattern[str], str]]] = {
         "/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Network/virtualNetworks/<name>",
     ),
 }
-# Regions outside the standard partition, by prefix. https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/partitions.html
-REGION_PARTITIONS: Final[dict[str, str]] = {"cn-": "aws-cn", "us-gov-": "aws-us-gov"}
 
 
 def _in_zone(name: str, zone: str) -> bool:
@@ -59,7 +57,7 @@ def check(config: StackConfig) -> Iterator[Issue]:
                                 "IRSA roles trust the cluster's IAM OIDC provider")
         else:
             yield from required("clusterName", platform.cluster_name, "Pod Identity associations name the cluster")
-        expected = next((p for prefix, p in REGION_PARTITIONS.items() if platform.region.startswith(prefix)), "aws")
+        expected = region_partition(platform.region)
         if platform.partition is not None and platform.partition != expected:
             yield Issue("platform.partition", f"region {platform.region} is in partition {expected}, not "
                         f"{platform.partition}", f"use partition: {expected}, or remove it")

@@ -16,6 +16,7 @@ from traffic_edge.config.platforms import Eks
 from traffic_edge.config.queries import (
     attached_listeners,
     controller,
+    controller_reads,
     external_dns_runs,
     gateway_class,
     published,
@@ -156,7 +157,8 @@ def _controller_platform(config: StackConfig) -> Iterator[Trip]:
 def _cluster_name(config: StackConfig) -> Iterator[Trip]:
     row = controller(config)
     platform = config.platform
-    if row.needs_cluster_name and isinstance(platform, Eks) and platform.cluster_name is None:
+    if ("clusterName" in row.cluster_facts and isinstance(platform, Eks) and platform.cluster_name is None
+            and platform.cluster_stack is None):
         yield Trip("platform.clusterName", f"{row.name}'s chart takes the cluster name as a value")
 
 
@@ -171,9 +173,10 @@ def _built_against_newer(config: StackConfig) -> Iterator[Trip]:
 def _controller_reads_unserved(config: StackConfig) -> Iterator[Trip]:
     row = controller(config)
     versions = served(config)
+    reads = controller_reads(config)
     for index, route in enumerate(config.routes):
-        wanted = row.reads.get(route.kind)
-        if wanted and route.kind in versions and wanted not in versions[route.kind]:
+        wanted = reads.get(route.kind, "v1")
+        if route.kind in versions and wanted not in versions[route.kind]:
             yield Trip(f"routes[{index}].kind",
                        f"{row.name} reads {route.kind} at {wanted}; Gateway API {config.versions.gateway_api} "
                        f"{config.versions.gateway_api_channel} serves {', '.join(sorted(versions[route.kind]))}")
@@ -308,9 +311,8 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "cluster-name-required",
-        "the chart refuses to install without the cluster's name (the cluster stack's output is not read for chart "
-        "values)",
-        "set platform.clusterName",
+        "the chart refuses to install without the cluster's name",
+        "set platform.clusterName, or name the cluster's stack (exporting `clusterName`) in platform.clusterStack",
         "https://github.com/aws/eks-charts/blob/master/stable/aws-load-balancer-controller/values.yaml",
         _cluster_name,
     ),
@@ -325,7 +327,8 @@ RULES: tuple[Rule, ...] = (
         "controller-reads-unserved-version",
         "the controller watches the route kind at an apiVersion the CRDs do not serve, so the route is never "
         "programmed",
-        "use versions.gatewayApiChannel: experimental (serves v1alpha2 beside v1) or another route kind",
+        "use CRDs that serve it (versions.gatewayApiChannel: experimental serves v1alpha2 beside v1; "
+        "versions.gatewayApi v1.6.1 serves every route kind at v1), or another route kind",
         "https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/gateway/gateway/",
         _controller_reads_unserved,
     ),

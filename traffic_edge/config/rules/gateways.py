@@ -1,4 +1,5 @@
-"""Gateways: unique names, listeners whose TLS settings fit their protocol, hostnames in the domain."""
+"""Gateways: unique names, listeners whose TLS settings fit their protocol, hostnames in the domain (listeners' ports
+and hostnames: traffic_edge.config.rules.listeners)."""
 
 from __future__ import annotations
 
@@ -35,17 +36,8 @@ def check(config: StackConfig) -> Iterator[Issue]:
                         f"{dns_name} is outside the domain {config.domain}",
                         f"use a name under {config.domain}",
                     )
-        seen_ports: dict[tuple[int, str | None], str] = {}
         for l_index, listener in enumerate(gateway.listeners):
             yield from _listener(config, gateway, listener, f"{at}.listeners[{l_index}]")
-            key = (listener.port, listener.hostname)
-            if key in seen_ports and listener.protocol not in ("HTTPS", "TLS", "HTTP"):
-                yield Issue(
-                    f"{at}.listeners[{l_index}].port",
-                    f"port {listener.port} is already used by {seen_ports[key]}",
-                    "use another port",
-                )
-            seen_ports.setdefault(key, listener.name)
 
 
 def _listener(config: StackConfig, gateway: Gateway, listener: Listener, at: str) -> Iterator[Issue]:

@@ -49,3 +49,16 @@ def check(config: StackConfig) -> Iterator[Issue]:
                     f"{certificate.issuer} is not configured",
                     f"configure {source}",
                 )
+
+
+def expiry_alerts(config: StackConfig) -> Iterator[Issue]:
+    alerts = config.cert_manager.expiry_alerts
+    if not alerts.enabled:
+        return
+    at = "certManager.expiryAlerts"
+    if alerts.critical_days >= alerts.warning_days:
+        yield Issue(f"{at}.criticalDays", f"{alerts.critical_days} days is not inside the warning window of "
+                    f"{alerts.warning_days}", "make criticalDays smaller than warningDays")
+    if not any(gateway.certificates for gateway in config.gateways) and config.issuers.internal_ca is None:
+        yield Issue(f"{at}.enabled", "the stack declares no Certificate to alert on",
+                    "declare certificates under gateways[].certificates, or turn the alerts off")

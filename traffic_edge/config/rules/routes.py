@@ -1,30 +1,43 @@
-"""Routes attach to a listener of their gateway that admits their namespace, with hostnames it serves."""
+"""Routes attach to a listener of their gateway that admits their namespace, with hostnames it serves.
+
+Every check here is linear in the routes: the listeners' whitelists are worked out once (queries.admissions).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from traffic_edge.config.errors import Issue
-from traffic_edge.config.model import HttpRoute, Listener, Route, StackConfig, TcpRoute, UdpRoute
-from traffic_edge.config.queries import admits, attached_listeners, hostnames_intersect, in_domain, route_hostnames
-from traffic_edge.config.rules.gateways import duplicates
+from traffic_edge.config.model import Gateway, HttpRoute, Listener, Route, StackConfig, TcpRoute, UdpRoute
+from traffic_edge.config.queries import (
+    UNCHECKED_HOSTNAME_PROTOCOLS,
+    admissions,
+    attached_listeners,
+    hostnames_intersect,
+    in_domain,
+    namespace_owners,
+    route_hostnames,
+)
 from traffic_edge.data.route_kinds import ROUTE_KINDS
+
+Admissions = dict[tuple[str, str], frozenset[str] | None]
 
 
 def check(config: StackConfig) -> Iterator[Issue]:
-    gateways = {gateway.name: gateway for gateway in config.gateways}
-    for key in duplicates(f"{route.kind} {route.namespace}/{route.name}" for route in config.routes):
-        yield Issue("routes", f"{key} is defined twice", "give each route its own name")
+    gateways = {gateway.name: (index, gateway) for index, gateway in enumerate(config.gateways)}
+    admitted = admissions(config)
+    owners = namespace_owners(config.tenants)
+    yield from _same_names(config)
     for r_index, route in enumerate(config.routes):
         at = f"routes[{r_index}]"
-        gateway = gateways.get(route.gateway)
-        if gateway is None:
+        if route.gateway not in gateways:
             yield Issue(
                 f"{at}.gateway",
                 f"{route.gateway} is not a configured gateway",
                 f"use one of {', '.join(sorted(gateways)) or '(none defined)'}",
             )
             continue
+        g_index, gateway = gateways[route.gateway]
         listeners = attached_listeners(route, gateway)
         if route.listener is not None and route.listener not in {listener.name for listener in gateway.listeners}:
             yield Issue(
@@ -42,21 +55,58 @@ def check(config: StackConfig) -> Iterator[Issue]:
                 f"attach it to a {wanted} listener of gateway {gateway.name}",
             )
             continue
-        if not any(admits(config, gateway, listener, route.namespace) for listener in listeners):
-            yield Issue(
-                f"{at}.namespace",
-                f"namespace {route.namespace} may not attach routes to gateway {gateway.name}",
-                f"add {gateway.name} to namespaces.{route.namespace}.gateways",
-            )
+        if not any(_admits(admitted, gateway, listener, route.namespace) for listener in listeners):
+            yield _not_admitted(owners, route, gateway, g_index, listeners, at)
         yield from _route_hostnames(config, route, listeners, at)
         if isinstance(route, HttpRoute):
-            for rule_index, rule in enumerate(route.rules):
-                if rule.rewrite_prefix is not None and any(m.path_type != "PathPrefix" for m in rule.matches):
-                    yield Issue(
-                        f"{at}.rules[{rule_index}].rewritePrefix",
-                        "a prefix rewrite needs PathPrefix matches",
-                        "use pathType: PathPrefix or drop the rewrite",
-                    )
+            yield from _rewrites(route, at)
+
+
+def _same_names(config: StackConfig) -> Iterator[Issue]:
+    """Two routes of one namespace and name: twice the same object, or two kinds the program cannot tell apart
+    (it names a route's resources by namespace and name)."""
+    first: dict[tuple[str, str], tuple[int, Route]] = {}
+    for index, route in enumerate(config.routes):
+        key = (route.namespace, route.name)
+        if key not in first:
+            first[key] = (index, route)
+            continue
+        other_index, other = first[key]
+        if other.kind == route.kind:
+            yield Issue("routes", f"{route.kind} {route.namespace}/{route.name} is defined twice",
+                        "give each route its own name")
+        else:
+            yield Issue(f"routes[{index}].name", f"{route.kind} {route.namespace}/{route.name} has the namespace and "
+                        f"name of routes[{other_index}] ({other.kind})", "give each route of a namespace its own name")
+
+
+def _admits(admitted: Admissions, gateway: Gateway, listener: Listener, namespace: str) -> bool:
+    whitelist = admitted[(gateway.name, listener.name)]
+    return whitelist is None or namespace in whitelist
+
+
+def _not_admitted(
+    owners: dict[str, str], route: Route, gateway: Gateway, g_index: int, listeners: list[Listener], at: str
+) -> Issue:
+    """Why the route's namespace may not attach: a tenant on a shared TCP/UDP listener needs naming there."""
+    tenant = owners.get(route.namespace)
+    if tenant is not None and owners.get(gateway.namespace) is None:
+        unchecked = [listener for listener in listeners if listener.protocol in UNCHECKED_HOSTNAME_PROTOCOLS]
+        if unchecked:
+            listener = unchecked[0]
+            l_index = gateway.listeners.index(listener)
+            return Issue(
+                f"{at}.namespace",
+                f"{route.namespace} is tenant {tenant}'s namespace, and the {listener.protocol} listener "
+                f"{listener.name} of the shared gateway {gateway.name} checks no hostname: a tenant is admitted there "
+                "only by name",
+                f"list {route.namespace} in gateways[{g_index}].listeners[{l_index}].allowedRoutes.namespaces",
+            )
+    return Issue(
+        f"{at}.namespace",
+        f"namespace {route.namespace} may not attach routes to gateway {gateway.name}",
+        f"add {gateway.name} to namespaces.{route.namespace}.gateways",
+    )
 
 
 def _route_hostnames(config: StackConfig, route: Route, listeners: list[Listener], at: str) -> Iterator[Issue]:
@@ -73,6 +123,26 @@ def _route_hostnames(config: StackConfig, route: Route, listeners: list[Listener
                 f"{hostname} matches no listener hostname of gateway "
                 f"({', '.join(str(listener.hostname) for listener in listeners)})",
                 "use a hostname the listener serves",
+            )
+
+
+def _rewrites(route: HttpRoute, at: str) -> Iterator[Issue]:
+    """A prefix rewrite replaces the one prefix it matched: HTTPRoute's CEL rule wants exactly one PathPrefix match
+    (no matches stand for the default `/` prefix)."""
+    for rule_index, rule in enumerate(route.rules):
+        if rule.rewrite_prefix is None:
+            continue
+        if any(match.path_type != "PathPrefix" for match in rule.matches):
+            yield Issue(
+                f"{at}.rules[{rule_index}].rewritePrefix",
+                "a prefix rewrite needs PathPrefix matches",
+                "use pathType: PathPrefix or drop the rewrite",
+            )
+        elif len(rule.matches) > 1:
+            yield Issue(
+                f"{at}.rules[{rule_index}].rewritePrefix",
+                f"a prefix rewrite replaces one matched prefix, and this rule has {len(rule.matches)} matches",
+                "split the rule: one rule per path prefix, each with its rewrite",
             )
 
 

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator
 
 from traffic_edge.config.errors import Issue
-from traffic_edge.config.model import Gateway, StackConfig, TcpRoute, UdpRoute
-from traffic_edge.config.queries import ISSUER_SOURCE, http01_listener, in_domain, namespace_owners, route_hostnames
+from traffic_edge.config.model import Gateway, Route, StackConfig, TcpRoute, UdpRoute
+from traffic_edge.config.queries import (
+    ISSUER_SOURCE,
+    http01_listener,
+    in_domain,
+    namespace_owners,
+    route_hostnames,
+    rules_of,
+)
 from traffic_edge.config.tenancy import RESERVED_LABEL_PREFIX, Tenant
 from traffic_edge.controllers import CONTROLLERS
 from traffic_edge.data.workloads import CERT_MANAGER, EXTERNAL_DNS
@@ -31,19 +39,18 @@ def check(config: StackConfig) -> Iterator[Issue]:
             "list the users or groups Pulumi deploys as (`kubectl auth whoami`) here or in platformUsers",
         )
     yield from _tenant_ownership(config, owners)
+    by_namespace: dict[str, list[Gateway]] = defaultdict(list)
+    for gateway in config.gateways:
+        by_namespace[gateway.namespace].append(gateway)
     for g_index, gateway in enumerate(config.gateways):
         owner = owners.get(gateway.namespace)
         if owner is not None:
-            yield from _tenant_gateway(config, owners, owner, gateway, f"gateways[{g_index}]")
-            continue
-        for l_index, listener in enumerate(gateway.listeners):
-            if listener.allowed_routes.all and listener.protocol != "HTTP":
-                yield Issue(
-                    f"gateways[{g_index}].listeners[{l_index}].allowedRoutes.all",
-                    "admits routes from every namespace, other tenants' included",
-                    "list the namespaces instead",
-                )
+            yield from _tenant_gateway(config, owners, owner, gateway, by_namespace[gateway.namespace],
+                                       f"gateways[{g_index}]")
+        else:
+            yield from _shared_gateway(owners, gateway, f"gateways[{g_index}]")
     yield from _tenant_routes(config, owners)
+    yield from _platform_routes(config, owners)
     gateway_owners = {gateway.name: owners.get(gateway.namespace) for gateway in config.gateways}
     for name, settings in config.namespaces.items():
         for index, gateway_name in enumerate(settings.gateways):
@@ -56,17 +63,46 @@ def check(config: StackConfig) -> Iterator[Issue]:
                 )
 
 
+def _shared_gateway(owners: dict[str, str], gateway: Gateway, at: str) -> Iterator[Issue]:
+    """A shared gateway admits no tenant wholesale, and keeps its certificates (private keys) out of tenants'
+    namespaces: whoever reads Secrets there would hold the key of every name the certificate covers."""
+    for l_index, listener in enumerate(gateway.listeners):
+        if listener.allowed_routes.all and listener.protocol != "HTTP":
+            yield Issue(
+                f"{at}.listeners[{l_index}].allowedRoutes.all",
+                "admits routes from every namespace, other tenants' included",
+                "list the namespaces instead",
+            )
+    for c_index, certificate in enumerate(gateway.certificates):
+        tenant = owners.get(certificate.namespace) if certificate.namespace else None
+        if tenant is not None:
+            yield Issue(
+                f"{at}.certificates[{c_index}].namespace",
+                f"{certificate.namespace} is tenant {tenant}'s namespace, and {certificate.name} is the certificate "
+                f"of the shared gateway {gateway.name}: its private key would be readable by tenant {tenant}",
+                f"issue it in a platform namespace, e.g. the gateway's own ({gateway.namespace}): remove `namespace`",
+            )
+
+
+def platform_namespaces(config: StackConfig) -> set[str]:
+    """The namespaces of the edge's own workloads (cert-manager, external-dns, the controllers'), whatever runs."""
+    workloads = [CERT_MANAGER, EXTERNAL_DNS, *(row.workload for row in CONTROLLERS.values() if row.workload)]
+    return {workload.namespace for workload in workloads} | {CONTROLLERS[config.controller.name].namespace}
+
+
 def _tenant_ownership(config: StackConfig, owners: dict[str, str]) -> Iterator[Issue]:
+    suffixes = {tenant.hostname_suffix: name for name, tenant in config.tenants.items()}
+    gateways = {gateway.name: gateway for gateway in config.gateways}
+    with_gateway = {owners[gateway.namespace] for gateway in config.gateways if gateway.namespace in owners}
     for name, tenant in config.tenants.items():
         yield from _tenant_namespaces(config, owners, name, tenant)
-        yield from _tenant_suffix(config, name, tenant)
-        yield from _tenant_gateway_choice(config, owners, name, tenant)
+        yield from _tenant_suffix(config, suffixes, name, tenant)
+        yield from _tenant_gateway_choice(gateways, owners, name, tenant, name in with_gateway)
 
 
 def _tenant_namespaces(config: StackConfig, owners: dict[str, str], name: str, tenant: Tenant) -> Iterator[Issue]:
     """A namespace has one tenant, is no platform namespace, and is created here (so it carries the labels)."""
-    workloads = [CERT_MANAGER, EXTERNAL_DNS, *(row.workload for row in CONTROLLERS.values() if row.workload)]
-    platform = {workload.namespace for workload in workloads} | {CONTROLLERS[config.controller.name].namespace}
+    platform = platform_namespaces(config)
     for index, namespace in enumerate(tenant.namespaces):
         if owners[namespace] != name:
             yield Issue(
@@ -89,7 +125,7 @@ def _tenant_namespaces(config: StackConfig, owners: dict[str, str], name: str, t
             )
 
 
-def _tenant_suffix(config: StackConfig, name: str, tenant: Tenant) -> Iterator[Issue]:
+def _tenant_suffix(config: StackConfig, suffixes: dict[str, str], name: str, tenant: Tenant) -> Iterator[Issue]:
     """The suffix lies in the domain, fits a label value, and no other tenant's suffix covers it."""
     suffix = tenant.hostname_suffix
     at = f"tenants.{name}.hostnameSuffix"
@@ -97,22 +133,33 @@ def _tenant_suffix(config: StackConfig, name: str, tenant: Tenant) -> Iterator[I
         yield Issue(at, f"{suffix} is outside the domain {config.domain}", f"use a name under {config.domain}")
     if len(suffix) > 63:
         yield Issue(at, "is longer than 63 characters, the limit of the label that carries it", "use a shorter suffix")
-    for other, other_tenant in config.tenants.items():
-        if other != name and in_domain(suffix, other_tenant.hostname_suffix):
+    for parent in _parents(suffix):
+        other = suffixes.get(parent)
+        if other is not None and other != name:
             yield Issue(
                 at,
-                f"{suffix} lies inside tenant {other}'s suffix {other_tenant.hostname_suffix}",
+                f"{suffix} lies inside tenant {other}'s suffix {parent}",
                 "give each tenant a suffix outside the others'",
             )
 
 
+def _parents(hostname: str) -> Iterator[str]:
+    """The name itself (bare of `*.`) and every name above it: looked up in a dict, a suffix search stays linear."""
+    labels = hostname.removeprefix("*.").split(".")
+    for index in range(len(labels)):
+        yield ".".join(labels[index:])
+
+
+def suffix_owner(suffixes: dict[str, str], hostname: str) -> tuple[str, str] | None:
+    """(tenant, suffix) of the tenant whose suffix holds `hostname`, if any."""
+    return next(((suffixes[parent], parent) for parent in _parents(hostname) if parent in suffixes), None)
+
+
 def _tenant_gateway_choice(
-    config: StackConfig, owners: dict[str, str], name: str, tenant: Tenant
+    gateways: dict[str, Gateway], owners: dict[str, str], name: str, tenant: Tenant, owns_gateway: bool
 ) -> Iterator[Issue]:
     """A tenant has a gateway: a shared one it names, or its own in one of its namespaces."""
     at = f"tenants.{name}.gateway"
-    gateways = {gateway.name: gateway for gateway in config.gateways}
-    owns_gateway = any(owners.get(gateway.namespace) == name for gateway in config.gateways)
     if tenant.gateway is None and not owns_gateway:
         yield Issue(
             at, "the tenant has no gateway",
@@ -132,12 +179,11 @@ def _tenant_gateway_choice(
 
 
 def _tenant_gateway(
-    config: StackConfig, owners: dict[str, str], owner: str, gateway: Gateway, at: str
+    config: StackConfig, owners: dict[str, str], owner: str, gateway: Gateway, neighbours: list[Gateway], at: str
 ) -> Iterator[Issue]:
     """A tenant's own gateway: hostnames under its suffix, its own namespaces only, certificates from its Issuers."""
     yield from _tenant_listeners(owners, owner, config.tenants[owner].hostname_suffix, gateway, at)
-    neighbours = [other for other in config.gateways if other.namespace == gateway.namespace and other is not gateway]
-    if gateway.certificates and any(other.certificates for other in neighbours):
+    if gateway.certificates and any(other.certificates for other in neighbours if other is not gateway):
         yield Issue(
             f"{at}.namespace",
             f"another gateway with certificates lives in {gateway.namespace}, and a "
@@ -237,4 +283,38 @@ def _tenant_routes(config: StackConfig, owners: dict[str, str]) -> Iterator[Issu
                     f"{at}.{path}",
                     f"{hostname} is outside tenant {owner}'s suffix {suffix}",
                     f"use a name under {suffix}",
+                )
+        yield from _tenant_backends(owners, owner, route, at)
+
+
+def _tenant_backends(owners: dict[str, str], owner: str, route: Route, at: str) -> Iterator[Issue]:
+    """A tenant's route reaches its own namespaces and platform ones, never another tenant's: the ReferenceGrant it
+    would need is the other tenant's to give, not the platform's."""
+    for rule_index, rule in enumerate(rules_of(route)):
+        for b_index, backend in enumerate(rule.backends):
+            other = owners.get(backend.namespace) if backend.namespace else None
+            if other is not None and other != owner:
+                yield Issue(
+                    f"{at}.rules[{rule_index}].backends[{b_index}].namespace",
+                    f"tenant {owner}'s route {route.namespace}/{route.name} reaches the Service {backend.service} in "
+                    f"{backend.namespace}, tenant {other}'s namespace",
+                    f"route to Services in tenant {owner}'s namespaces or in platform namespaces",
+                )
+
+
+def _platform_routes(config: StackConfig, owners: dict[str, str]) -> Iterator[Issue]:
+    """A route outside every tenant claims no name inside a tenant's suffix: the suffix is the tenant's alone."""
+    suffixes = {tenant.hostname_suffix: name for name, tenant in config.tenants.items()}
+    for r_index, route in enumerate(config.routes):
+        if route.namespace in owners:
+            continue
+        for path, hostname in route_hostnames(route):
+            found = suffix_owner(suffixes, hostname)
+            if found is not None:
+                tenant, suffix = found
+                yield Issue(
+                    f"routes[{r_index}].{path}",
+                    f"{hostname} lies in tenant {tenant}'s suffix {suffix}, and {route.namespace} (of "
+                    f"{route.kind} {route.name}) is no namespace of tenant {tenant}",
+                    f"serve it from one of tenant {tenant}'s namespaces, or use a name outside the tenants' suffixes",
                 )

@@ -31,23 +31,34 @@ class AwsRow:
     source: str
 
 
+# Only TXT records may change: cert-manager writes nothing but the ACME challenge.
+_TXT_ONLY = {"ForAllValues:StringEquals": {"route53:ChangeResourceRecordSetsRecordTypes": ["TXT"]}}
+
 AWS: dict[str, AwsRow] = {
-    # https://cert-manager.io/docs/configuration/acme/dns01/route53/#set-up-an-iam-role
+    # cert-manager/website : content/docs/configuration/acme/dns01/route53.md (L23-57, since abdbb72f), scoped to the
+    # zone as its note advises; no ListHostedZonesByName, which "can be removed if you specify the (optional)
+    # hostedZoneID" and the solver always names it (cert-manager @ v1.21.1 : pkg/issuer/acme/dns/route53/route53.go
+    # (L316-318) returns it before listing).
     "cert-manager": AwsRow(
         statements=(
             AwsStatement(("route53:GetChange",), (CHANGE_ARN,)),
-            AwsStatement(("route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"), (ZONE_ARN,)),
-            AwsStatement(("route53:ListHostedZonesByName",), (ANY_RESOURCE,)),
+            AwsStatement(
+                ("route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"), (ZONE_ARN,), _TXT_ONLY
+            ),
         ),
         source="https://cert-manager.io/docs/configuration/acme/dns01/route53/#set-up-an-iam-role",
     ),
-    # https://kubernetes-sigs.github.io/external-dns/latest/docs/tutorials/aws/#iam-policy
+    # kubernetes-sigs/external-dns @ v0.22.0 : docs/tutorials/aws.md (L12-38), scoped to the zone instead of
+    # hostedzone/* as its "Further improvements" (L80-82) advise.
     "external-dns": AwsRow(
         statements=(
-            AwsStatement(("route53:ChangeResourceRecordSets", "route53:ListTagsForResource"), (ZONE_ARN,)),
-            AwsStatement(("route53:ListHostedZones", "route53:ListResourceRecordSets"), (ANY_RESOURCE,)),
+            AwsStatement(
+                ("route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets", "route53:ListTagsForResources"),
+                (ZONE_ARN,),
+            ),
+            AwsStatement(("route53:ListHostedZones",), (ANY_RESOURCE,)),
         ),
-        source="https://kubernetes-sigs.github.io/external-dns/latest/docs/tutorials/aws/#iam-policy",
+        source="https://github.com/kubernetes-sigs/external-dns/blob/v0.22.0/docs/tutorials/aws.md#iam-policy",
     ),
 }
 
@@ -99,11 +110,24 @@ def irsa_trust_policy(oidc_provider_arn: str, namespace: str, service_account: s
     return _policy([statement])
 
 
-def pod_identity_trust_policy() -> dict[str, Any]:
-    """The EKS Pod Identity agent assumes the role; the association names the one service account."""
+def pod_identity_trust_policy(namespace: str, service_account: str, cluster_name: str) -> dict[str, Any]:
+    """The EKS Pod Identity agent assumes the role, only for this service account of this cluster.
+
+    The agent tags every session with the cluster, namespace and service account; matching them keeps any other
+    association in the account from obtaining the role. awsdocs/amazon-eks-user-guide :
+    latest/ug/manage-access/aws-access/pod-id-role.adoc (the trust policy) and pod-id-abac.adoc (the session tags).
+    """
     statement = {
+        "Sid": "AllowEksAuthToAssumeRoleForPodIdentity",
         "Effect": "Allow",
         "Principal": {"Service": POD_IDENTITY_PRINCIPAL},
         "Action": ["sts:AssumeRole", "sts:TagSession"],
+        "Condition": {
+            "StringEquals": {
+                "aws:RequestTag/eks-cluster-name": [cluster_name],
+                "aws:RequestTag/kubernetes-namespace": [namespace],
+                "aws:RequestTag/kubernetes-service-account": [service_account],
+            }
+        },
     }
     return _policy([statement])

@@ -15,9 +15,15 @@ AZURE_ROLES: dict[str, str] = {
     "Private DNS Zone Contributor": "b12aa53e-6015-4669-85d0-8515ebb3ae7f",
     "Reader": "acdd72a7-3385-48ef-bd42-f606fba81ae7",
     "AppGw for Containers Configuration Manager": "fbc52c3f-28ad-4303-a892-8a056630b8f1",
+    "Network Contributor": "4d97b98b-1d4f-4787-a291-c67834d212e7",
 }
 AZURE_TOKEN_AUDIENCE = "api://AzureADTokenExchange"
-AzureScope = Literal["zone", "zone_resource_group", "node_resource_group"]
+# alb_subnet and alb_resource_group name resources the controller's settings give (IdentityRequest.scopes): the
+# Application Gateway for Containers' association subnet and the resource group it lives in.
+AzureScope = Literal["zone", "zone_resource_group", "node_resource_group", "alb_subnet", "alb_resource_group"]
+# Where such a scope falls back to when the settings name none: a managed Application Gateway for Containers is
+# created in the node resource group.
+SCOPE_FALLBACKS: dict[AzureScope, AzureScope] = {"alb_resource_group": "node_resource_group"}
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from traffic_edge.offline.diff.losses import Loss, data_losses
 from traffic_edge.offline.diff.replace_rules import ReplaceRule, replace_rules_for
 
 # How offline.engine writes values it cannot show; kept literal so a diff needs no Pulumi import.
@@ -75,6 +76,7 @@ class StackDiff:
     resources: tuple[ResourceDiff, ...]
     outputs: tuple[Change, ...]
     note: str = ""  # "new stack" / "stack removed"
+    losses: tuple[Loss, ...] = ()  # deletions that take data with them (offline.diff.losses)
 
     @property
     def changed(self) -> bool:
@@ -263,24 +265,28 @@ def diff_stack(stack: str, old: Plan | None, new: Plan | None) -> StackDiff:
     olds = {resource_key(r["urn"]): r for r in (old or {}).get("resources", [])}
     news = {resource_key(r["urn"]): r for r in (new or {}).get("resources", [])}
     diffs: list[ResourceDiff] = []
+    removed: list[tuple[str, str]] = []  # (how, old key) of every resource deleted, replaced or re-parented
     for key in olds.keys() & news.keys():
         type_ = news[key]["type"]
         changes = _compare(type_, olds[key], news[key])
         if changes:
             kind = "replace" if any(c.forces for c in changes) else "change"
             diffs.append(ResourceDiff(kind, type_, news[key]["name"], key, changes=changes))
+            removed += [("replaced", key)] if kind == "replace" else []
     moved = AliasResolver(olds, news).resolve()
     for key_new, key_old in sorted(moved.items()):
         type_ = news[key_new]["type"]
         changes = _compare(type_, olds[key_old], news[key_new])
         kind = "replace" if any(c.forces for c in changes) else "move"
         diffs.append(ResourceDiff(kind, type_, news[key_new]["name"], key_new, changes=changes, old_key=key_old))
+        removed += [("replaced", key_old)] if kind == "replace" else []
     gone = sorted(olds.keys() - news.keys() - set(moved.values()))
     added = sorted(news.keys() - olds.keys() - moved.keys())
     for key_old, key_new in _reparented(olds, news, gone, added):
         before, after = olds[key_old], news[key_new]
         gone.remove(key_old)
         added.remove(key_new)
+        removed.append(("re-parented", key_old))
         diffs.append(
             ResourceDiff(
                 "reparent",
@@ -300,7 +306,8 @@ def diff_stack(stack: str, old: Plan | None, new: Plan | None) -> StackDiff:
     adopted = provider_adoptions(olds, news, moved)
     if adopted:
         note = f"{adopted} now through an explicit provider instead of the default one: no replacement"
-    return StackDiff(stack, tuple(diffs), tuple(outputs), note)
+    removed += [("deleted", key) for key in gone]
+    return StackDiff(stack, tuple(diffs), tuple(outputs), note, data_losses(olds, removed))
 
 
 def _reparented(

@@ -21,6 +21,7 @@ from traffic_edge.offline.diff.compare import (
     ResourceDiff,
     StackDiff,
 )
+from traffic_edge.offline.diff.losses import Loss
 
 # A GitHub comment holds 65,536 characters; stay well under it.
 MARKDOWN_LIMIT: Final = 60_000
@@ -86,6 +87,7 @@ def render_text(diffs: list[StackDiff]) -> str:
         if lines:
             lines.append("")
         lines.append(stack.summary())
+        lines += [f"  {line}" for line in loss_lines(stack.losses)]
         for resource in stack.resources:
             lines.append(f"  {SIGNS[resource.kind]} {LABELS[resource.kind]} {resource.type} {resource.name}")
             if resource.kind == "reparent":
@@ -101,6 +103,32 @@ def render_text(diffs: list[StackDiff]) -> str:
             for change in stack.outputs:
                 lines += _text_change(change, indent="      ")
     return "\n".join(lines)
+
+
+FATE_WORDS: Final = {
+    "deleted": "DELETES DATA: {what} ({how}: {type} {name})",
+    "left in the cluster": "keeps {what} in the cluster: {how} in the stack only ({type} {name})",
+    "protected": "STOPS: {type} {name} is protected, so `pulumi up` fails before deleting {what}",
+}
+
+
+def loss_lines(losses: Iterable[Loss]) -> list[str]:
+    """One line per deletion that takes data with it, loudest first."""
+    marks = {"deleted": "!!!", "protected": "!!!", "left in the cluster": "!"}
+    return [f"{marks[loss.fate]} " + FATE_WORDS[loss.fate].format(**vars(loss)) for loss in losses]
+
+
+def _markdown_losses(losses: tuple[Loss, ...]) -> list[str]:
+    """GitHub alerts: a CAUTION for data a deploy deletes or stops at, a NOTE for data it leaves in the cluster."""
+    out: list[str] = []
+    for kind, fates, heading in (("CAUTION", ("deleted", "protected"), "This deploy deletes data"),
+                                 ("NOTE", ("left in the cluster",), "Left in the cluster, no longer managed here")):
+        lines = [FATE_WORDS[loss.fate].format(**{**vars(loss), "what": f"**{loss.what}**"})
+                 for loss in losses if loss.fate in fates]
+        if lines:
+            escaped = [f"> - {html.escape(line, quote=False)}" for line in lines]
+            out += ["", f"> [!{kind}]", f"> **{heading}:**", *escaped]
+    return out
 
 
 def _text_change(change: Change, indent: str) -> list[str]:
@@ -153,7 +181,7 @@ def render_markdown(diffs: list[StackDiff], picture: StackPicture | None = None)
         f"`{UNKNOWN}`, secrets as `{SECRET}`. A real `pulumi preview` against live state has the last word.",
     ]
     for stack in diffs:
-        out += ["", f"### {stack.stack}", "", f"**{stack.summary()}**"]
+        out += ["", f"### {stack.stack}", "", f"**{stack.summary()}**", *_markdown_losses(stack.losses)]
         if picture is not None and stack.changed:
             pictures[len(out) + 1] = picture(stack)
             out += ["", ""]  # the picture's place

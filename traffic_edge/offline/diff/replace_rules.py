@@ -10,7 +10,6 @@ K8S_DIFF = "https://github.com/pulumi/pulumi-kubernetes/blob/master/provider/pkg
 CRD_VALIDATION = (
     "https://github.com/kubernetes/apiextensions-apiserver/blob/master/pkg/apis/apiextensions/validation/validation.go"
 )
-URN_FORMAT = "https://pkg.go.dev/github.com/pulumi/pulumi/sdk/v3/go/common/resource/urn"
 AZURE_NATIVE_DIFF = "https://github.com/pulumi/pulumi-azure-native/blob/master/provider/pkg/provider/diff.go"
 AZURE_NATIVE_FORCE_NEW = "https://github.com/pulumi/pulumi-azure-native/blob/master/provider/pkg/gen/replacement.go"
 TF_GOOGLE = "https://github.com/hashicorp/terraform-provider-google/blob/main/google"
@@ -39,18 +38,15 @@ def _rule(types: str | tuple[str, ...], paths: tuple[str, ...], reason: str, sou
 
 
 REPLACE_RULES: Final[tuple[ReplaceRule, ...]] = (
-    # Kubernetes (pulumi-kubernetes: metadataForceNewProperties and the per-kind forceNew table).
+    # Kubernetes (pulumi-kubernetes: metadataForceNewProperties and the per-kind forceNew table). A new apiVersion
+    # or kind is a new type token: without an alias the resource is added and the old one deleted (two keys);
+    # with one, the provider updates the object in place (provider/pkg/provider/provider.go Diff at v4.25.0: only
+    # `.metadata.name`, `.metadata.namespace` and the kind's forceNew fields replace).
     _rule(
         "kubernetes:*",
         ("metadata.name", "metadata.namespace"),
         "a Kubernetes object's name and namespace are its identity",
         K8S_DIFF,
-    ),
-    _rule(
-        "kubernetes:*",
-        ("apiVersion", "kind"),
-        "group/version/kind are part of the type token and so of the URN",
-        URN_FORMAT,
     ),
     _rule(
         "kubernetes:apiextensions.k8s.io/*:CustomResourceDefinition",
@@ -134,6 +130,12 @@ REPLACE_RULES: Final[tuple[ReplaceRule, ...]] = (
         ("member", "role", "condition", "serviceAccountId"),
         "ForceNew in the IAM member base schema and for the parent id",
         f"{TF_GOOGLE}/tpgiamresource/resource_iam_member.go",
+    ),
+    _rule(
+        "gcp:projects/iAMCustomRole:IAMCustomRole",
+        ("roleId", "project"),
+        "ForceNew in google_project_iam_custom_role",
+        f"{TF_GOOGLE}/services/resourcemanager/resource_google_project_iam_custom_role.go",
     ),
     _rule(
         "gcp:dns/dnsManagedZoneIamMember:DnsManagedZoneIamMember",

@@ -1,0 +1,95 @@
+"""The limits and shapes the config checks (traffic_edge.data.api_limits) are the CRDs' own, at every release the
+program installs that ../shared/refdata holds, for the apiVersion the program writes."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from traffic_edge.conformance.refdata import REFDATA, require_refdata
+from traffic_edge.data import api_limits
+from traffic_edge.data.api_limits import LIST_LIMITS
+from traffic_edge.data.versions import ROUTE_API_VERSIONS
+
+PINS = [(release, channel) for release, channel in ROUTE_API_VERSIONS if (REFDATA / "gateway-api" / release).is_dir()]
+ROWS = [(release, channel, row) for release, channel in PINS for row in LIST_LIMITS[release].values()
+        if row.kind in ROUTE_API_VERSIONS[(release, channel)]]
+
+
+@cache
+def crd_schema(release: str, channel: str, kind: str) -> dict[str, Any]:
+    """The openAPIV3Schema of `kind` at the apiVersion the program writes for this release and channel."""
+    path = REFDATA / "gateway-api" / release / channel / f"gateway.networking.k8s.io_{kind.lower()}s.yaml"
+    document = yaml.safe_load(Path(path).read_text())
+    written = ROUTE_API_VERSIONS[(release, channel)][kind]
+    [version] = [item for item in document["spec"]["versions"] if item["name"] == written]
+    schema: dict[str, Any] = version["schema"]["openAPIV3Schema"]
+    return schema
+
+
+def at(schema: dict[str, Any], path: str) -> dict[str, Any]:
+    """`spec.rules[].matches` → that node of the schema."""
+    node = schema
+    for part in path.split("."):
+        node = node["properties"][part.removesuffix("[]")]
+        if part.endswith("[]"):
+            node = node["items"]
+    return node
+
+
+@pytest.mark.parametrize(("release", "channel", "row"), ROWS,
+                         ids=[f"{release}-{channel}-{row.kind}-{row.path}" for release, channel, row in ROWS])
+def test_each_list_limit_is_the_crds(release: str, channel: str, row: api_limits.ListLimit) -> None:
+    require_refdata()
+    assert at(crd_schema(release, channel, row.kind), row.path)["maxItems"] == row.max_items
+
+
+def rules_at(node: dict[str, Any]) -> list[str]:
+    return [str(item["rule"]) for item in node.get("x-kubernetes-validations", [])]
+
+
+@pytest.mark.parametrize(("release", "channel"), PINS)
+def test_header_and_path_shapes_are_the_crds(release: str, channel: str) -> None:
+    require_refdata()
+    match = at(crd_schema(release, channel, "HTTPRoute"), "spec.rules[].matches[]")
+    header = at(match, "headers[]")
+    assert header["properties"]["name"]["pattern"].replace("\\x60", "`") == api_limits.HEADER_NAME
+    assert header["properties"]["name"]["maxLength"] == api_limits.HEADER_NAME_MAX
+    assert (header["properties"]["value"]["minLength"], header["properties"]["value"]["maxLength"]) == (
+        1, api_limits.HEADER_VALUE_MAX)
+    assert at(match, "headers")["x-kubernetes-list-map-keys"] == ["name"]
+    path = at(match, "path")
+    assert path["properties"]["value"]["maxLength"] == api_limits.PATH_MAX
+    rules = " ".join(rules_at(path))
+    for forbidden in api_limits.PATH_FORBIDDEN:
+        assert f"!self.value.contains('{forbidden}')" in rules
+    for ending in api_limits.PATH_FORBIDDEN_ENDINGS:
+        assert f"!self.value.endsWith('{ending}')" in rules
+    assert f'matches(r"""{api_limits.PATH_CHARACTERS}""")' in rules
+    rewrite = at(crd_schema(release, channel, "HTTPRoute"), "spec.rules[].filters[].urlRewrite.path.replacePrefixMatch")
+    assert rewrite["maxLength"] == api_limits.REWRITE_MAX
+
+
+@pytest.mark.parametrize(("release", "channel"), PINS)
+def test_grpc_names_and_match_totals_are_the_crds(release: str, channel: str) -> None:
+    require_refdata()
+    schema = crd_schema(release, channel, "GRPCRoute")
+    method = at(schema, "spec.rules[].matches[].method")
+    rules = " ".join(rules_at(method))
+    assert api_limits.GRPC_SERVICE in rules
+    assert api_limits.GRPC_METHOD in rules
+    assert method["properties"]["service"]["maxLength"] == api_limits.GRPC_NAME_MAX
+    assert method["properties"]["method"]["maxLength"] == api_limits.GRPC_NAME_MAX
+    for kind in ("HTTPRoute", "GRPCRoute"):
+        rules_of_rules = rules_at(at(crd_schema(release, channel, kind), "spec.rules"))
+        [total] = [rule for rule in rules_of_rules if ".matches.size()" in rule]
+        assert re.search(rf"<= {api_limits.MATCHES_PER_ROUTE}$", total.strip()), total
+
+
+def test_every_release_the_program_installs_has_limits() -> None:
+    assert {release for release, _ in ROUTE_API_VERSIONS} == set(LIST_LIMITS)

@@ -1,0 +1,190 @@
+"""The mutation tool (tools/mutate) on a tiny fixture project: the mutants each rule makes, and how a run classes them.
+
+The fixture is written to a temporary directory: a module of security-like decisions (an IAM-like data row, CEL
+text in an f-string) and tests that kill some mutants and miss others on purpose.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from tools.mutate.__main__ import plan
+from tools.mutate.coverage_map import build
+from tools.mutate.mutants import Mutant, Settings, generate
+from tools.mutate.report import Equivalent, scores
+from tools.mutate.runner import Runner
+
+MODULE = '''"""A tiny module of security decisions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ACTIONS = ("route53:GetChange", "route53:ListHostedZones")
+ROWS = {
+    "reader": {
+        "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::bucket/*",
+        "Condition": {"Bool": {"aws:SecureTransport": "true"}},
+    },
+}
+READER = ROWS["reader"]["Action"]
+LIMIT = 3
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: str
+    scope: str = "zone"
+    source: str = ""
+
+
+GRANT = Grant("roles/dns.reader", scope="zone", source="https://example.com/upstream-doc")
+
+
+def cel(suffix: str) -> str:
+    return f"object.spec.hostnames.all(h, h == {suffix} && !has(h.x))"
+
+
+def allowed(n: int, flag: bool) -> bool:
+    return n > LIMIT and not flag
+
+
+def enabled(name: str) -> bool:
+    return name in ("a", "b") or name is None
+
+
+def countdown(n: int) -> int:
+    while n > 0:
+        n = n - 1
+    return n
+
+
+def first(items: list[str]) -> str | None:
+    return items[0] if items else None
+
+
+def unused() -> str:
+    return "never called"
+'''
+
+TESTS = '''from pkg.rules import ACTIONS, allowed, cel, countdown, first
+
+
+def test_actions_are_pinned():
+    assert ACTIONS == ("route53:GetChange", "route53:ListHostedZones")
+
+
+def test_cel_checks_every_hostname():
+    assert ".all(h" in cel("s")
+
+
+def test_allowed():
+    assert allowed(5, False)
+
+
+def test_countdown():
+    assert countdown(2) == 0
+
+
+def test_first_already_fails():
+    assert first([]) == "x"
+'''
+REL = "pkg/rules.py"
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("project")
+    (root / "pkg").mkdir()
+    (root / "pkg" / "__init__.py").write_text("")
+    (root / "pkg" / "rules.py").write_text(MODULE)
+    (root / "tests").mkdir()
+    (root / "tests" / "test_rules.py").write_text(TESTS)
+    return root
+
+
+@pytest.fixture(scope="module")
+def mutants(project: Path) -> dict[str, Mutant]:
+    found = generate(project, REL, Settings(widen={"roles/dns.reader": ["roles/dns.admin"]}))
+    return {mutant.identity: mutant for mutant in found}
+
+
+@pytest.mark.parametrize(("identity", "rule"), [
+    ("allowed.return | compare | n > LIMIT → n >= LIMIT", "compare"),
+    ("enabled.return | compare | name in ('a', 'b') → name not in ('a', 'b')", "compare"),
+    ("enabled.return | compare | name is None → name is not None", "compare"),
+    ("allowed.return | boolean | n > LIMIT and (not flag) → n > LIMIT or not flag", "boolean"),
+    ("allowed.return | not | not flag → flag", "not"),
+    ("countdown.n | int | 1 → 0", "int"),
+    ("LIMIT | int | 3 → 4", "int"),
+    ("GRANT.scope | none | scope='zone' → scope=None", "none"),
+    ("unused.return | empty-string | 'never called' → ''", "empty-string"),
+    ("unused.return | near-miss | 'never called' → 'never calle'", "near-miss"),
+    ("cel.return | cel | 'ect.spec.hostnames.all(h, h == ' → 'ect.spec.hostnames.exists(h, h == '", "cel"),
+    ("cel.return | cel | 'ostnames.all(h, h == ' → 'ostnames.all(h, h != '", "cel"),
+    ("cel.return | cel | ' && !has(h.x))' → ' || !has(h.x))'", "cel"),
+    ("cel.return | cel-not | ' && !has(h.x))' → ' && has(h.x))'", "cel-not"),
+    ("ACTIONS | iam-action | 'route53:GetChange' → 'route53:*'", "iam-action"),
+    ("ACTIONS | drop-element | 'route53:GetChange' → ", "drop-element"),
+    ("ROWS['reader']['Resource'] | iam-resource | 'arn:aws:s3:::bucket/*' → '*'", "iam-resource"),
+    ("ROWS['reader'] | drop-key | 'Condition' → ", "drop-key"),
+    ("ROWS['reader']['Condition'] | drop-key | 'Bool' → ", "drop-key"),
+    ("ROWS['reader'] | empty-mapping | {'Action': 's3:GetObject', 'Resource'", "empty-mapping"),
+    ("GRANT | widen | 'roles/dns.reader' → 'roles/dns.admin'", "widen"),
+    ("first.return | return-none | return items[0] if items else None → return None", "return-none"),
+])
+def test_each_rule_makes_its_mutant(mutants: dict[str, Mutant], identity: str, rule: str) -> None:
+    """An identity names the enclosing function or data row, the rule, and the text before → after."""
+    found = [mutant for key, mutant in mutants.items() if key.startswith(identity)]
+    assert len(found) == 1, sorted(mutants)
+    assert found[0].rule == rule
+
+
+def test_each_mutant_is_one_change_in_place(project: Path, mutants: dict[str, Mutant]) -> None:
+    original = MODULE.splitlines()
+    dropped = mutants["ROWS['reader'] | drop-key | 'Condition' → "]
+    assert [line for line in dropped.source.splitlines() if line not in original] == []
+    assert len(dropped.source.splitlines()) == len(original) - 1
+    cel = mutants["cel.return | cel | ' && !has(h.x))' → ' || !has(h.x))'"]
+    changed = [line for line in cel.source.splitlines() if line not in original]
+    assert changed == ['    return f"object.spec.hostnames.all(h, h == {suffix} || !has(h.x))"']
+    assert not any(identity.startswith("Grant.frozen") for identity in mutants)  # decorators are left alone
+    assert not any("READER" in identity for identity in mutants)  # `x["key"]` lookups are left alone
+    assert not any(identity.startswith("GRANT.source") for identity in mutants)  # prose: config.toml [prose]
+    assert cel.runtime
+    assert not dropped.runtime
+
+
+def _tree(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file() and "__pycache__" not in p.parts}
+
+
+def test_a_run_classes_each_mutant(project: Path, mutants: dict[str, Mutant]) -> None:
+    before = _tree(project)
+    picked = {
+        "ACTIONS | drop-element | 'route53:GetChange' → ": "killed",
+        "cel.return | cel | 'ect.spec.hostnames.all(h, h == ' → 'ect.spec.hostnames.exists(h, h == '": "killed",
+        "cel.return | cel | ' && !has(h.x))' → ' || !has(h.x))'": "survived",
+        "allowed.return | compare | n > LIMIT → n >= LIMIT": "equivalent",
+        "ROWS | drop-key | 'reader' → ": "killed-import",
+        "countdown.n | int | 1 → 0": "killed-timeout",
+        "first.return | return-none | return items[0] if items else None → return None": "baseline-failing",
+        "unused.return | near-miss | 'never called' → 'never calle'": "no-coverage",
+    }
+    test_map = build(project, "pkg", ["tests/test_rules.py"], 1, log=lambda _: None)
+    assert test_map.tests["tests/test_rules.py::test_first_already_fails"]["failed"]
+    equivalent = [Equivalent(REL, "allowed.return | compare | n > LIMIT → n >= LIMIT", "fixture")]
+    jobs, known = plan(project, "pkg", [mutants[i] for i in picked], test_map, equivalent, timeout=30.0)
+    for job in jobs:
+        job.timeout = 1.5 if job.mutant.rule == "int" else job.timeout  # the one that hangs
+    outcomes = known + Runner(project, jobs=2).run(jobs)
+    assert {o.mutant.identity: o.status for o in outcomes} == picked
+    score = scores(outcomes)[REL]
+    assert score["counts"]["equivalent"] == 1
+    assert (score["killed"], score["scored"]) == (4, 6)  # equivalent and baseline failing are not scored
+    assert _tree(project) == before
