@@ -177,16 +177,20 @@ def test_bindings_deny_and_name_their_policy_and_gateway(stack: Recording) -> No
         assert policy_of[registration.inputs["spec"]["policyName"]] in registration.dependencies
 
 
-def test_a_stack_without_tenants_gets_only_the_port_80_policy() -> None:
-    config = parse_config({
-        "platform": {"kind": "onprem"}, "domain": DOMAIN, "issuers": {"internalCa": {}},
-        "gateways": [{"name": "edge", "listeners": [{"name": "http", "protocol": "HTTP", "port": 80}]}],
-    })
+def test_a_stack_without_tenants_gets_only_the_port_80_policy_where_port_80_redirects() -> None:
+    http = {"name": "http", "protocol": "HTTP", "port": 80}
+    https = {"name": "https", "protocol": "HTTPS", "port": 443, "certificate": "edge"}
+    certificates = [{"name": "edge", "issuer": "internal-ca", "dnsNames": [f"www.{DOMAIN}"]}]
+    stack = {"platform": {"kind": "onprem"}, "domain": DOMAIN, "issuers": {"internalCa": {}}}
+    config = parse_config({**stack, "gateways": [{"name": "edge", "certificates": certificates,
+                                                  "listeners": [http, https]}]})
     manifests = admission_manifests(False, [], [], config.gateways)
     assert [(m["kind"], m["metadata"]["name"]) for m in manifests] == [
         ("ValidatingAdmissionPolicy", "traffic-edge-http-listener-routes"),
         ("ValidatingAdmissionPolicyBinding", "traffic-edge-http-listener-routes.gateway.edge"),
     ]
+    plain = parse_config({**stack, "gateways": [{"name": "edge", "listeners": [http]}]})  # it carries routes
+    assert admission_manifests(False, [], [], plain.gateways) == []
 
 
 # ---------------------------------------------------------------------------------- the stack's own objects
@@ -350,14 +354,17 @@ def test_the_platform_is_named_by_user_or_group() -> None:
 # ---------------------------------------------------------------------------------- http-listener-routes
 
 
-PORT_80_MESSAGE = "the port-80 listeners of Gateway gateway/edge only redirect to HTTPS and serve ACME challenges"
+PORT_80_MESSAGE = ("the port-80 listeners of Gateway gateway/edge only redirect to HTTPS and serve ACME challenges: "
+                   "name a listener that serves routes in sectionName")
 
 
 @pytest.mark.parametrize(("ref", "refused"), [
     (edge_ref("https"), False),
     (edge_ref("http"), True),
-    (edge_ref(port=80), True),
-    (edge_ref(), True),  # neither: attaches to every listener, port 80 included
+    # Neither sectionName nor another port: the route attaches to every listener admitting team-a, and the
+    # redirecting one admits only its own namespace (see test_chart_routes.py for routes from there).
+    (edge_ref(port=80), False),
+    (edge_ref(), False),
     (edge_ref("https", port=443), False),
     (edge_ref("http", name="team-c"), False),  # another Gateway: its own binding judges it
 ], ids=["https", "http-section", "port-80", "whole-gateway", "https-port", "other-gateway"])
@@ -519,6 +526,23 @@ def test_match_conditions_skip_on_false_and_fail_closed_on_errors() -> None:
     assert "matchCondition 'c0' resulted in error" in broken.denials[0].message
     ignored = _policy("true", conditions=("object.spec.x",), failure="Ignore")
     assert admit([ignored], [_binding("Deny")], store, SERVICE_REQUEST).allowed
+
+
+def test_match_conditions_see_no_namespace_object_as_on_the_api_server() -> None:
+    """kube-apiserver v1.37.2 evaluates matchConditions without `namespaceObject` (found by the e2e tier): a
+    condition reading it errors and, failing closed, refuses; the same read in a validation works."""
+    store = ParamStore({})
+    labelled = "has(namespaceObject.metadata.labels)"
+    refused = admit([_policy("true", conditions=(labelled,))], [_binding("Deny")], store, SERVICE_REQUEST)
+    assert "matchCondition 'c0' resulted in error" in refused.denials[0].message
+    assert admit([_policy(labelled)], [_binding("Deny")], store, SERVICE_REQUEST).allowed
+
+
+def test_no_policy_of_the_program_reads_the_namespace_in_a_match_condition(policies: dict[str, Manifest]) -> None:
+    assert policies
+    for policy in policies.values():
+        for condition in policy["spec"].get("matchConditions") or ():
+            assert "namespaceObject" not in condition["expression"], policy["metadata"]["name"]
 
 
 # ---------------------------------------------------------------------------------- an upstream policy

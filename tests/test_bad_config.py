@@ -125,7 +125,7 @@ CASES: list[tuple[str, list[Edit], str]] = [
     ("route-to-missing-listener", [put("routes[0].listener", "https2")],
      "routes[0].listener: gateway edge has no listener https2"),
     ("httproute-on-http-listener", [put("routes[0].listener", "http")],
-     "routes[0].listener: a HTTPRoute attaches to HTTPS listeners (HTTP listeners only redirect to HTTPS)"),
+     "routes[0].listener: listener http of gateway edge only redirects to HTTPS"),
     ("namespace-not-whitelisted", [put("routes[0].namespace", "shop")],
      "routes[0].namespace: namespace shop may not attach routes to gateway edge "
      "(fix: add edge to namespaces.shop.gateways)"),

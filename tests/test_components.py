@@ -32,7 +32,7 @@ from traffic_edge.offline.render import PROJECT_DIR, preflight_off
 from traffic_edge.plan import EdgePlan, edge_plan
 from traffic_edge.plan.contracts import WorkloadIdentity
 from traffic_edge.plan.gateways import allowed_routes, listener_whitelists
-from traffic_edge.plan.issuers import AcmeAccount, CaSettings, Http01Gateway, IssuerSet
+from traffic_edge.plan.issuers import AcmeIssuer, AcmeSolver, CaChain, Http01Gateway, IssuerSet
 from traffic_edge.plan.routes import reference_grants, route_spec, routes_plan
 from traffic_edge.plan.sources import bundle_location, chart_location
 
@@ -305,18 +305,24 @@ def test_controller_without_chart_installs_no_release() -> None:
 # ---------------------------------------------------------------------------------------------------- issuers
 
 HTTP01 = Http01Gateway(name="edge", namespace="gateway", listener="http")
-ACME = AcmeAccount(email="ops@example.test", solver="http01", http01=HTTP01)
 SERVERS = {
     "letsencrypt-staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
     "letsencrypt-production": "https://acme-v02.api.letsencrypt.org/directory",
 }
 
 
-def cluster_issuers(
-    acme: AcmeAccount | None, internal_ca: CaSettings | None, production: bool = True
-) -> IssuerSet:
-    return IssuerSet(key="", namespace="cert-manager", kind="ClusterIssuer", acme=acme, internal_ca=internal_ca,
-                     production=production)
+def letsencrypt(solver: AcmeSolver, production: bool = True) -> tuple[AcmeIssuer, ...]:
+    """The issuers `issuers.acme` stands for: staging, and production in production stacks."""
+    return tuple(AcmeIssuer(name, server, "ops@example.test", f"{name}-account-key", (solver,))
+                 for name, server in SERVERS.items() if production or name == "letsencrypt-staging")
+
+
+ACME = letsencrypt(AcmeSolver(HTTP01))
+DEFAULT_CA = CaChain("internal-ca", "internal-ca-root", "traffic-edge internal CA", "87600h")
+
+
+def cluster_issuers(acme: tuple[AcmeIssuer, ...], internal_ca: CaChain | None) -> IssuerSet:
+    return IssuerSet(key="", namespace="cert-manager", kind="ClusterIssuer", acme=acme, internal_ca=internal_ca)
 
 
 def build_issuers(issuers: IssuerSet, config: StackConfig | None = None) -> Recording:
@@ -352,7 +358,7 @@ def acme_issuer(issuer: str, solver: dict[str, Any]) -> dict[str, Any]:
 def test_the_plan_solves_http01_on_the_first_gateways_port_80_listener() -> None:
     issuers = {"internalCa": {}, "acme": {"email": "ops@example.test"}}
     config = parse_config({**LAB, "production": True, "issuers": issuers})
-    assert plan_of(config).issuers[0] == cluster_issuers(ACME, CaSettings("traffic-edge internal CA", "87600h"))
+    assert plan_of(config).issuers[0] == cluster_issuers(ACME, DEFAULT_CA)
 
 
 def test_acme_issuers_solve_http01_on_the_gateway_http_listener() -> None:
@@ -374,7 +380,12 @@ def test_acme_issuers_solve_http01_on_the_gateway_http_listener() -> None:
 
 
 def test_only_production_stacks_get_the_production_issuer() -> None:
-    recording = build_issuers(cluster_issuers(ACME, None, production=False))
+    issuers = {"acme": {"email": "ops@example.test"}, "internalCa": {}}
+    ca = ["selfsigned-root", "internal-ca"]
+    assert plan_of(parse_config({**LAB, "issuers": issuers})).issuers[0].names == ["letsencrypt-staging", *ca]
+    production = plan_of(parse_config({**LAB, "production": True, "issuers": issuers})).issuers[0]
+    assert production.names == ["letsencrypt-staging", "letsencrypt-production", *ca]
+    recording = build_issuers(cluster_issuers(letsencrypt(AcmeSolver(HTTP01), production=False), None))
     assert [r.inputs["metadata"]["name"] for r in recording.of_type(CLUSTER_ISSUER)] == ["letsencrypt-staging"]
 
 
@@ -387,8 +398,8 @@ def test_acme_issuers_solve_dns01_by_rfc2136_with_a_masked_tsig_secret() -> None
         "routes": [],
     })
     acme = plan_of(config).issuers[0].acme
-    assert acme == AcmeAccount(email="ops@example.test", solver="dns01", http01=None)
-    recording = build_issuers(cluster_issuers(acme, None), config)
+    assert acme == letsencrypt(AcmeSolver(None), production=False)
+    recording = build_issuers(cluster_issuers(letsencrypt(AcmeSolver(None)), None), config)
     [secret] = recording.of_type(SECRET)
     assert secret.inputs == {
         "apiVersion": "v1",
@@ -414,7 +425,7 @@ def test_acme_issuers_solve_dns01_by_rfc2136_with_a_masked_tsig_secret() -> None
 
 
 def test_internal_ca_chain() -> None:
-    recording = build_issuers(cluster_issuers(None, CaSettings(common_name="lab root CA", duration="43800h")))
+    recording = build_issuers(cluster_issuers((), CaChain("internal-ca", "internal-ca-root", "lab root CA", "43800h")))
     root = recording.named(CLUSTER_ISSUER, "issuers-selfsigned-root")
     ca = recording.named(CERTIFICATE, "issuers-internal-ca-certificate")
     issuer = recording.named(CLUSTER_ISSUER, "issuers-internal-ca")
@@ -446,7 +457,7 @@ def test_internal_ca_chain() -> None:
 
 
 def test_no_issuer_configured_creates_nothing() -> None:
-    recording = build_issuers(cluster_issuers(None, None))
+    recording = build_issuers(cluster_issuers((), None))
     assert sorted(r.type for r in recording.resources.values()) == [
         "kubernetes:core/v1:ConfigMap", "traffic-edge:issuers:Issuers"
     ]

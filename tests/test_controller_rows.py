@@ -14,7 +14,7 @@ from traffic_edge.config.model import StackConfig
 from traffic_edge.config.rules.compat import check as compat_check
 from traffic_edge.conformance.validator import REFDATA, ManifestValidator, require_refdata, validate_helm_values
 from traffic_edge.controllers import CONTROLLERS, chart_pins
-from traffic_edge.controllers.base import AgcDeployment, ListenerFacts, ValuesContext
+from traffic_edge.controllers.base import AgcDeployment, GatewayFacts, ListenerFacts, ValuesContext
 from traffic_edge.data.versions import SERVED_ROUTE_VERSIONS, UNSERVED_ROUTE_VERSIONS
 from traffic_edge.plan import identity_requests
 
@@ -178,7 +178,7 @@ def test_load_balancer_configuration_at_its_storage_version_with_the_scheme_aske
     row = CONTROLLERS["aws-load-balancer-controller"]
     for wanted in scheme:
         context = ValuesContext("LoadBalancer", scheme=wanted)
-        parameters = row.gateway_parameters(context, "edge", "gateway", (ListenerFacts("TCP", 5432),))
+        parameters = row.gateway_parameters(context, GatewayFacts("edge", "gateway", (ListenerFacts("TCP", 5432),)))
         assert parameters is not None
         assert parameters.api_version == f"gateway.k8s.aws/{storage[0]}"
         assert parameters.earlier_api_versions == ("gateway.k8s.aws/v1beta1",)  # existing objects update in place

@@ -19,6 +19,7 @@ from traffic_edge.controllers.base import (
     ALL_ROUTES,
     AgcDeployment,
     ControllerRow,
+    GatewayFacts,
     ListenerFacts,
     ServiceType,
     ValuesContext,
@@ -343,7 +344,7 @@ def test_application_gateway_for_containers_takes_the_identity_as_a_client_id() 
 def test_load_balancer_configuration_carries_the_acm_certificates() -> None:
     row = CONTROLLERS["aws-load-balancer-controller"]
     listeners = (ListenerFacts("HTTP", 80), ListenerFacts("HTTPS", 443, ARN))
-    parameters = row.gateway_parameters(context(row), "edge", "gateway", listeners)
+    parameters = row.gateway_parameters(context(row), GatewayFacts("edge", "gateway", listeners))
     assert parameters is not None
     assert (parameters.api_version, parameters.kind, parameters.name, parameters.namespace) == (
         "gateway.k8s.aws/v1", "LoadBalancerConfiguration", "edge", "gateway"

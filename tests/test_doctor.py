@@ -74,9 +74,7 @@ def healthy(expected: Expected) -> FakeCluster:
         cluster.put({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass",
                      "metadata": {"name": name}, "status": statuses.gateway_class_status()})
     for issuers in expected.plan.issuers:
-        from traffic_edge.doctor.certificates import issuer_names  # noqa: PLC0415
-
-        for name in issuer_names(issuers):
+        for name in issuers.names:
             namespace = issuers.namespace if issuers.kind == "Issuer" else None
             cluster.put({"apiVersion": "cert-manager.io/v1", "kind": issuers.kind,
                          "metadata": {"name": name, **({"namespace": namespace} if namespace else {})},

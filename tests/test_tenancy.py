@@ -16,7 +16,7 @@ from traffic_edge.offline.engine import Recording
 from traffic_edge.offline.render import PROJECT_DIR
 from traffic_edge.plan import managed_namespaces
 from traffic_edge.plan.gateways import listener_whitelists
-from traffic_edge.plan.issuers import AcmeAccount, CaSettings, Http01Gateway, IssuerSet, tenant_issuers
+from traffic_edge.plan.issuers import AcmeIssuer, AcmeSolver, CaChain, Http01Gateway, IssuerSet, tenant_issuers
 
 STACK_FILE = PROJECT_DIR / "Pulumi.multitenant.yaml"
 GW = "gateway.networking.k8s.io"
@@ -149,14 +149,15 @@ def test_a_tenants_own_ca_lives_in_its_namespace() -> None:
     config = parse_config(raw)
     [found] = tenant_issuers(config)
     assert found == IssuerSet(
-        key="team-c", namespace="team-c", kind="Issuer", acme=None,
-        internal_ca=CaSettings("traffic-edge tenant team-c CA", "87600h"), production=False,
+        key="team-c", namespace="team-c", kind="Issuer", acme=(),
+        internal_ca=CaChain("internal-ca", "internal-ca-root", "traffic-edge tenant team-c CA", "87600h"),
     )
     [example] = tenant_issuers(parse_config(base()))
     assert (example.key, example.namespace, example.kind, example.internal_ca) == ("team-c", "team-c", "Issuer", None)
-    assert example.acme == AcmeAccount(
-        "platform-team-c@example.com", "http01", Http01Gateway("team-c", "team-c", "http")
-    )
+    assert example.acme == (AcmeIssuer(
+        "letsencrypt-staging", "https://acme-staging-v02.api.letsencrypt.org/directory", "platform-team-c@example.com",
+        "letsencrypt-staging-account-key", (AcmeSolver(Http01Gateway("team-c", "team-c", "http")),),
+    ),)
 
 
 def test_the_redirect_route_of_a_tenant_names_its_listener_hostname(stack: Recording) -> None:
@@ -253,7 +254,8 @@ CASES: list[tuple[str, Callable[[Config], None], Issue]] = [
            "use a shorter suffix")),
     ("production-issuer-outside-production", _edit("gateways[1].certificates[0].issuer", "letsencrypt-production"),
      Issue("gateways[1].certificates[0].issuer", "letsencrypt-production is for production stacks and this one is "
-           "not marked as such", "use letsencrypt-staging, or set `production: true`")),
+           "not marked as such", "use letsencrypt-staging, set `production: true`, or decide so with "
+           "issuers.acme.allowOutsideProduction: true")),
     # No tenant escape: each refusal names both parties.
     ("shared-certificate-in-a-tenant-namespace", _edit("gateways[0].certificates[0].namespace", "team-b"),
      Issue("gateways[0].certificates[0].namespace", "team-b is tenant team-b's namespace, and wildcard is the "

@@ -106,20 +106,7 @@ class TrafficEdge(pulumi.ComponentResource):
         cert_manager = self._cert_manager(plan, provisioned, namespaces, crds)
         controller = self._controller(plan, provisioned, namespaces, crds)
         issuers = self._issuers(plan, provisioned, namespaces, cert_manager)
-        gateways = [
-            EdgeGateway(
-                f"{name}-gateway-{gateway.name}",
-                EdgeGatewayArgs(
-                    plan=gateway,
-                    crds=crds,
-                    cert_manager=[cert_manager],
-                    namespaces=namespaces.needed_by,
-                    controller=[controller.release] if controller.release else [],
-                ),
-                self._child(f"gateway-{gateway.name}", "gateways"),
-            )
-            for gateway in plan.gateways
-        ]
+        gateways = self._gateways(plan, provisioned, namespaces, crds, (cert_manager, controller))
         Routes(f"{name}-routes", RoutesArgs(plan=plan.routes, crds=crds, namespaces=namespaces.needed_by),
                self._child("routes"))
         self._external_dns(plan, provisioned, namespaces, crds)
@@ -145,6 +132,33 @@ class TrafficEdge(pulumi.ComponentResource):
             "dns_zone": self.dns_zone,
         })
 
+    def _gateways(
+        self,
+        plan: EdgePlan,
+        provisioned: Provisioned,
+        namespaces: Namespaces,
+        crds: list[pulumi.Resource],
+        installs: tuple[CertManager, GatewayController],
+    ) -> list[EdgeGateway]:
+        """One component per gateway, after cert-manager and the controller's release (`installs`), its namespaces
+        and what the platform made for it (the SSL policy its policy names)."""
+        cert_manager, release = installs[0], installs[1].release
+        return [
+            EdgeGateway(
+                f"{self.name}-gateway-{gateway.name}",
+                EdgeGatewayArgs(
+                    plan=gateway,
+                    crds=crds,
+                    cert_manager=[cert_manager],
+                    namespaces=namespaces.needed_by,
+                    controller=[release] if release else [],
+                    cloud=[provisioned.ssl_policies[gateway.ssl_policy]] if gateway.ssl_policy else [],
+                ),
+                self._child(f"gateway-{gateway.name}", "gateways"),
+            )
+            for gateway in plan.gateways
+        ]
+
     def _provision(
         self, config: StackConfig, plan: EdgePlan, args: TrafficEdgeArgs, secrets: Mapping[str, pulumi.Input[str]]
     ) -> Provisioned:
@@ -162,6 +176,7 @@ class TrafficEdge(pulumi.ComponentResource):
                 tsig_secret=pulumi.Output.secret(tsig) if tsig is not None else None,
                 preflight=args.preflight,
                 platform_gateway_api=uses_platform_gateway_api(config),
+                ssl_policies=plan.ssl_policies,
             )
         )
         return platform.provision(f"{self.name}-platform", self._child("platform"))

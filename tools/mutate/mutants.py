@@ -225,7 +225,7 @@ def generate(root: Path, rel: str, settings: Settings) -> list[Mutant]:
     nodes = sorted(ast.walk(tree), key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
     for node in nodes:
         for change in context.changes(node):
-            mutated = apply(source, tree, context.where, change.old, change.new)
+            mutated = apply(source, tree, context.where, change.old, change.new, change.edit)
             if mutated is None or mutated in seen:
                 continue
             seen.add(mutated)

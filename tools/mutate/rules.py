@@ -29,6 +29,7 @@ class Change:
     before: str
     after: str
     line: int  # the line of what changes, for the tests that run it
+    edit: tuple[str, str, int] | None = None  # the same change as a text edit of the literal (see splice.py)
 
 
 def short(text: str) -> str:
@@ -88,7 +89,19 @@ def keyword_none(node: ast.keyword) -> Iterator[Change]:
 def string(node: ast.Constant, widen: Mapping[str, Sequence[str]], *, empty: bool = True) -> Iterator[Change]:
     assert isinstance(node.value, str)
     for change in literal_changes(node.value, widen, empty=empty):
-        yield Change(node, constant(change.text), change.rule, repr(change.before), repr(change.after), _line(node))
+        yield Change(node, constant(change.text), change.rule, repr(change.before), repr(change.after), _line(node),
+                     change.edit)
+
+
+Edit = tuple[str, str, int] | None
+
+
+def _shifted(edit: Edit, parts: list[tuple[int, str]], index: int) -> Edit:
+    """An edit of one constant part of an f-string, counted over the whole f-string's constant text."""
+    if edit is None:
+        return None
+    earlier = sum(text.count(edit[0]) for i, text in parts if i < index)
+    return edit[0], edit[1], edit[2] + earlier
 
 
 def _fstring_with(node: ast.JoinedStr, index: int, text: str) -> ast.JoinedStr:
@@ -111,7 +124,8 @@ def fstring(node: ast.JoinedStr, widen: Mapping[str, Sequence[str]]) -> Iterator
         changes += [(index, change) for change in cel_changes(text, cel_text=cel)]
     for index, change in changes:
         new = _fstring_with(node, index, change.text)
-        yield Change(node, new, change.rule, repr(change.before), repr(change.after), _line(node))
+        yield Change(node, new, change.rule, repr(change.before), repr(change.after), _line(node),
+                     _shifted(change.edit, parts, index))
     if parts and parts[0][0] == 0:
         for change in domain_changes(parts[0][1], widen):
             if change.rule == "iam-resource":
@@ -121,7 +135,8 @@ def fstring(node: ast.JoinedStr, widen: Mapping[str, Sequence[str]]) -> Iterator
         miss = near_miss(parts[-1][1])
         if miss is not None:
             new = _fstring_with(node, last, miss.text)
-            yield Change(node, new, miss.rule, repr(miss.before), repr(miss.after), _line(node))
+            yield Change(node, new, miss.rule, repr(miss.before), repr(miss.after), _line(node),
+                         _shifted(miss.edit, parts, last))
 
 
 def drop_element(node: ast.Tuple | ast.List | ast.Set) -> Iterator[Change]:

@@ -98,8 +98,24 @@ def _requoted(old: str, new: str) -> str | None:
     return f"{prefix}{quote}{body}{quote}"
 
 
-def _candidates(source: Source, tree: ast.Module, old: ast.AST, new: ast.AST) -> Iterator[str]:
+def _edited(segment: str, edit: tuple[str, str, int]) -> str | None:
+    """The literal's source with the n-th occurrence of `old` replaced (checked by the caller like any text)."""
+    before, after, index = edit
+    position = -len(before)
+    for _ in range(index + 1):
+        position = segment.find(before, position + len(before))
+        if position < 0:
+            return None
+    return segment[:position] + after + segment[position + len(before) :]
+
+
+def _candidates(source: Source, tree: ast.Module, old: ast.AST, new: ast.AST,
+                edit: tuple[str, str, int] | None) -> Iterator[str]:
     start, end = source.span(old)
+    if edit is not None:
+        edited = _edited(source.data[start:end].decode(), edit)
+        if edited is not None:
+            yield source.replaced(start, end, edited)
     cut = _dropped_span(source, old, new)
     if cut is not None:
         yield source.replaced(cut[0], cut[1], "")
@@ -112,7 +128,8 @@ def _candidates(source: Source, tree: ast.Module, old: ast.AST, new: ast.AST) ->
     yield ast.unparse(tree) + "\n"
 
 
-def apply(source: Source, tree: ast.Module, where: dict[int, Slot], old: ast.AST, new: ast.AST) -> str | None:
+def apply(source: Source, tree: ast.Module, where: dict[int, Slot], old: ast.AST, new: ast.AST,
+          edit: tuple[str, str, int] | None = None) -> str | None:
     """The module's text with `old` replaced by `new`, or None where no text parses to exactly that change."""
     slot = where[id(old)]
     _put(slot, new)
@@ -121,7 +138,7 @@ def apply(source: Source, tree: ast.Module, where: dict[int, Slot], old: ast.AST
             expected = ast.dump(tree)
         except (AttributeError, TypeError):
             return None
-        for candidate in _candidates(source, tree, old, new):
+        for candidate in _candidates(source, tree, old, new, edit):
             try:
                 if ast.dump(ast.parse(candidate)) == expected:
                     return candidate

@@ -39,6 +39,7 @@ class StringChange:
     before: str
     after: str
     text: str
+    edit: tuple[str, str, int] | None = None  # `old` → `new` at its n-th occurrence: the change as a text edit
 
 
 def _window(text: str, start: int, end: int) -> str:
@@ -48,7 +49,7 @@ def _window(text: str, start: int, end: int) -> str:
 def _replace_at(rule: str, text: str, start: int, old: str, new: str) -> StringChange:
     changed = text[:start] + new + text[start + len(old) :]
     before, after = _window(text, start, start + len(old)), _window(changed, start, start + len(new))
-    return StringChange(rule, before, after, changed)
+    return StringChange(rule, before, after, changed, (old, new, text.count(old, 0, start)))
 
 
 def is_cel(text: str) -> bool:
@@ -88,7 +89,8 @@ def near_miss(text: str) -> StringChange | None:
     """The string without its last character."""
     if not text:
         return None
-    return StringChange("near-miss", text[-WINDOW:], text[-WINDOW:-1], text[:-1])
+    edit = (text[-1], "", text[:-1].count(text[-1]))
+    return StringChange("near-miss", text[-WINDOW:], text[-WINDOW:-1], text[:-1], edit)
 
 
 def literal_changes(text: str, widen: Mapping[str, Sequence[str]], *, empty: bool = True) -> Iterator[StringChange]:

@@ -1,4 +1,5 @@
-"""One Gateway: the Certificates behind its listeners, their ReferenceGrants, the Gateway and its redirects."""
+"""One Gateway: the Certificates behind its listeners, their ReferenceGrants, the Gateway, its redirects, and the
+controller's objects for it (its parameters, the policies that target it)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ class EdgeGatewayArgs:
     cert_manager: Sequence[pulumi.Resource]
     namespaces: Callable[..., list[pulumi.Resource]]  # namespace names → the Namespace resources managed here
     controller: Sequence[pulumi.Resource] = ()  # the controller release, which serves the parameters' CRD
+    cloud: Sequence[pulumi.Resource] = ()  # what the platform made for it: the SSL policy its policy names
 
 
 class EdgeGateway(pulumi.ComponentResource):
@@ -44,6 +46,14 @@ class EdgeGateway(pulumi.ComponentResource):
                 plan.parameters,
                 pulumi.ResourceOptions(
                     parent=self, depends_on=[*args.controller, *args.namespaces(plan.parameters.namespace)]
+                ),
+            )
+        for policy in plan.policies:
+            parameters_object(
+                f"{name}-{policy.kind.lower()}",
+                policy,
+                pulumi.ResourceOptions(
+                    parent=self, depends_on=[*args.controller, *args.cloud, *args.namespaces(policy.namespace)]
                 ),
             )
         after_crds = pulumi.ResourceOptions(parent=self, depends_on=[*args.crds, *args.namespaces(plan.namespace)])

@@ -1,4 +1,4 @@
-"""cert-manager issuers: Let's Encrypt staging (and production, in production stacks) and an internal CA chain.
+"""cert-manager issuers: ACME issuers (Let's Encrypt staging and production, or the user's) and an internal CA chain.
 
 ClusterIssuers for the platform; for a tenant's own gateway the same set as namespaced Issuers in its
 namespace, so the tenant's ACME account key and CA live with the tenant and nowhere else.
@@ -15,45 +15,34 @@ import pulumi
 from traffic_edge.components.kube import kube_object, secrets
 from traffic_edge.plan.contracts import Dns01Solver
 from traffic_edge.plan.issuers import (
-    INTERNAL_CA_ISSUER,
-    INTERNAL_CA_SECRET,
     ISSUER_VERSION,
-    SELF_SIGNED_ISSUER,
-    AcmeAccount,
-    CaSettings,
+    AcmeIssuer,
+    AcmeSolver,
+    CaChain,
     IssuerSet,
     ca_certificate,
 )
 from traffic_edge.plan.objects import GATEWAY_GROUP, KubeObject
 
-ACME_SERVERS = {
-    "letsencrypt-staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
-    "letsencrypt-production": "https://acme-v02.api.letsencrypt.org/directory",
-}
-
 
 @dataclass(frozen=True)
 class IssuersArgs:
     issuers: IssuerSet
-    dns01: Dns01Solver | None  # the platform's, for an ACME account that solves DNS-01
+    dns01: Dns01Solver | None  # the platform's, for ACME issuers that solve DNS-01
     depends_on: Sequence[pulumi.Resource]  # cert-manager (its CRDs and webhook)
-
-
-def acme_issuers(production: bool) -> list[str]:
-    """Staging always; production only where the stack is marked production (the policy pack checks it too)."""
-    return [name for name in ACME_SERVERS if production or name != "letsencrypt-production"]
 
 
 def issuer_metadata(issuers: IssuerSet, name: str) -> dict[str, str]:
     return {"name": name, "namespace": issuers.namespace} if issuers.kind == "Issuer" else {"name": name}
 
 
-def acme_solver(acme: AcmeAccount, dns01: Dns01Solver | None) -> dict[str, Any]:
-    if acme.solver == "dns01":
+def acme_solver(solver: AcmeSolver, dns01: Dns01Solver | None) -> dict[str, Any]:
+    """An ACMEChallengeSolver: its selector (if any), then DNS-01 through the platform or HTTP-01 through a gateway."""
+    body: dict[str, Any] = {} if solver.selector is None else {"selector": dict(solver.selector)}
+    if solver.http01 is None:
         assert dns01 is not None  # the issuer rules refuse dns01 without a platform solver
-        return {"dns01": dict(dns01.solver)}
-    assert acme.http01 is not None
-    gateway = acme.http01
+        return {**body, "dns01": dict(dns01.solver)}
+    gateway = solver.http01
     parent_ref = {
         "group": GATEWAY_GROUP,
         "kind": "Gateway",
@@ -61,18 +50,16 @@ def acme_solver(acme: AcmeAccount, dns01: Dns01Solver | None) -> dict[str, Any]:
         "namespace": gateway.namespace,
         "sectionName": gateway.listener,
     }
-    return {"http01": {"gatewayHTTPRoute": {"parentRefs": [parent_ref]}}}
+    return {**body, "http01": {"gatewayHTTPRoute": {"parentRefs": [parent_ref]}}}
 
 
-def acme_issuer_spec(issuer: str, acme: AcmeAccount, dns01: Dns01Solver | None) -> dict[str, Any]:
-    return {
-        "acme": {
-            "server": ACME_SERVERS[issuer],
-            "email": acme.email,
-            "privateKeySecretRef": {"name": f"{issuer}-account-key"},
-            "solvers": [acme_solver(acme, dns01)],
-        }
-    }
+def acme_issuer_spec(issuer: AcmeIssuer, dns01: Dns01Solver | None) -> dict[str, Any]:
+    acme: dict[str, Any] = {"server": issuer.server}
+    if issuer.email is not None:
+        acme["email"] = issuer.email
+    acme["privateKeySecretRef"] = {"name": issuer.account_key_secret}
+    acme["solvers"] = [acme_solver(solver, dns01) for solver in issuer.solvers]
+    return {"acme": acme}
 
 
 class Issuers(pulumi.ComponentResource):
@@ -81,43 +68,41 @@ class Issuers(pulumi.ComponentResource):
         issuers = args.issuers
         after_cert_manager = pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on))
         self.names: list[str] = []
-        acme = issuers.acme
         solver_secrets = secrets(
             name,
-            args.dns01.secrets if args.dns01 and acme and acme.solver == "dns01" else (),
+            args.dns01.secrets if args.dns01 and issuers.solves_dns01 else (),
             issuers.namespace,
             after_cert_manager,
         )
-        if acme is not None:
-            for issuer in acme_issuers(issuers.production):
-                kube_object(
-                    f"{name}-{issuer}",
-                    KubeObject(ISSUER_VERSION, issuers.kind, issuer_metadata(issuers, issuer),
-                               acme_issuer_spec(issuer, acme, args.dns01)),
-                    pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, *solver_secrets]),
-                )
-                self.names.append(issuer)
+        for issuer in issuers.acme:
+            kube_object(
+                f"{name}-{issuer.name}",
+                KubeObject(ISSUER_VERSION, issuers.kind, issuer_metadata(issuers, issuer.name),
+                           acme_issuer_spec(issuer, args.dns01)),
+                pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, *solver_secrets]),
+            )
+            self.names.append(issuer.name)
         if issuers.internal_ca is not None:
             self._internal_ca(name, args, issuers.internal_ca, after_cert_manager)
         self.register_outputs({"names": self.names})
 
-    def _internal_ca(self, name: str, args: IssuersArgs, ca: CaSettings, opts: pulumi.ResourceOptions) -> None:
+    def _internal_ca(self, name: str, args: IssuersArgs, ca: CaChain, opts: pulumi.ResourceOptions) -> None:
         """Self-signed root → CA Certificate → CA issuer, for labs and internal names."""
         issuers = args.issuers
         root = kube_object(
-            f"{name}-{SELF_SIGNED_ISSUER}",
-            KubeObject(ISSUER_VERSION, issuers.kind, issuer_metadata(issuers, SELF_SIGNED_ISSUER), {"selfSigned": {}}),
+            f"{name}-{ca.root_issuer}",
+            KubeObject(ISSUER_VERSION, issuers.kind, issuer_metadata(issuers, ca.root_issuer), {"selfSigned": {}}),
             opts,
         )
         certificate = kube_object(
-            f"{name}-{INTERNAL_CA_ISSUER}-certificate",
+            f"{name}-{ca.issuer}-certificate",
             ca_certificate(issuers, ca),
             pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, root]),
         )
         kube_object(
-            f"{name}-{INTERNAL_CA_ISSUER}",
-            KubeObject(ISSUER_VERSION, issuers.kind, issuer_metadata(issuers, INTERNAL_CA_ISSUER),
-                       {"ca": {"secretName": INTERNAL_CA_SECRET}}),
+            f"{name}-{ca.issuer}",
+            KubeObject(ISSUER_VERSION, issuers.kind, issuer_metadata(issuers, ca.issuer),
+                       {"ca": {"secretName": ca.secret}}),
             pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, certificate]),
         )
-        self.names += [SELF_SIGNED_ISSUER, INTERNAL_CA_ISSUER]
+        self.names += [ca.root_issuer, ca.issuer]

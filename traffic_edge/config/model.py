@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Discriminator, Field, Strict, Tag, field_validator
 
 from traffic_edge.config.controller import Controller
+from traffic_edge.config.data_plane import GatewayDataPlane, IpAddress, TlsVersion
+from traffic_edge.config.issuers import Issuers
 from traffic_edge.config.platforms import Platform
 from traffic_edge.config.sources import Artifacts, Cluster
 from traffic_edge.config.tenancy import EgressRule, Guardrails, Tenant
@@ -20,7 +22,6 @@ from traffic_edge.config.types import (
     ABSOLUTE_PATH,
     NAMESERVER,
     AcmArn,
-    Email,
     Hostname,
     Labels,
     Model,
@@ -160,33 +161,19 @@ class CertManager(Model):
     values: dict[str, Any] = Field(default_factory=dict, description="extra chart values (escape hatch)")
 
 
-class Acme(Model):
-    email: Email
-    solver: Literal["http01", "dns01"] = "http01"
-    gateway: Name | None = Field(None, description="http01: the Gateway serving challenges; defaults to the first")
-
-
-class InternalCa(Model):
-    common_name: str = "traffic-edge internal CA"
-    duration: str = Field("87600h", pattern=r"^\d+h$")
-
-
-class Issuers(Model):
-    acme: Acme | None = None
-    internal_ca: InternalCa | None = None
-
-
-IssuerName = Literal["letsencrypt-staging", "letsencrypt-production", "internal-ca"]
 IssuerKind = Literal["ClusterIssuer", "Issuer"]  # a tenant's certificates come from an Issuer in its namespace
 
 
 class Certificate(Model):
     name: Name
-    issuer: IssuerName
+    issuer: Name = Field(description="letsencrypt-staging, letsencrypt-production (issuers.acme), a key of "
+                         "issuers.acmeIssuers, or the internal CA's name (issuers.internalCa.name)")
     dns_names: Annotated[list[Hostname], Field(min_length=1)]
     namespace: Name | None = Field(
         None, description="issue it (and its Secret) here instead of the gateway's namespace (a ReferenceGrant)"
     )
+    secret_name: Name | None = Field(None, description="the Secret cert-manager writes; default <gateway>-<name>-tls")
+    labels: Labels = Field(default_factory=dict, description="labels of the Certificate (ACME solver matchLabels)")
 
 
 class AllowedRoutes(Model):
@@ -203,14 +190,34 @@ class Listener(Model):
     tls_mode: Literal["Terminate", "Passthrough"] | None = Field(None, description="TLS: Terminate or Passthrough")
     certificate_arn: AcmArn | None = Field(None, description="AWS load balancers: an ACM certificate ARN")
     allowed_routes: AllowedRoutes = Field(default_factory=AllowedRoutes)
+    http_mode: Literal["redirect", "routes"] | None = Field(
+        None, description="HTTP: `redirect` answers every request with a redirect to HTTPS, `routes` serves routes in "
+        "clear text; defaults to redirect where the gateway has an HTTPS or TLS-terminating listener, else routes"
+    )
 
 
 class Gateway(Model):
     name: Name
     namespace: Name = "gateway"
     class_name: Name | None = Field(None, description="defaults to the controller's GatewayClass")
+    external_class: bool = Field(
+        False, description="className is a GatewayClass of controller.name that another tool or team creates"
+    )
     certificates: list[Certificate] = Field(default_factory=list)
     listeners: Annotated[list[Listener], Field(min_length=1, max_length=64)]
+    addresses: Annotated[list[IpAddress], Field(max_length=16)] = Field(
+        default_factory=list,
+        description="static IP addresses (spec.addresses): envoy-gateway, nginx-gateway-fabric: the Service's "
+        "externalIPs; istio: the LoadBalancer Service's loadBalancerIP (one); cilium: from an LB-IPAM pool",
+    )
+    min_tls_version: TlsVersion | None = Field(
+        None,
+        description="the oldest TLS version clients may use: envoy-gateway (ClientTrafficPolicy), nginx-gateway-fabric "
+        "(listener option), gke (an SSL policy the platform creates, named in a GCPGatewayPolicy)",
+    )
+    data_plane: GatewayDataPlane | None = Field(
+        None, description="envoy-gateway: the gateway's own proxies (EnvoyProxy): Service, replicas, disruption budget"
+    )
 
 
 class Backend(Model):

@@ -8,6 +8,9 @@ the objects of every existing stack; refusing the rare collision costs nothing.
 
 from __future__ import annotations
 
+# The Secret holding the TSIG key of an RFC 2136 server, beside each consumer: cert-manager's issuers, external-dns.
+TSIG_SECRET = "rfc2136-tsig"
+
 
 def certificate_name(gateway: str, certificate: str) -> str:
     """The cert-manager Certificate of a gateway's certificate; its Pulumi resource is `<gateway component>-<it>`."""

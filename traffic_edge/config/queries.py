@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
+from traffic_edge.config.acme import http01_certificate_namespaces
 from traffic_edge.config.model import (
     Gateway,
     GrpcRoute,
@@ -29,12 +30,6 @@ from traffic_edge.data.versions import SERVED_ROUTE_VERSIONS
 SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
 # Listener protocols whose routes carry no hostname, so no admission policy can hold a tenant to its suffix there.
 UNCHECKED_HOSTNAME_PROTOCOLS = ("TCP", "UDP")
-# The config key that configures the issuer a certificate names.
-ISSUER_SOURCE = {
-    "letsencrypt-staging": "issuers.acme",
-    "letsencrypt-production": "issuers.acme",
-    "internal-ca": "issuers.internalCa",
-}
 
 
 def in_domain(hostname: str, domain: str) -> bool:
@@ -100,13 +95,31 @@ def gateway_class_name(config: StackConfig, gateway: Gateway) -> str:
     return gateway.class_name or row.class_for(listener.protocol for listener in gateway.listeners).name
 
 
+def terminates_tls(gateway: Gateway) -> bool:
+    """The gateway serves TLS it terminates itself: an HTTPS listener, or a TLS one in Terminate mode."""
+    return any(item.protocol == "HTTPS" or (item.protocol == "TLS" and item.tls_mode == "Terminate")
+               for item in gateway.listeners)
+
+
+def redirects_to_https(gateway: Gateway, listener: Listener) -> bool:
+    """An HTTP listener only redirects to HTTPS (and serves ACME challenges) as configured, else where its gateway
+    terminates TLS: TLS on every public listener unless the user says otherwise. Otherwise it carries routes."""
+    if listener.protocol != "HTTP":
+        return False
+    if listener.http_mode is not None:
+        return listener.http_mode == "redirect"
+    return terminates_tls(gateway)
+
+
 def attached_listeners(route: Route, gateway: Gateway) -> list[Listener]:
-    """The listeners of `gateway` a route attaches to: its protocol's, narrowed to `route.listener` if set."""
+    """The listeners of `gateway` a route attaches to: its protocol's that carry routes, narrowed to `route.listener`
+    if set."""
     protocols = ROUTE_KINDS[route.kind].protocols
     return [
         listener
         for listener in gateway.listeners
         if listener.protocol in protocols and route.listener in (None, listener.name)
+        and not redirects_to_https(gateway, listener)
     ]
 
 
@@ -158,14 +171,6 @@ def tenant_labels(name: str, tenant: Tenant) -> dict[str, str]:
     return {TENANT_LABEL: name, SUFFIX_LABEL: tenant.hostname_suffix}
 
 
-def http01_gateway_name(config: StackConfig) -> str | None:
-    """The gateway whose port-80 listener serves the ClusterIssuers' HTTP-01 challenges, if they solve HTTP-01."""
-    acme = config.issuers.acme
-    if acme is None or acme.solver != "http01":
-        return None
-    return acme.gateway or (config.gateways[0].name if config.gateways else None)
-
-
 def http01_namespaces(config: StackConfig, gateway: Gateway) -> set[str]:
     """Where cert-manager creates the HTTP-01 challenge routes that attach to this gateway's port-80 listener.
 
@@ -175,26 +180,22 @@ def http01_namespaces(config: StackConfig, gateway: Gateway) -> set[str]:
     owners = namespace_owners(config.tenants)
     if gateway.namespace in owners:  # a tenant's own ACME account: its certificates live beside the gateway
         return {gateway.namespace}
-    if http01_gateway_name(config) != gateway.name:
-        return set()
-    return {
-        certificate.namespace or other.namespace
-        for other in config.gateways
-        if other.namespace not in owners
-        for certificate in other.certificates
-        if ISSUER_SOURCE[certificate.issuer] == "issuers.acme"
-    }
+    platform = [other for other in config.gateways if other.namespace not in owners]
+    return http01_certificate_namespaces(config, gateway, platform)
 
 
 def allowed_namespaces(config: StackConfig, gateway: Gateway, listener: Listener) -> list[str]:
     """The namespace whitelist of one listener: its owner's (the gateway's namespace, or every namespace of the
-    tenant owning that), the tenants attached to it, the namespaces granted it, and extras. A port-80 HTTP
-    listener only redirects, and serves ACME challenges to the namespaces of the certificates they are for.
+    tenant owning that), the tenants attached to it, the namespaces granted it, and extras. A listener that only
+    redirects to HTTPS admits its own namespace alone, so that a route without sectionName never attaches to it
+    (traffic_edge.plan.admission); the one serving ACME HTTP-01 challenges also admits the namespaces of the
+    certificates they are for.
 
     A shared gateway's TCP and UDP listeners check no hostname, so they admit a tenant's namespace only where the
     listener lists it in allowedRoutes.namespaces."""
-    if listener.protocol == "HTTP":
-        return sorted({gateway.namespace, *http01_namespaces(config, gateway)})
+    challenges = http01_namespaces(config, gateway) if listener is http01_listener(gateway) else set()
+    if redirects_to_https(gateway, listener):
+        return sorted({gateway.namespace, *challenges})
     owners = namespace_owners(config.tenants)
     owner = owners.get(gateway.namespace)
     owned = config.tenants[owner].namespaces if owner else []
@@ -202,15 +203,20 @@ def allowed_namespaces(config: StackConfig, gateway: Gateway, listener: Listener
     granted = [name for name, settings in config.namespaces.items() if gateway.name in settings.gateways]
     if owner is None and listener.protocol in UNCHECKED_HOSTNAME_PROTOCOLS:
         attached, granted = [], [name for name in granted if name not in owners]
-    return sorted({gateway.namespace, *owned, *attached, *granted, *listener.allowed_routes.namespaces})
+    return sorted({gateway.namespace, *owned, *attached, *granted, *listener.allowed_routes.namespaces, *challenges})
 
 
 def admissions(config: StackConfig) -> dict[tuple[str, str], frozenset[str] | None]:
     """(gateway, listener) → the namespaces whose routes it admits, None where it admits every namespace: worked out
     once per listener, so that asking for each route stays linear in the routes."""
     return {
-        (gateway.name, listener.name): None if listener.allowed_routes.all
+        (gateway.name, listener.name): None if admits_all(gateway, listener)
         else frozenset(allowed_namespaces(config, gateway, listener))
         for gateway in config.gateways
         for listener in gateway.listeners
     }
+
+
+def admits_all(gateway: Gateway, listener: Listener) -> bool:
+    """`allowedRoutes.all` as rendered: honoured on every listener but one that only redirects to HTTPS."""
+    return listener.allowed_routes.all and not redirects_to_https(gateway, listener)

@@ -72,6 +72,8 @@ def _type_name(annotation: Any) -> str:
         return " \\| ".join(dict.fromkeys(_type_name(option) for option in options))
     annotation = options[0]
     origin = get_origin(annotation)
+    if len(_options(annotation)) > 1:  # a union inside Annotated, e.g. a number or a percentage
+        return _type_name(annotation)
     if origin is Literal:
         return " \\| ".join(f"`{value}`" for value in get_args(annotation))
     if origin is list:

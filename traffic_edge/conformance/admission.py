@@ -222,7 +222,11 @@ def _message(validation: Json, activation: dict[str, cel.Value]) -> str:
 
 
 def _match_conditions(spec: Json, activation: dict[str, cel.Value]) -> bool | str:
-    """True when all hold, False when one is false (errors then do not count), else the error message."""
+    """True when all hold, False when one is false (errors then do not count), else the error message.
+
+    The API server gives matchConditions no `namespaceObject` (k8s.io/apiserver v0.37.2 :
+    pkg/admission/plugin/webhook/matchconditions/matcher.go L82-85), so neither does this."""
+    activation = {**activation, "namespaceObject": cel.to_cel(None)}
     errors: list[str] = []
     for condition in spec.get("matchConditions") or ():
         result = cel.evaluate(condition["expression"], activation)

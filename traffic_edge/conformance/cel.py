@@ -16,10 +16,11 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any
 
 import celpy
+import lark
 import re2  # type: ignore[import-untyped]
 from celpy import celtypes
 from celpy.adapter import json_to_cel
-from celpy.evaluation import CELEvalError, base_functions, bool_eq
+from celpy.evaluation import CELEvalError, Evaluator, base_functions, bool_eq
 
 from traffic_edge.conformance import meta
 from traffic_edge.conformance.field import Json
@@ -170,9 +171,34 @@ FUNCTIONS: dict[str, Callable[..., Value]] = {
 LIBRARY_VARIABLES: dict[str, Value] = {"format": celtypes.MapType()}
 
 
+class _Evaluator(Evaluator):
+    """celpy's evaluator with cel-go's `has(e.f)`: an error in `e` (e.g. a field of null) is an error, not false."""
+
+    def macro_has_eval(self, exprlist: lark.Tree[Any]) -> Any:
+        node = exprlist.children[0]
+        while isinstance(node, lark.Tree) and node.data != "member_dot" and len(node.children) == 1:
+            node = node.children[0]
+        if not isinstance(node, lark.Tree) or node.data != "member_dot":
+            return super().macro_has_eval(exprlist)
+        member_tree, field = node.children
+        member = self.visit(member_tree)
+        if isinstance(member, CELEvalError):
+            return member
+        if isinstance(member, celtypes.MapType):
+            return celtypes.BoolType(celtypes.StringType(str(field)) in member)
+        if member is None:
+            return CELEvalError(f"no such key: {field}")
+        return super().macro_has_eval(exprlist)
+
+
+class _Runner(celpy.InterpretedRunner):
+    def evaluate(self, context: Any) -> Any:
+        return _Evaluator(ast=self.ast, activation=self.new_activation()).evaluate(context)
+
+
 @functools.cache
 def _environment() -> celpy.Environment:
-    return celpy.Environment()
+    return celpy.Environment(runner_class=_Runner)
 
 
 def _nodes(tree: Any) -> Iterator[Any]:

@@ -13,8 +13,9 @@ from traffic_edge.controllers.base import (
     L7_ROUTES,
     ControllerRow,
     GatewayClassRow,
-    Listeners,
+    GatewayFacts,
     ParametersObject,
+    Upstream,
     ValuesContext,
 )
 from traffic_edge.data.permissions.aws import ANY_RESOURCE, AwsRow, AwsStatement
@@ -159,9 +160,10 @@ def values(context: ValuesContext) -> Mapping[str, Any]:
     return values
 
 
-def load_balancer_configuration(
-    context: ValuesContext, gateway: str, namespace: str, listeners: Listeners
-) -> ParametersObject:
+LBC_DOCS = "https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/gateway/gateway/"
+
+
+def load_balancer_configuration(context: ValuesContext, gateway: GatewayFacts) -> ParametersObject:
     """The load balancer's scheme, and the ACM certificates of its TLS listeners.
 
     LBC ignores listener certificateRefs; certificates are ARNs in listenerConfigurations. `gateway.k8s.aws/v1` is
@@ -171,12 +173,12 @@ def load_balancer_configuration(
     spec: dict[str, Any] = {"scheme": context.scheme}
     configurations = [
         {"protocolPort": f"{listener.protocol}:{listener.port}", "defaultCertificate": listener.certificate_arn}
-        for listener in listeners if listener.certificate_arn
+        for listener in gateway.listeners if listener.certificate_arn
     ]
     if configurations:
         spec["listenerConfigurations"] = configurations
     return ParametersObject(
-        "gateway.k8s.aws/v1", "LoadBalancerConfiguration", gateway, namespace, spec,
+        "gateway.k8s.aws/v1", "LoadBalancerConfiguration", gateway.name, gateway.namespace, spec,
         earlier_api_versions=("gateway.k8s.aws/v1beta1",),
     )
 
@@ -200,9 +202,22 @@ ROW = ControllerRow(
     platform="eks",
     cluster_facts=frozenset({"clusterName", "vpcId"}),
     config_keys=frozenset({"scheme"}),
+    declines={
+        "addresses": Upstream(
+            "reads no Gateway spec.addresses: the load balancer's DNS name becomes the Gateway's address",
+            "kubernetes-sigs/aws-load-balancer-controller @ v3.5.0 : controllers/gateway/gateway_controller.go "
+            "(L479-486)",
+        ),
+        "dataPlane": Upstream("runs no proxy in the cluster: the data plane is an AWS load balancer", LBC_DOCS),
+        "minTlsVersion": Upstream(
+            "takes TLS protocols as a named ELB security policy (LoadBalancerConfiguration "
+            "listenerConfigurations[].sslPolicy), which this program does not choose for you",
+            "kubernetes-sigs/aws-load-balancer-controller @ v3.5.0 : docs/guide/gateway/spec.md (L366-372)",
+        ),
+    },
     # kubernetes-sigs/aws-load-balancer-controller @ v3.5.0 : go.mod (L52) `sigs.k8s.io/gateway-api v1.6.0`; every
     # route loader lists its kind from `sigs.k8s.io/gateway-api/apis/v1` (pkg/gateway/routeutils/tcp.go L140, tls.go
     # L138, udp.go L138, http.go L166, grpc.go L165): all five route kinds at v1.
     built_against="v1.6.0",
-    source="https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/gateway/gateway/",
+    source=LBC_DOCS,
 )

@@ -14,6 +14,7 @@ from traffic_edge.controllers.base import (
     ControllerRow,
     GatewayClassRow,
     ParametersObject,
+    Upstream,
     ValuesContext,
 )
 from traffic_edge.data.permissions.azure import AzureGrant, AzureRow
@@ -117,6 +118,18 @@ ROW = ControllerRow(
     gateway_addresses=gateway_addresses,
     identity_scopes=identity_scopes,
     config_keys=frozenset({"applicationGateway"}),
+    declines={
+        "addresses": Upstream(
+            "takes one address only, a frontend of type alb.networking.azure.io/alb-frontend, which this program "
+            "sets from controller.applicationGateway.frontend (bring your own)",
+            "https://learn.microsoft.com/azure/application-gateway/for-containers/"
+            "quickstart-create-application-gateway-for-containers-byo-deployment",
+        ),
+        "dataPlane": Upstream(
+            "runs no proxy in the cluster: the data plane is the Application Gateway for Containers",
+            "https://learn.microsoft.com/azure/application-gateway/for-containers/overview",
+        ),
+    },
     workload=WORKLOAD,
     azure=GRANTS,
     service_types=CLOUD_LOAD_BALANCER,

@@ -117,9 +117,43 @@ class GatewayClassRow:
     controller_name: str  # GatewayClass spec.controllerName
     protocols: frozenset[str]  # listener protocols Gateways of this class may use
     route_kinds: frozenset[str]
+    # The cloud SSL policy its load balancer takes for a minimum TLS version: global or regional; None: none.
+    ssl_policy: Literal["global", "regional"] | None = None
 
 
 Listeners = tuple[ListenerFacts, ...]
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """A fact about a controller, and the upstream source (repo @ tag : path (lines), or a documentation page)."""
+
+    fact: str
+    source: str
+
+
+@dataclass(frozen=True)
+class ProxySettings:
+    """A gateway's own data plane (config `gateways[].dataPlane`), for the controller that deploys one per Gateway."""
+
+    service_type: ServiceType
+    service_annotations: Mapping[str, str] = field(default_factory=dict)
+    external_traffic_policy: Literal["Local", "Cluster"] | None = None
+    replicas: int | None = None
+    min_available: int | str | None = None  # of the PodDisruptionBudget; at most one of the two
+    max_unavailable: int | str | None = None
+
+
+@dataclass(frozen=True)
+class GatewayFacts:
+    """One Gateway as its controller's parameter and policy objects see it."""
+
+    name: str
+    namespace: str
+    listeners: Listeners = ()
+    proxy: ProxySettings | None = None  # None: the class's defaults
+    min_tls_version: Literal["1.2", "1.3"] | None = None
+    ssl_policy: str | None = None  # the cloud SSL policy the platform creates for the minimum, where a class takes one
 
 
 def _no_values(_: ValuesContext) -> Mapping[str, Any]:
@@ -134,10 +168,12 @@ def _no_annotations(_: ValuesContext) -> Mapping[str, str]:
     return {}
 
 
-def _no_gateway_parameters(
-    _context: ValuesContext, _gateway: str, _namespace: str, _listeners: Listeners
-) -> ParametersObject | None:
+def _no_gateway_parameters(_context: ValuesContext, _gateway: GatewayFacts) -> ParametersObject | None:
     return None
+
+
+def _no_gateway_policies(_context: ValuesContext, _gateway: GatewayFacts) -> tuple[ParametersObject, ...]:
+    return ()
 
 
 def _no_addresses(_: ValuesContext) -> tuple[Mapping[str, str], ...]:
@@ -152,7 +188,10 @@ def _no_scopes(_: ValuesContext) -> Mapping[str, str]:
     return {}
 
 
-GatewayParameters = Callable[[ValuesContext, str, str, Listeners], ParametersObject | None]
+GatewayParameters = Callable[[ValuesContext, GatewayFacts], ParametersObject | None]
+GatewayPolicies = Callable[[ValuesContext, GatewayFacts], tuple[ParametersObject, ...]]
+# The per-gateway settings a row may honour or decline (config keys under `gateways[]`).
+GATEWAY_SETTINGS = ("addresses", "dataPlane", "minTlsVersion")
 
 
 @dataclass(frozen=True)
@@ -178,6 +217,15 @@ class ControllerRow:
     gateway_annotations: Callable[[ValuesContext], Mapping[str, str]] = _no_annotations
     gateway_parameters: GatewayParameters = _no_gateway_parameters
     gateway_addresses: Callable[[ValuesContext], tuple[Mapping[str, str], ...]] = _no_addresses  # Gateway spec
+    gateway_policies: GatewayPolicies = _no_gateway_policies  # policy objects targeting one Gateway
+    # The tls.options of a TLS-terminating listener that set a minimum TLS version, where the controller reads them.
+    tls_options: Callable[[str], Mapping[str, str]] | None = None
+    # Gateway settings (GATEWAY_SETTINGS) the controller carries, each with how; the others are refused, with the
+    # reason from `declines` where upstream shows one.
+    honours: Mapping[str, Upstream] = field(default_factory=dict)
+    declines: Mapping[str, Upstream] = field(default_factory=dict)
+    addresses_need_load_balancer: bool = False  # spec.addresses take effect on a LoadBalancer Service only
+    address_limit: int | None = None  # the number of spec.addresses it uses; the rest are ignored
     # Objects the controller needs beside its classes, created after its chart.
     objects: Callable[[ValuesContext], tuple[ParametersObject, ...]] = _no_objects
     identity_scopes: Callable[[ValuesContext], Mapping[str, str]] = _no_scopes  # grant scope kind → resource ID

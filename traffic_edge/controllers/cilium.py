@@ -14,10 +14,12 @@ from traffic_edge.controllers.base import (
     ControllerRow,
     GatewayClassRow,
     ParametersObject,
+    Upstream,
     ValuesContext,
 )
 
 MODULE = "https://github.com/cilium/cilium/blob"
+REPO = "cilium/cilium @ v1.20.2"
 # The operator registers TLSRoute at v1alpha2 when the CRD lists that version; `checkCRD` compares
 # `spec.versions[].name` and never reads `served` (operator/pkg/gateway-api/cell.go: v1.18.11 L220-232, v1.19.7
 # L376-398). Gateway API v1.5+ standard CRDs list v1alpha2 unserved, so the operator's watch fails and it
@@ -65,6 +67,27 @@ ROW = ControllerRow(
     class_parameters=class_config,
     releases=RELEASES,
     config_keys=frozenset({"version"}),
+    honours={
+        "addresses": Upstream(
+            "asks LB-IPAM for the addresses (annotation io.cilium/lb-ipam-ips on its Service), which assigns them "
+            "from a CiliumLoadBalancerIPPool to LoadBalancer Services only",
+            f"{REPO} : operator/pkg/model/ingestion/gateway.go (L160-170), operator/pkg/lbipam/lbipam.go "
+            "(L1111-1116), operator/pkg/gateway-api/status_gateway_address.go (L41-64)",
+        ),
+    },
+    addresses_need_load_balancer=True,
+    declines={
+        "dataPlane": Upstream(
+            "refuses a Gateway's infrastructure.parametersRef: every Gateway is served by the node's Envoy, and the "
+            "Service type is the class's (controller.serviceType)",
+            f"{REPO} : operator/pkg/gateway-api/gateway_reconcile.go (L91-95)",
+        ),
+        "minTlsVersion": Upstream(
+            "gives a terminating listener's TLS context its certificates only, so Envoy's default minimum (TLS 1.2) "
+            "applies and cannot be raised per Gateway",
+            f"{REPO} : operator/pkg/model/translation/envoy_listener.go (L896-925)",
+        ),
+    },
     checks_listed_versions=True,
     source="https://docs.cilium.io/en/stable/network/servicemesh/gateway-api/parameterized-gatewayclass/",
 )

@@ -12,11 +12,13 @@ from traffic_edge.controllers.base import (
     ControllerRow,
     CrdChart,
     GatewayClassRow,
+    Upstream,
     ValuesContext,
 )
 from traffic_edge.data.versions import ChartPin
 
 REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
+REPO = "istio/istio @ 1.30.3"
 CHART = ChartPin(
     name="istiod",
     chart="istiod",
@@ -74,5 +76,25 @@ ROW = ControllerRow(
     # from 1.31 (istio/istio#60766).
     built_against="v1.5.1",
     reads={"TCPRoute": "v1alpha2", "UDPRoute": "v1alpha2"},
+    honours={
+        "addresses": Upstream(
+            "sets the first address as its LoadBalancer Service's loadBalancerIP",
+            f"{REPO} : manifests/charts/istio-control/istio-discovery/files/kube-gateway.yaml (L356-357)",
+        ),
+    },
+    addresses_need_load_balancer=True,
+    address_limit=1,
+    declines={
+        "dataPlane": Upstream(
+            "takes a Gateway's Deployment, Service and PodDisruptionBudget overrides from a ConfigMap its "
+            "infrastructure.parametersRef names; this program does not create one",
+            f"{REPO} : pilot/pkg/config/kube/gatewaycommon/deploymentcontroller.go (L761-770)",
+        ),
+        "minTlsVersion": Upstream(
+            "reads no per-Gateway minimum: its gateways take the mesh-wide meshConfig.tlsDefaults.minProtocolVersion "
+            "(an istiod value: controller.values)",
+            f"{REPO} : pilot/pkg/networking/core/listener.go (L201-226)",
+        ),
+    },
     source="https://istio.io/latest/docs/tasks/traffic-management/ingress/gateway-api/",
 )

@@ -10,6 +10,7 @@ from traffic_edge.controllers.base import (
     ALL_ROUTES,
     ControllerRow,
     GatewayClassRow,
+    Upstream,
     ValuesContext,
 )
 from traffic_edge.data.versions import ChartPin
@@ -21,6 +22,7 @@ CHART = ChartPin(
     repo=None,
     source="https://docs.nginx.com/nginx-gateway-fabric/install/helm/",
 )
+REPO = "nginx/nginx-gateway-fabric @ v2.6.7"
 
 
 def values(context: ValuesContext) -> Mapping[str, Any]:
@@ -33,6 +35,12 @@ def values(context: ValuesContext) -> Mapping[str, Any]:
         "nginxGateway": {"gatewayClassName": "nginx", "gwAPIExperimentalFeatures": {"enable": experimental}},
         "nginx": {"service": {"type": context.service_type}},
     }
+
+
+def ssl_protocols(minimum: str) -> Mapping[str, str]:
+    """A TLS listener option: nginx `ssl_protocols` from the minimum up (one of SSLv2 … TLSv1.3, space-separated;
+    internal/controller/state/graph/gateway_listener.go L24, L38, L556-577)."""
+    return {"nginx.org/ssl-protocols": " ".join(f"TLSv{version}" for version in ("1.2", "1.3") if version >= minimum)}
 
 
 ROW = ControllerRow(
@@ -49,5 +57,24 @@ ROW = ControllerRow(
     # only with the experimental flag.
     built_against="v1.5.1",
     reads={"TCPRoute": "v1alpha2", "UDPRoute": "v1alpha2"},
+    tls_options=ssl_protocols,
+    honours={
+        "addresses": Upstream(
+            "sets IPAddress addresses as its Service's externalIPs: traffic to them must reach the nodes",
+            f"{REPO} : internal/controller/provisioner/objects.go (L664-705), internal/controller/state/graph/"
+            "gateway.go (L284-290)",
+        ),
+        "minTlsVersion": Upstream(
+            "takes the TLS protocols of a terminating listener from its tls.options nginx.org/ssl-protocols",
+            f"{REPO} : internal/controller/state/dataplane/configuration.go (L1170-1183)",
+        ),
+    },
+    declines={
+        "dataPlane": Upstream(
+            "takes a Gateway's proxy settings from an NginxProxy object, which has no field for a "
+            "PodDisruptionBudget or Service annotations (only patches); this program does not create one",
+            f"{REPO} : apis/v1alpha2/nginxproxy_types.go (L600-629, L890-931)",
+        ),
+    },
     source="https://docs.nginx.com/nginx-gateway-fabric/overview/gateway-api-compatibility/",
 )

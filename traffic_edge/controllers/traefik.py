@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from traffic_edge.controllers.base import ALL_PROTOCOLS, ALL_ROUTES, ControllerRow, GatewayClassRow, ValuesContext
+from traffic_edge.controllers.base import (
+    ALL_PROTOCOLS,
+    ALL_ROUTES,
+    ControllerRow,
+    GatewayClassRow,
+    Upstream,
+    ValuesContext,
+)
 from traffic_edge.data.versions import ChartPin
 
 CHART = ChartPin(
@@ -15,6 +22,8 @@ CHART = ChartPin(
     repo="https://traefik.github.io/charts",
     source="https://github.com/traefik/traefik-helm-chart/pull/1997",
 )
+# The chart 41.5.0 ships Traefik v3.7.13 (traefik/traefik-helm-chart#1997); its Gateway provider is read there.
+PROVIDER = "traefik/traefik @ v3.7.13 : pkg/provider/kubernetes/gateway"
 
 
 def values(context: ValuesContext) -> Mapping[str, Any]:
@@ -58,5 +67,22 @@ ROW = ControllerRow(
     release_timeout=600,
     built_against="v1.5.0",
     reads={"TCPRoute": "v1alpha2"},
+    declines={
+        "addresses": Upstream(
+            "reads no Gateway spec.addresses: every Gateway is served by the chart's one Service, and the address "
+            "it reports is the provider's statusAddress",
+            f"{PROVIDER}/kubernetes.go (L76, L797-820)",
+        ),
+        "dataPlane": Upstream(
+            "serves every Gateway from the chart's one Deployment and Service: set deployment.replicas, "
+            "podDisruptionBudget and service.annotations in controller.values",
+            "traefik/traefik-helm-chart @ v41.3.0 : traefik/values.yaml (L21-28, L121, L1127-1135)",
+        ),
+        "minTlsVersion": Upstream(
+            "gives Gateway routers no TLS options, so every one takes Traefik's `default` TLS options (a TLSOption "
+            "of that name sets the minimum for all routers)",
+            f"{PROVIDER}/httproute.go (L149)",
+        ),
+    },
     source="https://github.com/rancher/rke2-docs/pull/572",
 )

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class RouteKind:
     name: str
-    # Listener protocols it attaches to. HTTP listeners are absent on purpose: they only redirect to HTTPS
-    # (and serve ACME HTTP-01 challenges), so no route of the stack attaches to them.
+    # Listener protocols it attaches to; of HTTP listeners only those that carry routes rather than redirect to
+    # HTTPS (traffic_edge.config.queries.redirects_to_https).
     protocols: tuple[str, ...]
     # external-dns --source name (kubernetes-sigs/external-dns docs/sources/gateway-api.md)
     external_dns_source: str
@@ -23,7 +23,7 @@ class RouteKind:
 ROUTE_KINDS: dict[str, RouteKind] = {
     row.name: row
     for row in (
-        RouteKind("HTTPRoute", ("HTTPS",), "gateway-httproute", spec_hostnames=True),
+        RouteKind("HTTPRoute", ("HTTPS", "HTTP"), "gateway-httproute", spec_hostnames=True),
         RouteKind("GRPCRoute", ("HTTPS",), "gateway-grpcroute", spec_hostnames=True),
         RouteKind("TLSRoute", ("TLS",), "gateway-tlsroute", spec_hostnames=True),
         RouteKind("TCPRoute", ("TCP",), "gateway-tcproute", spec_hostnames=False),

@@ -14,27 +14,18 @@ from traffic_edge.doctor.conditions import condition, is_true, said
 from traffic_edge.doctor.expected import Expected
 from traffic_edge.doctor.findings import EDGE, Finding, ok
 from traffic_edge.doctor.live import Cluster, Obj
-from traffic_edge.plan.issuers import IssuerSet
 from traffic_edge.plan.objects import CERT_MANAGER_GROUP, KubeObject
 
 CERT_MANAGER = f"{CERT_MANAGER_GROUP}/v1"
 ACME = "acme.cert-manager.io/v1"
-ACME_SERVER_ISSUERS = ("letsencrypt-staging", "letsencrypt-production")
-
-
-def issuer_names(issuers: IssuerSet) -> list[str]:
-    names = []
-    if issuers.acme is not None:
-        names += [name for name in ACME_SERVER_ISSUERS if issuers.production or name != "letsencrypt-production"]
-    if issuers.internal_ca is not None:
-        names += ["selfsigned-root", "internal-ca"]
-    return names
 
 
 def check_issuers(expected: Expected, cluster: Cluster) -> Iterator[Finding]:
+    """Every issuer the plan names, as the plan names it."""
     for issuers in expected.plan.issuers:
         namespace = issuers.namespace if issuers.kind == "Issuer" else None
-        for name in issuer_names(issuers):
+        acme = {issuer.name for issuer in issuers.acme}
+        for name in issuers.names:
             obj = f"{issuers.kind} {namespace + '/' if namespace else ''}{name}"
             live = cluster.get(CERT_MANAGER, issuers.kind, name, namespace)
             if live is None:
@@ -43,7 +34,7 @@ def check_issuers(expected: Expected, cluster: Cluster) -> Iterator[Finding]:
                 yield ok(EDGE, obj, "Ready")
             else:
                 fix = ("the ACME account could not register: check the email and that the cluster reaches the ACME "
-                       "server" if name in ACME_SERVER_ISSUERS else "see cert-manager's logs")
+                       "server" if name in acme else "see cert-manager's logs")
                 yield Finding("error", EDGE, obj, f"not Ready: {said(condition(live.get('status'), 'Ready'))}", fix)
 
 

@@ -3,17 +3,24 @@
 The CLI decodes Pulumi.<stack>.yaml with go-yaml v3 (YAML 1.2 core schema) and passes every key as a string:
 scalars as their text (`true`, `80`, `1.5`), objects as compact JSON with sorted keys, `secure:` values
 decrypted, and the list of keys that hold a secret anywhere inside. Measured with the CLI v3.274.1 (the e2e
-toolchain; tests/test_stackfile.py holds the vectors and the e2e compares both paths on the same files).
+toolchain).
+
+Numbers pass through Go's types as the CLI's do: an integer outside int64 (uint64 at the top level) becomes a float64,
+and floats are written as Go's encoding/json writes them (`1e-7`, `1e+21`). Merge keys (`<<`) merge, `!!binary`
+is decoded, and keys that are integers or booleans become their text.
 
 What a YAML 1.1 reader (and a person) reads differently is refused with the key: `yes`/`no`/`on`/`off`/`y`/`n`
 (strings to the CLI), numbers with a leading zero (octal to the CLI: `0443` is 291), unquoted dates (the CLI
-passes `2024-01-01 00:00:00 +0000 UTC`), duplicate keys, files that are not UTF-8, and a project prefix that is
-almost the project's name.
+passes `2024-01-01 00:00:00 +0000 UTC`), keys that are null, floats or dates (the CLI turns `~` into `<nil>`),
+`.inf` and `.nan` (the CLI refuses them), duplicate keys, files that are not UTF-8, and a project prefix that is
+almost the project's name. tests/test_stackfile.py and the e2e's config-parity corpus (e2e/parity_corpus.py, run
+against the real CLI) hold the cases.
 """
 
 from __future__ import annotations
 
 import base64
+import decimal
 import difflib
 import hashlib
 import json
@@ -67,6 +74,7 @@ for _tag, _pattern, _first in (
     ("tag:yaml.org,2002:float", r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$|^[-+]?\.(inf|Inf|INF)$|"
      r"^\.(nan|NaN|NAN)$", "-+.0123456789"),
     ("tag:yaml.org,2002:null", r"^(~|null|Null|NULL|)$", "~nN"),
+    ("tag:yaml.org,2002:merge", r"^<<$", "<"),
 ):
     _Loader.add_implicit_resolver(_tag, re.compile(_pattern), [*_first, *([""] if _tag.endswith("null") else [])])
 
@@ -76,14 +84,44 @@ def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
     return int(text, 0) if text[:2] in ("0o", "0x", "0b") else int(text)
 
 
+def _construct_binary(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
+    """The CLI hands decoded `!!binary` on as a string (Go's JSON writes invalid UTF-8 as U+FFFD)."""
+    return bytes(loader.construct_yaml_binary(node)).decode("utf-8", "replace")
+
+
+def _go_key(key: Any) -> Any:
+    """Integer and boolean keys as Go's fmt prints them (other kinds are refused when the file is read)."""
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return str(key) if isinstance(key, int) else key
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    """Merge keys merged; integer and boolean keys as Go's fmt prints them (so `1` and `true` stay apart)."""
+    loader.flatten_mapping(node)
+    return {_go_key(loader.construct_object(key)): loader.construct_object(value) for key, value in node.value}
+
+
 _Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_Loader.add_constructor("tag:yaml.org,2002:binary", _construct_binary)
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 
 
-def _refuse_yaml11(node: yaml.Node, path: str) -> None:
-    """Quoted and block scalars are strings as written; plain ones may read otherwise than they look."""
-    if not isinstance(node, yaml.ScalarNode) or node.style is not None:
+def _explicitly_tagged(node: yaml.Node, source: str) -> bool:
+    """`!!str 0443`: the writer said what it is (an anchor may come first)."""
+    span = source[node.start_mark.index:node.end_mark.index]
+    if span.startswith("&"):
+        span = span.split(maxsplit=1)[-1]
+    return span.startswith("!")
+
+
+def _refuse_yaml11(node: yaml.Node, path: str, source: str) -> None:
+    """Quoted, block and tagged scalars are as written; plain ones may read otherwise than they look."""
+    if not isinstance(node, yaml.ScalarNode) or node.style is not None or _explicitly_tagged(node, source):
         return
     text = str(node.value)
+    if node.tag == "tag:yaml.org,2002:float" and text.lstrip("+-").lower() in (".inf", ".nan"):
+        raise StackFileError(f"{path}: `{text}` is a number JSON cannot hold, and Pulumi refuses the file; quote it")
     if LEGACY_OCTAL.match(text):
         shown = int(text.replace("_", ""), 8) if set(text.lstrip("+-")) <= set("01234567_") else "not a number"
         raise StackFileError(f"{path}: `{text}` is an octal number to Pulumi ({shown}); "
@@ -95,8 +133,11 @@ def _refuse_yaml11(node: yaml.Node, path: str) -> None:
         raise StackFileError(f"{path}: `{text}` is a date to Pulumi, which passes it on reformatted; quote it")
 
 
-def _checked(node: yaml.Node, path: str) -> None:
-    """Duplicate keys and YAML 1.1 forms, anywhere in the document."""
+KEY_TAGS = ("tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:merge")
+
+
+def _checked(node: yaml.Node, path: str, source: str) -> None:
+    """Duplicate keys, keys the CLI rewrites, and YAML 1.1 forms, anywhere in the document."""
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key_node, value_node in node.value:
@@ -104,13 +145,19 @@ def _checked(node: yaml.Node, path: str) -> None:
             at = f"{path}.{key}" if path else key
             if key in seen:
                 raise StackFileError(f"{at}: the key is written twice; keep one")
+            if path == "config" and key_node.tag != "tag:yaml.org,2002:str":
+                raise StackFileError(f"config key {key} must be a name like `<project>:<key>` (Pulumi refuses it)")
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in KEY_TAGS:
+                raise StackFileError(f"{at}: a key that is not text, a number or a boolean reads otherwise to "
+                                     "Pulumi (`~` is `<nil>`, `1e3` is `1000`); quote the key")
+            _refuse_yaml11(key_node, f"{at} (the key)", source)
             seen.add(key)
-            _checked(value_node, at)
+            _checked(value_node, at, source)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _checked(item, f"{path}[{index}]")
+            _checked(item, f"{path}[{index}]", source)
     else:
-        _refuse_yaml11(node, path or "(top level)")
+        _refuse_yaml11(node, path or "(top level)", source)
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
@@ -123,7 +170,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
     try:
         node = yaml.compose(text, Loader=_Loader)
         if node is not None:
-            _checked(node, "")
+            _checked(node, "", text)
         data = yaml.load(text, Loader=_Loader) or {}
     except yaml.YAMLError as error:
         raise StackFileError(f"{path}: not valid YAML: {error}") from None
@@ -214,10 +261,32 @@ def _decrypted(value: Any, key: str, decrypter: Decrypter, found: list[bool]) ->
     return value
 
 
+INT64 = range(-(2**63), 2**63)
+TOP_LEVEL_INTEGERS = range(-(2**63), 2**64)  # a top-level scalar may also be a uint64
+
+
+def go_float_text(value: float) -> str:
+    """A float64 as Go's encoding/json writes it: shortest digits, fixed notation from 1e-6 to 1e21, else `1e-7`."""
+    digits = decimal.Decimal(repr(value)).normalize()
+    if value == 0 or 1e-6 <= abs(value) < 1e21:
+        return format(digits, "f")
+    sign, numerals, exponent = digits.as_tuple()
+    assert isinstance(exponent, int)
+    mantissa = "".join(map(str, numerals))
+    power = exponent + len(mantissa) - 1
+    shown = mantissa[0] + (f".{mantissa[1:]}" if len(mantissa) > 1 else "")
+    return f"{'-' if sign else ''}{shown}e{'-' if power < 0 else '+'}{abs(power):0{1 if power < 0 else 2}d}"
+
+
 def _as_go_json(value: Any) -> Any:
-    """Go's encoding/json writes a whole float64 without a fraction (80.0 as 80), so the program reads an int."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
+    """As the CLI's objects hold values: integers outside int64 become float64, and Go's encoding/json writes a
+    whole float64 below 1e21 without a fraction (80.0 as 80), so the program reads an int there."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int) and value not in INT64:
+        value = float(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return int(decimal.Decimal(repr(value)))  # the digits Go writes: 1.2345678901234567e19 as …567000
     if isinstance(value, dict):
         return {key: _as_go_json(item) for key, item in value.items()}
     if isinstance(value, list):
@@ -225,14 +294,18 @@ def _as_go_json(value: Any) -> Any:
     return value
 
 
+
+
 def scalar_text(value: Any) -> str:
-    """How the CLI passes a top-level scalar: `true`, `80`, `1.5`, and nothing for null."""
+    """How the CLI passes a top-level scalar: `true`, `80`, `1.5`, `1e+21`, and nothing for null."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, int) and value not in TOP_LEVEL_INTEGERS:
+        value = float(value)
+    if isinstance(value, float):
+        return go_float_text(value)
     return str(value)
 
 

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from traffic_edge.config.acme import dns01_solvers
 from traffic_edge.config.model import StackConfig
 from traffic_edge.config.platforms import Eks
 from traffic_edge.config.queries import (
@@ -29,8 +30,9 @@ from traffic_edge.data.versions import ImagePin, external_dns_image
 from traffic_edge.data.workloads import CERT_MANAGER, EXTERNAL_DNS, Workload
 from traffic_edge.plan.admission import admission_objects
 from traffic_edge.plan.alerts import AlertSettings, expiry_rule
+from traffic_edge.plan.data_plane import SslPolicyRequest, ssl_policy_requests
 from traffic_edge.plan.gateways import GatewayPlan, gateway_plan
-from traffic_edge.plan.issuers import INTERNAL_CA_ISSUER, IssuerSet, cluster_issuers, tenant_issuers
+from traffic_edge.plan.issuers import IssuerSet, cluster_issuers, tenant_issuers
 from traffic_edge.plan.network_policies import network_policy_objects
 from traffic_edge.plan.objects import KubeObject
 from traffic_edge.plan.routes import RoutesPlan, routes_plan
@@ -106,6 +108,7 @@ class EdgePlan:
     network_policies: tuple[KubeObject, ...]
     identities: tuple[IdentityRequest, ...] = field(default=())
     certificate_alerts: KubeObject | None = None  # a PrometheusRule, where the stack asks for expiry alerts
+    ssl_policies: tuple[SslPolicyRequest, ...] = ()  # cloud SSL policies the platform creates for gateways' minimum TLS
     retained_namespaces: frozenset[str] = frozenset()  # of `namespaces`: left in the cluster when deleted here
 
 
@@ -201,8 +204,7 @@ def identity_requests(config: StackConfig) -> tuple[IdentityRequest, ...]:
     """cert-manager needs cloud DNS only to solve DNS-01, external-dns only where it runs, and the controller
     where its row names a workload."""
     requests = []
-    acme = config.issuers.acme
-    if acme is not None and acme.solver == "dns01":
+    if next(dns01_solvers(config), None) is not None:
         requests.append(IdentityRequest(CERT_MANAGER, gcp.GCP["cert-manager"], aws.AWS["cert-manager"],
                                         azure.AZURE["cert-manager"]))
     if config.external_dns.enabled:
@@ -242,14 +244,19 @@ def certificate_alerts(
         for gateway in gateways
         for certificate in gateway.certificates.values()
     ]
-    certificates += [(issuer_set.namespace, INTERNAL_CA_ISSUER) for issuer_set in issuers if issuer_set.internal_ca]
+    certificates += [(issuer_set.namespace, issuer_set.internal_ca.issuer) for issuer_set in issuers
+                     if issuer_set.internal_ca]
     return expiry_rule(AlertSettings(alerts.warning_days, alerts.critical_days, alerts.labels), certificates)
 
 
 def edge_plan(config: StackConfig, deployment: Deployment) -> EdgePlan:
     row = controller(config)
     context = values_context(config)
-    gateways = tuple(gateway_plan(config, gateway, context) for gateway in config.gateways)
+    ssl_policies = ssl_policy_requests(config, deployment.project, deployment.stack)
+    policy_names = {gateway: request.name for gateway, request in ssl_policies.items()}
+    gateways = tuple(
+        gateway_plan(config, gateway, context, policy_names.get(gateway.name)) for gateway in config.gateways
+    )
     issuers = (cluster_issuers(config), *tenant_issuers(config))
     return EdgePlan(
         cluster=cluster_connection(config),
@@ -272,4 +279,5 @@ def edge_plan(config: StackConfig, deployment: Deployment) -> EdgePlan:
         network_policies=tuple(network_policy_objects(config)),
         identities=identity_requests(config),
         certificate_alerts=certificate_alerts(config, gateways, issuers),
+        ssl_policies=tuple({request.key: request for request in ssl_policies.values()}.values()),
     )

@@ -9,8 +9,9 @@ In a tenant's namespace (one carrying the suffix label, see traffic_edge.config.
 Everywhere:
 - `tenant-labels`: only the platform's identity sets or changes the two tenant labels of a namespace;
 - `http-listener-routes`: nothing but the HTTP→HTTPS redirect and cert-manager's HTTP-01 challenge routes attaches
-  to a Gateway's port-80 listener (served in clear text). It reads the live Gateway as its params, so one binding
-  per Gateway that has such a listener.
+  to a Gateway's port-80 listener that only redirects (served in clear text); routes without sectionName are judged
+  by the listeners they actually attach to. It reads the live Gateway as its params, so one binding per Gateway that
+  has such a listener. Port-80 listeners that carry routes (`httpMode: routes`) are not its business.
 
 The CEL is built here from data and checked with cel-python against allowed and refused objects
 (tests/test_admission.py); the components register the objects. It uses standard CEL plus the Kubernetes
@@ -24,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from traffic_edge.config.model import Gateway, StackConfig
+from traffic_edge.config.queries import redirects_to_https
 from traffic_edge.config.tenancy import SUFFIX_LABEL, TENANT_LABEL
 from traffic_edge.data.versions import EXTERNAL_DNS_ANNOTATION_PREFIXES
 from traffic_edge.plan.objects import GATEWAY_GROUP, OBJECT_PREFIX, KubeObject
@@ -34,6 +36,8 @@ API_VERSION = "admissionregistration.k8s.io/v1"
 # pkg/issuer/acme/http/httproute.go.
 ACME_SOLVER_LABEL = "acme.cert-manager.io/http01-solver"
 ACME_CHALLENGE_PATH = "/.well-known/acme-challenge/"
+# On a Gateway with port-80 listeners of both kinds: those that carry routes, comma-separated (http-listener-routes).
+ROUTE_LISTENERS_ANNOTATION = "traffic-edge.io/http-route-listeners"
 HTTP_PORT = 80
 WRITES = ["CREATE", "UPDATE"]
 
@@ -48,11 +52,11 @@ def cel_list(values: Iterable[str]) -> str:
 
 
 SUFFIX = "variables.suffix"
-IN_TENANT_NAMESPACE = {
-    "name": "tenant-namespace",
-    "expression": f"has(namespaceObject.metadata.labels) && {cel_string(SUFFIX_LABEL)} in "
-    "namespaceObject.metadata.labels",
-}
+# Tenant namespaces, by their suffix label. A namespaceSelector, not a matchCondition: the API server evaluates
+# matchConditions without `namespaceObject` (k8s.io/apiserver v0.37.2 : pkg/admission/plugin/webhook/
+# matchconditions/matcher.go L82-85 passes no namespace), so a condition reading it errors and, failing closed,
+# refuses every request.
+IN_TENANT_NAMESPACE = {"matchExpressions": [{"key": SUFFIX_LABEL, "operator": "Exists"}]}
 SUFFIX_VARIABLE = {"name": "suffix", "expression": f"namespaceObject.metadata.labels[{cel_string(SUFFIX_LABEL)}]"}
 
 
@@ -71,11 +75,15 @@ def policy(
     validations: Sequence[dict[str, str]],
     *,
     match_conditions: Sequence[dict[str, str]] = (),
+    namespace_selector: dict[str, Any] | None = None,
     variables: Sequence[dict[str, str]] = (),
     param_kind: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """A ValidatingAdmissionPolicy that fails closed: a CEL error refuses the request."""
-    spec: dict[str, Any] = {"failurePolicy": "Fail", "matchConstraints": {"resourceRules": list(rules)}}
+    constraints: dict[str, Any] = {"resourceRules": list(rules)}
+    if namespace_selector is not None:
+        constraints["namespaceSelector"] = namespace_selector
+    spec: dict[str, Any] = {"failurePolicy": "Fail", "matchConstraints": constraints}
     if param_kind is not None:
         spec["paramKind"] = param_kind
     if match_conditions:
@@ -103,7 +111,7 @@ def gateway_hostnames_policy() -> dict[str, Any]:
         [resource_rule(GATEWAY_GROUP, ["gateways", "listenersets"])],
         [{"expression": listeners,
           "messageExpression": "'every HTTP, HTTPS and TLS listener here needs a hostname under ' + variables.suffix"}],
-        match_conditions=[IN_TENANT_NAMESPACE],
+        namespace_selector=IN_TENANT_NAMESPACE,
         variables=[SUFFIX_VARIABLE],
     )
 
@@ -117,7 +125,7 @@ def route_hostnames_policy() -> dict[str, Any]:
         "route-hostnames",
         [resource_rule(GATEWAY_GROUP, ["httproutes", "grpcroutes", "tlsroutes"])],
         [{"expression": hostnames, "messageExpression": "'routes here must name hostnames under ' + variables.suffix"}],
-        match_conditions=[IN_TENANT_NAMESPACE],
+        namespace_selector=IN_TENANT_NAMESPACE,
         variables=[SUFFIX_VARIABLE],
     )
 
@@ -144,7 +152,7 @@ def dns_annotation_policy() -> dict[str, Any]:
         "dns-hostname-annotations",
         [resource_rule(GATEWAY_GROUP, routes), resource_rule("", ["services"])],
         [validation(annotation) for annotation in DNS_NAME_ANNOTATIONS],
-        match_conditions=[IN_TENANT_NAMESPACE],
+        namespace_selector=IN_TENANT_NAMESPACE,
         variables=[SUFFIX_VARIABLE],
     )
 
@@ -172,9 +180,90 @@ def tenant_labels_policy(users: Sequence[str], groups: Sequence[str]) -> dict[st
     )
 
 
+def _namespace_admitted(listener: str) -> str:
+    """CEL: `listener` (a listener of params) admits routes from the request's namespace, by its allowedRoutes as
+    the Gateway API defines them (apis/v1/gateway_types.go @ v1.6.1, AllowedRoutes and RouteNamespaces): `from`
+    defaults to Same, All admits every namespace, Selector those whose labels the selector matches. A Selector
+    without selector counts as matching, so that the policy errs towards refusing."""
+    namespaces = f"{listener}.allowedRoutes.namespaces"
+    same = (f"!has({listener}.allowedRoutes) || !has({namespaces}) || !has({namespaces}.from) || "
+            f"{namespaces}.from == 'Same'")
+    labels = "namespaceObject.metadata.labels"
+
+    def has_label(key: str) -> str:
+        return f"(has({labels}) && {key} in {labels})"
+
+    def value_in(requirement: str) -> str:
+        return f"({has_label(f'{requirement}.key')} && has({requirement}.values) && " \
+            f"{labels}[{requirement}.key] in {requirement}.values)"
+
+    selector = f"{namespaces}.selector"
+    match_labels = (f"(!has({selector}.matchLabels) || {selector}.matchLabels.all(k, {has_label('k')} && "
+                    f"{labels}[k] == {selector}.matchLabels[k]))")
+    requirement = (f"(e.operator == 'In' ? {value_in('e')} : e.operator == 'NotIn' ? !{value_in('e')} : "
+                   f"e.operator == 'Exists' ? {has_label('e.key')} : !{has_label('e.key')})")
+    match_expressions = f"(!has({selector}.matchExpressions) || {selector}.matchExpressions.all(e, {requirement}))"
+    selected = f"(!has({selector}) || ({match_labels} && {match_expressions}))"
+    return (f"(({same}) ? request.namespace == params.metadata.namespace : {namespaces}.from == 'All' || "
+            f"({namespaces}.from == 'Selector' && {selected}))")
+
+
+def _kind_admitted(listener: str) -> str:
+    """CEL: `listener` takes the request's route kind: allowedRoutes.kinds lists it, or lists none (the protocol's
+    kinds then, which on HTTP include both kinds this policy judges)."""
+    kinds = f"{listener}.allowedRoutes.kinds"
+    return (f"(!has({listener}.allowedRoutes) || !has({kinds}) || size({kinds}) == 0 || {kinds}.exists(k, "
+            "k.kind == request.kind.kind && (!has(k.group) || k.group == request.kind.group)))")
+
+
 def http_listener_routes_policy() -> dict[str, Any]:
-    """Params: the Gateway. A parentRef reaches its port-80 listener by that listener's sectionName, by port 80,
-    or by naming neither (then it attaches to every listener)."""
+    """Params: the Gateway. Its port-80 listeners are guarded unless its ROUTE_LISTENERS_ANNOTATION names them as
+    carrying routes. A route attaches to a guarded listener when a parentRef names it in sectionName, or names
+    neither sectionName nor another port and the listener admits the route's namespace and kind.
+
+    That last case is how application charts write routes: without sectionName a parentRef means the whole
+    Gateway, and the route attaches to every listener that accepts it ("If 1 of 2 Gateway listeners accept
+    attachment from the referencing Route, the Route MUST be considered successfully attached", ParentReference
+    sectionName, apis/v1/shared_types.go @ v1.6.1). A listener that only redirects admits its own namespace (and
+    the namespaces of its HTTP-01 certificates), so such a route from an application namespace never attaches to it
+    and passes; from an admitted namespace it would be served in clear text and is refused, naming the fix.
+    cert-manager's challenge routes name the listener (cert-manager @ v1.21.1 : pkg/issuer/acme/http/httproute.go
+    copies the issuer's parentRefs, which carry sectionName) and are exempt for their shape, not their namespace.
+    """
+    annotation = cel_string(ROUTE_LISTENERS_ANNOTATION)
+    carries_routes = (f"has(params.metadata.annotations) && {annotation} in params.metadata.annotations && "
+                      f"l.name in params.metadata.annotations[{annotation}].split(',')")
+    targets = (
+        f"(!has(r.group) || r.group == {cel_string(GATEWAY_GROUP)}) && (!has(r.kind) || r.kind == 'Gateway') && "
+        "r.name == params.metadata.name && "
+        "(has(r.namespace) ? r.namespace : request.namespace) == params.metadata.namespace"
+    )
+    on_http = (
+        f"(!has(r.port) || r.port == {HTTP_PORT}) && "
+        "(has(r.sectionName) ? r.sectionName in variables.httpListeners : size(variables.admitting) > 0)"
+    )
+    attaches = f"size(variables.httpListeners) > 0 && object.spec.parentRefs.exists(r, {targets} && {on_http})"
+    return policy(
+        "http-listener-routes",
+        [resource_rule(GATEWAY_GROUP, ["httproutes", "grpcroutes"])],
+        [{"expression": f"variables.exempt || !({attaches})",
+          "messageExpression": "'the port-80 listeners of Gateway ' + params.metadata.namespace + '/' + "
+                               "params.metadata.name + ' only redirect to HTTPS and serve ACME challenges: name a "
+                               "listener that serves routes in sectionName'"}],
+        variables=[
+            {"name": "guarded",
+             "expression": f"params.spec.listeners.filter(l, l.port == {HTTP_PORT} && !({carries_routes}))"},
+            {"name": "httpListeners", "expression": "variables.guarded.map(l, l.name)"},
+            {"name": "admitting", "expression": "variables.guarded.filter(l, "
+                                                f"{_namespace_admitted('l')} && {_kind_admitted('l')}).map(l, l.name)"},
+            {"name": "exempt", "expression": _exempt()},
+        ],
+        param_kind={"apiVersion": f"{GATEWAY_GROUP}/v1", "kind": "Gateway"},
+    )
+
+
+def _exempt() -> str:
+    """CEL: the route is one of the two a redirecting listener takes: its redirect, or a challenge of cert-manager."""
     solver = cel_string(ACME_SOLVER_LABEL)
     redirect = (
         "request.namespace == params.metadata.namespace && "
@@ -182,8 +271,7 @@ def http_listener_routes_policy() -> dict[str, Any]:
     )
     # cert-manager's solver route: its label, and nothing but exact matches of challenge paths (cert-manager @
     # v1.21.1 : pkg/issuer/acme/http/httproute.go writes one rule with one Exact match of
-    # /.well-known/acme-challenge/<token>); the label alone is something anyone may set. Its namespace is the
-    # Certificate's, which the listener admits.
+    # /.well-known/acme-challenge/<token>); the label alone is something anyone may set.
     challenge_paths = (
         "has(object.spec.rules) && size(object.spec.rules) > 0 && object.spec.rules.all(r, has(r.matches) && "
         "size(r.matches) > 0 && r.matches.all(m, has(m.path) && m.path.type == 'Exact' && "
@@ -193,43 +281,34 @@ def http_listener_routes_policy() -> dict[str, Any]:
         f"request.resource.resource == 'httproutes' && has(object.metadata.labels) && "
         f"{solver} in object.metadata.labels && object.metadata.labels[{solver}] == 'true' && {challenge_paths}"
     )
-    exempt = f"({redirect}) || ({acme})"
-    targets = (
-        f"(!has(r.group) || r.group == {cel_string(GATEWAY_GROUP)}) && (!has(r.kind) || r.kind == 'Gateway') && "
-        "r.name == params.metadata.name && "
-        "(has(r.namespace) ? r.namespace : request.namespace) == params.metadata.namespace"
-    )
-    on_http = (
-        "(!has(r.sectionName) || r.sectionName in variables.httpListeners) && "
-        f"(!has(r.port) || r.port == {HTTP_PORT})"
-    )
-    attaches = f"size(variables.httpListeners) > 0 && object.spec.parentRefs.exists(r, {targets} && {on_http})"
-    return policy(
-        "http-listener-routes",
-        [resource_rule(GATEWAY_GROUP, ["httproutes", "grpcroutes"])],
-        [{"expression": f"variables.exempt || !({attaches})",
-          "messageExpression": "'the port-80 listeners of Gateway ' + params.metadata.namespace + '/' + "
-                               "params.metadata.name + ' only redirect to HTTPS and serve ACME challenges'"}],
-        variables=[
-            {"name": "httpListeners",
-             "expression": f"params.spec.listeners.filter(l, l.port == {HTTP_PORT}).map(l, l.name)"},
-            {"name": "exempt", "expression": exempt},
-        ],
-        param_kind={"apiVersion": f"{GATEWAY_GROUP}/v1", "kind": "Gateway"},
-    )
+    return f"({redirect}) || ({acme})"
+
+
+def route_listeners_annotation(gateway: Gateway) -> dict[str, str]:
+    """The port-80 HTTP listeners that carry routes, for http-listener-routes to leave alone; set only on a Gateway
+    that also has one that redirects (a Gateway without the annotation is guarded on every port-80 listener)."""
+    port_80 = [item for item in gateway.listeners if item.protocol == "HTTP" and item.port == HTTP_PORT]
+    carrying = [item.name for item in port_80 if not redirects_to_https(gateway, item)]
+    return {ROUTE_LISTENERS_ANNOTATION: ",".join(carrying)} if carrying and len(carrying) < len(port_80) else {}
+
+
+def guarded_gateways(gateways: Sequence[Gateway]) -> list[Gateway]:
+    """The gateways with a port-80 listener that only redirects: each gets a binding of http-listener-routes."""
+    return [item for item in gateways if any(
+        listener.port == HTTP_PORT and redirects_to_https(item, listener) for listener in item.listeners)]
 
 
 def admission_manifests(
     tenants: bool, platform_users: Sequence[str], platform_groups: Sequence[str], gateways: Sequence[Gateway]
 ) -> list[dict[str, Any]]:
     """Every policy followed by its bindings, in the order they are created. The tenant policies exist only where
-    tenants do; gateways with a port-80 listener get a binding of http-listener-routes."""
+    tenants do; gateways with a port-80 listener that redirects get a binding of http-listener-routes."""
     manifests: list[dict[str, Any]] = []
     if tenants:
         for item in (gateway_hostnames_policy(), route_hostnames_policy(), dns_annotation_policy(),
                      tenant_labels_policy(platform_users, platform_groups)):
             manifests += [item, binding(item, item["metadata"]["name"])]
-    http_gateways = [item for item in gateways if any(listener.port == HTTP_PORT for listener in item.listeners)]
+    http_gateways = guarded_gateways(gateways)
     if http_gateways:
         http = http_listener_routes_policy()
         manifests.append(http)

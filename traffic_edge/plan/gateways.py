@@ -14,14 +14,18 @@ from typing import Any
 from traffic_edge.config import names
 from traffic_edge.config.model import Certificate, Gateway, IssuerKind, Listener, StackConfig
 from traffic_edge.config.queries import (
+    admits_all,
     allowed_namespaces,
     controller,
     gateway_class_name,
     namespace_owners,
+    redirects_to_https,
 )
-from traffic_edge.controllers.base import ListenerFacts, ParametersObject, ValuesContext
+from traffic_edge.controllers.base import ParametersObject, ValuesContext
 from traffic_edge.data.api_limits import LIST_LIMITS
 from traffic_edge.data.versions import ROUTE_API_VERSIONS
+from traffic_edge.plan.admission import route_listeners_annotation
+from traffic_edge.plan.data_plane import gateway_facts, spec_addresses, with_tls_options
 from traffic_edge.plan.objects import (
     CERT_MANAGER_GROUP,
     GATEWAY_GROUP,
@@ -41,14 +45,26 @@ class GatewayPlan:
     grants: Mapping[str, KubeObject]  # namespace of the certificates (`.2`, ... past 16 Secrets) → ReferenceGrant
     parameters: ParametersObject | None  # the controller's object behind spec.infrastructure.parametersRef
     redirects: Mapping[str, KubeObject]  # HTTP listener → its redirect HTTPRoute
+    policies: tuple[ParametersObject, ...] = ()  # the controller's policies targeting the Gateway (minimum TLS)
+    ssl_policy: str | None = None  # the cloud SSL policy a policy names, which the platform creates
 
 
 def certificate_secret(gateway: Gateway, certificate: str) -> str:
-    return names.certificate_secret(gateway.name, certificate)
+    """The Secret the certificate of that name is written to: its own `secretName`, else one derived from both."""
+    configured = next(item for item in gateway.certificates if item.name == certificate).secret_name
+    return configured or names.certificate_secret(gateway.name, certificate)
 
 
 def certificate_namespace(gateway: Gateway, certificate: Certificate) -> str:
     return certificate.namespace or gateway.namespace
+
+
+def certificate_metadata(gateway: Gateway, certificate: Certificate) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"name": names.certificate_name(gateway.name, certificate.name),
+                                "namespace": certificate_namespace(gateway, certificate)}
+    if certificate.labels:  # cert-manager copies them to the Order, where solver selectors read them
+        metadata["labels"] = dict(certificate.labels)
+    return metadata
 
 
 def certificate_spec(gateway: Gateway, certificate: Certificate, issuer_kind: IssuerKind) -> dict[str, Any]:
@@ -94,8 +110,7 @@ def listener_spec(gateway: Gateway, listener: Listener, namespaces: Sequence[str
 def listener_whitelists(config: StackConfig, gateway: Gateway) -> dict[str, list[str] | None]:
     """Listener → namespaces admitted to attach routes; None where the listener admits all."""
     return {
-        listener.name: None if listener.allowed_routes.all and listener.protocol != "HTTP"
-        else allowed_namespaces(config, gateway, listener)
+        listener.name: None if admits_all(gateway, listener) else allowed_namespaces(config, gateway, listener)
         for listener in gateway.listeners
     }
 
@@ -107,10 +122,7 @@ def issuer_kind(config: StackConfig, gateway: Gateway) -> IssuerKind:
 
 def gateway_parameters(config: StackConfig, gateway: Gateway, context: ValuesContext) -> ParametersObject | None:
     """The controller-specific object a Gateway's parametersRef names (e.g. AWS LoadBalancerConfiguration)."""
-    listeners = tuple(
-        ListenerFacts(listener.protocol, listener.port, listener.certificate_arn) for listener in gateway.listeners
-    )
-    return controller(config).gateway_parameters(context, gateway.name, gateway.namespace, listeners)
+    return controller(config).gateway_parameters(context, gateway_facts(config, gateway))
 
 
 def certificate_grants(gateway: Gateway) -> dict[str, dict[str, Any]]:
@@ -152,22 +164,25 @@ def redirect_spec(gateway: Gateway, listener: Listener) -> dict[str, Any]:
 def gateway_object(config: StackConfig, gateway: Gateway, context: ValuesContext) -> KubeObject:
     whitelists = listener_whitelists(config, gateway)
     listeners = [listener_spec(gateway, item, whitelists[item.name]) for item in gateway.listeners]
+    listeners = with_tls_options(config, gateway, listeners)
     spec: dict[str, Any] = {"gatewayClassName": gateway_class_name(config, gateway), "listeners": listeners}
     row = controller(config)
-    addresses = row.gateway_addresses(context)
+    addresses = spec_addresses(gateway, row.gateway_addresses(context))
     if addresses:
-        spec["addresses"] = [dict(address) for address in addresses]
+        spec["addresses"] = addresses
     parameters = gateway_parameters(config, gateway, context)
     if parameters is not None:
         spec["infrastructure"] = {"parametersRef": parameters.gateway_ref()}
     metadata: dict[str, Any] = {"name": gateway.name, "namespace": gateway.namespace}
-    annotations = row.gateway_annotations(context)
+    annotations = {**row.gateway_annotations(context), **route_listeners_annotation(gateway)}
     if annotations:
-        metadata["annotations"] = dict(annotations)
+        metadata["annotations"] = annotations
     return KubeObject(f"{GATEWAY_GROUP}/v1", "Gateway", metadata, spec)
 
 
-def gateway_plan(config: StackConfig, gateway: Gateway, context: ValuesContext) -> GatewayPlan:
+def gateway_plan(
+    config: StackConfig, gateway: Gateway, context: ValuesContext, ssl_policy: str | None = None
+) -> GatewayPlan:
     kind = issuer_kind(config, gateway)
     grant_version = ROUTE_API_VERSIONS[(config.versions.gateway_api, config.versions.gateway_api_channel)][
         "ReferenceGrant"
@@ -176,8 +191,7 @@ def gateway_plan(config: StackConfig, gateway: Gateway, context: ValuesContext) 
         certificate.name: KubeObject(
             f"{CERT_MANAGER_GROUP}/v1",
             "Certificate",
-            {"name": names.certificate_name(gateway.name, certificate.name),
-             "namespace": certificate_namespace(gateway, certificate)},
+            certificate_metadata(gateway, certificate),
             certificate_spec(gateway, certificate, kind),
         )
         for certificate in gateway.certificates
@@ -201,7 +215,7 @@ def gateway_plan(config: StackConfig, gateway: Gateway, context: ValuesContext) 
             redirect_spec(gateway, listener),
         )
         for listener in gateway.listeners
-        if listener.protocol == "HTTP"
+        if redirects_to_https(gateway, listener)
     }
     return GatewayPlan(
         name=gateway.name,
@@ -211,4 +225,6 @@ def gateway_plan(config: StackConfig, gateway: Gateway, context: ValuesContext) 
         grants=grants,
         parameters=gateway_parameters(config, gateway, context),
         redirects=redirects,
+        policies=controller(config).gateway_policies(context, gateway_facts(config, gateway, ssl_policy)),
+        ssl_policy=ssl_policy,
     )

@@ -16,6 +16,7 @@ from traffic_edge.data.naming import identity_name
 from traffic_edge.data.workloads import Workload
 from traffic_edge.plan import Deployment, IdentityRequest
 from traffic_edge.plan.contracts import Dns01Solver, DnsZone, ExternalDnsProvider, WorkloadIdentity
+from traffic_edge.plan.data_plane import SslPolicyRequest
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class PlatformArgs:
     tsig_secret: pulumi.Output[str] | None = None  # on-prem RFC 2136: the TSIG key, a Pulumi secret
     preflight: bool = True  # look the cluster up in the cloud and refuse what it contradicts; off: say so
     platform_gateway_api: bool = False  # the edge runs on the platform's own Gateway API (its CRDs or controller)
+    ssl_policies: Sequence[SslPolicyRequest] = ()  # cloud SSL policies for gateways' minimum TLS version
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class Provisioned:
     dns01: Dns01Solver | None = None  # the ACME DNS-01 solver, where the platform has one
     external_dns: ExternalDnsProvider | None = None  # None where records cannot be written
     cluster: ClusterFacts | None = None  # the cluster's facts, for what else takes them (a controller's chart values)
+    ssl_policies: Mapping[str, pulumi.Resource] = field(default_factory=dict)  # SSL policy name → the policy
 
     def identity(self, workload: str) -> WorkloadIdentity:
         """The identity of a workload that needs one; nothing for one that needs no cloud access."""

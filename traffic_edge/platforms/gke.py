@@ -8,6 +8,7 @@ from typing import Any
 
 import pulumi
 import pulumi_gcp as gcp
+import pulumi_gcp.compute as gcp_compute
 import pulumi_gcp.container as gcp_container
 import pulumi_gcp.dns as gcp_dns
 import pulumi_gcp.projects as gcp_projects
@@ -27,6 +28,7 @@ from traffic_edge.data.permissions.gcp import (
 )
 from traffic_edge.data.workloads import Workload
 from traffic_edge.plan.contracts import Dns01Solver, DnsZone, ExternalDnsProvider, WorkloadIdentity
+from traffic_edge.plan.data_plane import SslPolicyRequest
 from traffic_edge.platforms.base import CloudPlatform, ClusterFacts, Provisioned, checked_dns_name, looked_up
 from traffic_edge.platforms.checks import gke_issues
 
@@ -58,6 +60,7 @@ class Gke(CloudPlatform[GkeSettings]):
             for request in self.args.identities
             if request.gcp is not None
         }
+        ssl_policies = {request.name: self._ssl_policy(request, project, facts) for request in self.args.ssl_policies}
         assert self.component is not None
         self.component.register_outputs({"zone": zone.name, "nameServers": zone.name_servers})
         return Provisioned(
@@ -69,6 +72,7 @@ class Gke(CloudPlatform[GkeSettings]):
                 solver={"cloudDNS": {"project": zone.project, "hostedZoneName": zone.name}}
             ),
             external_dns=self._external_dns(zone),
+            ssl_policies=ssl_policies,
         )
 
     def _checked_project(self, facts: ClusterFacts, project: pulumi.Output[str]) -> pulumi.Output[str]:
@@ -215,6 +219,21 @@ class Gke(CloudPlatform[GkeSettings]):
         name, opts = self.child(f"{workload.name}-{slug}-project")
         return gcp_projects.IAMMember(name, project=zone.project, role=role, member=member, opts=opts)
 
+    def _ssl_policy(
+        self, request: SslPolicyRequest, project: pulumi.Output[str], facts: ClusterFacts
+    ) -> pulumi.Resource:
+        """The SSL policy a GCPGatewayPolicy names: global for a global load balancer, else in the cluster's region."""
+        name, opts = self.child(request.key)
+        minimum = f"TLS_{request.min_tls_version.replace('.', '_')}"
+        description = f"traffic-edge {self.args.deployment.stack}: TLS {request.min_tls_version} or later"
+        if request.scope == "global":
+            return gcp_compute.SSLPolicy(name, name=request.name, min_tls_version=minimum, profile=request.profile,
+                                         description=description, project=project, opts=opts)
+        return gcp_compute.RegionSslPolicy(
+            name, name=request.name, min_tls_version=minimum, profile=request.profile, description=description,
+            project=project, region=facts.get("location", self.settings.location).apply(region_of), opts=opts,
+        )
+
     def _external_dns(self, zone: _Zone) -> ExternalDnsProvider:
         values: dict[str, Any] = {
             "provider": {"name": "google"},
@@ -225,3 +244,8 @@ class Gke(CloudPlatform[GkeSettings]):
             ],
         }
         return ExternalDnsProvider(values=values)
+
+
+def region_of(location: str) -> str:
+    """A cluster's region from its location, a region or a zone: `europe-west1-b` → `europe-west1`."""
+    return location.rsplit("-", 1)[0] if location.count("-") == 2 else location

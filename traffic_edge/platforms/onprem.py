@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pulumi
 
+from traffic_edge.config.names import TSIG_SECRET
 from traffic_edge.plan.contracts import Dns01Solver, DnsZone, ExternalDnsProvider, SecretSpec
 from traffic_edge.platforms.base import Platform, Provisioned
 
-TSIG_SECRET_NAME = "rfc2136-tsig"
 TSIG_SECRET_KEY = "tsig-secret-key"
 
 
@@ -18,13 +18,13 @@ class OnPrem(Platform):
         if rfc2136 is None:
             return Provisioned(zone=None)
         assert self.args.tsig_secret is not None  # the dns rules require it with rfc2136
-        tsig = SecretSpec(name=TSIG_SECRET_NAME, key=TSIG_SECRET_KEY, value=self.args.tsig_secret)
+        tsig = SecretSpec(name=TSIG_SECRET, key=TSIG_SECRET_KEY, value=self.args.tsig_secret)
         solver = {
             "rfc2136": {
                 "nameserver": rfc2136.nameserver,
                 "tsigKeyName": rfc2136.tsig_key_name,
                 "tsigAlgorithm": rfc2136.tsig_algorithm,
-                "tsigSecretSecretRef": {"name": TSIG_SECRET_NAME, "key": TSIG_SECRET_KEY},
+                "tsigSecretSecretRef": {"name": TSIG_SECRET, "key": TSIG_SECRET_KEY},
             }
         }
         host, port = rfc2136.host, rfc2136.port  # an IPv6 address unbracketed: external-dns joins host and port
@@ -41,7 +41,7 @@ class OnPrem(Platform):
             "env": [
                 {
                     "name": "EXTERNAL_DNS_RFC2136_TSIG_SECRET",
-                    "valueFrom": {"secretKeyRef": {"name": TSIG_SECRET_NAME, "key": TSIG_SECRET_KEY}},
+                    "valueFrom": {"secretKeyRef": {"name": TSIG_SECRET, "key": TSIG_SECRET_KEY}},
                 }
             ],
         }

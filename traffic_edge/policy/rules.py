@@ -76,6 +76,7 @@ class StackArgs(Protocol):
 class StackFacts:
     domain: str | None
     production: bool
+    zones_protected: bool = True  # false where the stack says `dns.protect: false`: the pack agrees with it
 
 
 def stack_facts(policy_config: Mapping[str, Any]) -> StackFacts:
@@ -84,7 +85,9 @@ def stack_facts(policy_config: Mapping[str, Any]) -> StackFacts:
     production = policy_config.get("production")
     if production is None:
         production = str(get_config(f"{PROJECT}:production") or "false").lower() == "true"
-    return StackFacts(str(domain) if domain else None, bool(production))
+    dns = str(get_config(f"{PROJECT}:dns") or "{}")  # the engine hands an object over as JSON
+    protect = json.loads(dns).get("protect", True) if dns.startswith("{") else True
+    return StackFacts(str(domain) if domain else None, bool(production), protect is not False)
 
 
 def kube_kind(resource_type: str) -> tuple[str, str] | None:
@@ -140,14 +143,34 @@ def hostnames_in_domain(args: ResourceArgs, report: ReportViolation) -> None:
             report(f"{where}: {hostname} is outside the environment's domain {facts.domain}", None)
 
 
+def production_issuers_allowed() -> frozenset[str]:
+    """The issuers the stack config puts on Let's Encrypt production outside production on purpose: `acme`'s
+    letsencrypt-production with issuers.acme.allowOutsideProduction, an issuers.acmeIssuers entry with its own."""
+    raw = get_config(f"{PROJECT}:issuers")
+    try:
+        issuers = _map(json.loads(raw) if isinstance(raw, str) else raw)
+    except json.JSONDecodeError:
+        return frozenset()
+    allowed = {name for name, issuer in _map(issuers.get("acmeIssuers")).items()
+               if _map(issuer).get("allowOutsideProduction") is True}
+    if _map(issuers.get("acme")).get("allowOutsideProduction") is True:
+        allowed.add("letsencrypt-production")
+    return frozenset(allowed)
+
+
 def no_production_issuer_outside_production(args: ResourceArgs, report: ReportViolation) -> None:
     kind = kube_kind(args.resource_type)
     if kind not in ((CERT_MANAGER_GROUP, "Issuer"), (CERT_MANAGER_GROUP, "ClusterIssuer")):
         return
     server = _map(_map(args.props.get("spec")).get("acme")).get("server")
-    if server == LETSENCRYPT_PRODUCTION and not stack_facts(args.get_config()).production:
+    if server != LETSENCRYPT_PRODUCTION or stack_facts(args.get_config()).production:
+        return
+    name = _map(args.props.get("metadata")).get("name")
+    if name not in production_issuers_allowed():
         report("a Let's Encrypt production issuer in a stack not marked production (traffic-edge:production); "
-               "its rate limits and real certificates belong to production only", None)
+               "its rate limits and real certificates belong to production only, unless the stack says so "
+               f"(traffic-edge:issuers: acmeIssuers.{name}.allowOutsideProduction, or "
+               "acme.allowOutsideProduction for letsencrypt-production)", None)
 
 
 # Deleting one of these takes down every name in it, or every object of a kind: they must be protected.
@@ -164,20 +187,9 @@ GATEWAY_API_BUNDLE = re.compile(r"/kubernetes-sigs/gateway-api/releases/download
 GATEWAY_API_BUNDLE_TEXT = re.compile(r"^# Gateway API [A-Za-z]+ channel install$", re.MULTILINE)
 
 
-def zones_must_be_protected() -> bool:
-    """False where the stack says `dns.protect: false` (traffic-edge:dns): the program then creates its zone
-    unprotected by the stack's choice, and the pack agrees with it rather than failing every preview."""
-    raw = get_config(f"{PROJECT}:dns")
-    try:
-        dns = json.loads(raw) if isinstance(raw, str) else raw
-    except ValueError:
-        return True
-    return not (isinstance(dns, Mapping) and dns.get("protect") is False)
-
-
 def zones_and_crds_protected(args: ResourceArgs, report: ReportViolation) -> None:
     what = PROTECTED_TYPES.get(args.resource_type)
-    if what is not None and "Zone" in args.resource_type and not zones_must_be_protected():
+    if what is not None and "Zone" in args.resource_type and not stack_facts(args.get_config()).zones_protected:
         return
     if args.resource_type == "kubernetes:yaml/v2:ConfigFile" and GATEWAY_API_BUNDLE.search(str(args.props.get("file"))):
         what = "the Gateway API CRD bundle"
@@ -377,8 +389,7 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
                           enforcement_level=EnforcementLevel.MANDATORY),
     _resource_policy("no-letsencrypt-production-outside-production", "No Let's Encrypt production issuer in a "
                      "stack not marked production.", no_production_issuer_outside_production, PRODUCTION_SCHEMA),
-    _resource_policy("zones-and-crds-protected", "DNS zones (unless the stack sets dns.protect: false) and CRDs "
-                     "are protected from deletion.",
+    _resource_policy("zones-and-crds-protected", "DNS zones (unless dns.protect is false) and CRDs are protected.",
                      zones_and_crds_protected),
     _resource_policy("dns-grants-least-privilege", "No IAM grant reaches wider than one DNS zone's records, except "
                      "listing and the grants the program's rows document.", dns_grants_least_privilege),

@@ -10,6 +10,7 @@ from traffic_edge.config.rules import (
     clouds,
     compat,
     controllers,
+    data_plane,
     dns,
     external_dns,
     gateways,
@@ -40,6 +41,7 @@ def check(config: StackConfig) -> list[Issue]:
         *tenants.check(config),
         *compat.check(config),
         *controllers.check(config),
+        *data_plane.check(config),
         *sources.check(config),
         *external_dns.check(config),
     ]

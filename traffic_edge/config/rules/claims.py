@@ -8,7 +8,7 @@ certificate for every name a TLS listener serves.
   hostnames meet on one listener: exactly one is accepted (GRPCRoute spec.hostnames). A TCP or UDP listener has no
   hostname or match to tell two routes apart.
 - A TLS-terminating listener presents its certificate for every name it serves: a name the certificate lacks fails
-  every handshake. ACME's HTTP-01 challenge cannot issue a wildcard name.
+  every handshake. (A name no ACME solver can prove: traffic_edge.config.rules.issuers.)
 
 Each check is one pass: claims go in dicts keyed by what they claim; wildcards are found by looking up parents.
 """
@@ -31,10 +31,8 @@ from traffic_edge.config.model import (
     UdpRoute,
 )
 from traffic_edge.config.queries import (
-    ISSUER_SOURCE,
     attached_listeners,
     hostnames_intersect,
-    namespace_owners,
     rules_of,
 )
 
@@ -46,7 +44,6 @@ def check(config: StackConfig) -> Iterator[Issue]:
     yield from _weights(config)
     yield from _claims(config, gateways)
     yield from _certificates(config, gateways)
-    yield from _http01_wildcards(config)
 
 
 def _weights(config: StackConfig) -> Iterator[Issue]:
@@ -220,22 +217,3 @@ def _uncovered(gateway: Gateway, g_index: int, listener: Listener, index: int, h
 def _some(names: Sequence[str]) -> str:
     return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
-
-def _http01_wildcards(config: StackConfig) -> Iterator[Issue]:
-    """Tenants' own ACME accounts are judged in rules.tenants; this is the platform's."""
-    acme = config.issuers.acme
-    if acme is None or acme.solver != "http01":
-        return
-    owners = namespace_owners(config.tenants)
-    for g_index, gateway in enumerate(config.gateways):
-        if gateway.namespace in owners:
-            continue
-        for c_index, certificate in enumerate(gateway.certificates):
-            if ISSUER_SOURCE[certificate.issuer] != "issuers.acme":
-                continue
-            for d_index, name in enumerate(certificate.dns_names):
-                if name.startswith("*."):
-                    yield Issue(f"gateways[{g_index}].certificates[{c_index}].dnsNames[{d_index}]",
-                                f"{certificate.issuer} solves HTTP-01 here (issuers.acme.solver), and Let's Encrypt "
-                                "issues wildcard names through DNS-01 only",
-                                "list the names, use issuers.acme.solver: dns01, or issuer: internal-ca")

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from typing import Final
 
+from traffic_edge.config.acme import dns01_solvers
 from traffic_edge.config.errors import Issue
 from traffic_edge.config.model import StackConfig
 from traffic_edge.config.platforms import CLUSTER_OUTPUTS, ZONE_ID_FORMATS, partition_of, region_partition
@@ -99,10 +100,10 @@ def dns_issues(config: StackConfig) -> Iterator[Issue]:
     for index, network in enumerate(dns.networks):
         if not pattern.match(network):
             yield Issue(f"dns.networks[{index}]", f"{network} is not a network of {kind}", f"write it as {form}")
-    acme = config.issuers.acme
-    if dns.private and acme is not None and acme.solver == "dns01":
-        yield Issue("issuers.acme.solver", "DNS-01 needs a public zone: Let's Encrypt cannot read a private one",
-                    "use solver: http01, or a public zone")
+    for solver in dns01_solvers(config) if dns.private else ():
+        key = solver.key("type")
+        yield Issue(key, "DNS-01 needs a public zone: Let's Encrypt cannot read a private one",
+                    f"use {key.rsplit('.', 1)[1]}: http01, or a public zone")
 
 
 def _adopt_issues(config: StackConfig, kind: str) -> Iterator[Issue]:

@@ -21,6 +21,7 @@ from traffic_edge.config.queries import (
     gateway_class,
     published,
     published_route_kinds,
+    redirects_to_https,
     served,
 )
 from traffic_edge.controllers.base import L4_PROTOCOLS, L7_PROTOCOLS
@@ -202,7 +203,7 @@ def _listener_wildcard_published(config: StackConfig) -> Iterator[Trip]:
                            f"{listener.hostname}")
     for g_index, gateway in enumerate(config.gateways):
         for l_index, listener in enumerate(gateway.listeners):
-            if listener.protocol == "HTTP" and listener.hostname and listener.hostname.startswith("*."):
+            if redirects_to_https(gateway, listener) and listener.hostname and listener.hostname.startswith("*."):
                 yield Trip(f"gateways[{g_index}].listeners[{l_index}].hostname",
                            f"the HTTPS redirect on {listener.name} has no hostnames, so external-dns would publish "
                            f"{listener.hostname}")

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 
 from traffic_edge.config.errors import Issue
 from traffic_edge.config.model import Gateway, Listener, StackConfig
-from traffic_edge.config.queries import in_domain
+from traffic_edge.config.queries import in_domain, redirects_to_https
 
 LISTENER_TLS: dict[str, str] = {
     "HTTP": "none",
@@ -38,6 +38,7 @@ def check(config: StackConfig) -> Iterator[Issue]:
                     )
         for l_index, listener in enumerate(gateway.listeners):
             yield from _listener(config, gateway, listener, f"{at}.listeners[{l_index}]")
+            yield from _http_mode(gateway, listener, f"{at}.listeners[{l_index}]")
 
 
 def _listener(config: StackConfig, gateway: Gateway, listener: Listener, at: str) -> Iterator[Issue]:
@@ -76,6 +77,22 @@ def _listener(config: StackConfig, gateway: Gateway, listener: Listener, at: str
         yield Issue(f"{at}.tlsMode", "a TLS listener needs a mode", "set tlsMode: Passthrough or Terminate")
     if tls != "mode" and listener.tls_mode is not None:
         yield Issue(f"{at}.tlsMode", f"only TLS listeners take a mode, not {listener.protocol}", "remove it")
+
+
+def _http_mode(gateway: Gateway, listener: Listener, at: str) -> Iterator[Issue]:
+    """Only HTTP listeners redirect or carry routes; a redirect needs an HTTPS listener to send clients to."""
+    if listener.protocol != "HTTP":
+        if listener.http_mode is not None:
+            yield Issue(f"{at}.httpMode", f"only HTTP listeners take httpMode, not {listener.protocol}", "remove it")
+        return
+    if redirects_to_https(gateway, listener) and not any(item.protocol == "HTTPS" for item in gateway.listeners):
+        default = "" if listener.http_mode else " (the default beside a TLS-terminating listener)"
+        yield Issue(
+            f"{at}.httpMode",
+            f"{listener.name} redirects to HTTPS{default}, and gateway {gateway.name} has no HTTPS listener to "
+            "redirect to",
+            "set httpMode: routes to serve routes there in clear text, or add an HTTPS listener",
+        )
 
 
 def duplicates(values: Iterable[str]) -> list[str]:

@@ -16,6 +16,7 @@ from traffic_edge.config.queries import (
     hostnames_intersect,
     in_domain,
     namespace_owners,
+    redirects_to_https,
     route_hostnames,
 )
 from traffic_edge.data.route_kinds import ROUTE_KINDS
@@ -47,13 +48,7 @@ def check(config: StackConfig) -> Iterator[Issue]:
             )
             continue
         if not listeners:
-            wanted = " or ".join(ROUTE_KINDS[route.kind].protocols)
-            reason = " (HTTP listeners only redirect to HTTPS)" if route.kind == "HTTPRoute" else ""
-            yield Issue(
-                f"{at}.listener",
-                f"a {route.kind} attaches to {wanted} listeners{reason}",
-                f"attach it to a {wanted} listener of gateway {gateway.name}",
-            )
+            yield _no_listener(route, gateway, g_index, at)
             continue
         if not any(_admits(admitted, gateway, listener, route.namespace) for listener in listeners):
             yield _not_admitted(owners, route, gateway, g_index, listeners, at)
@@ -78,6 +73,25 @@ def _same_names(config: StackConfig) -> Iterator[Issue]:
         else:
             yield Issue(f"routes[{index}].name", f"{route.kind} {route.namespace}/{route.name} has the namespace and "
                         f"name of routes[{other_index}] ({other.kind})", "give each route of a namespace its own name")
+
+
+def _no_listener(route: Route, gateway: Gateway, g_index: int, at: str) -> Issue:
+    """No listener takes the route: the one it names only redirects to HTTPS, or none serves its kind."""
+    protocols = ROUTE_KINDS[route.kind].protocols
+    named = next((item for item in gateway.listeners if item.name == route.listener), None)
+    if named is not None and named.protocol in protocols and redirects_to_https(gateway, named):
+        carrying = [item.name for item in gateway.listeners if item.protocol in protocols
+                    and not redirects_to_https(gateway, item)]
+        instead = f"attach it to {' or '.join(carrying)}, or " if carrying else ""
+        return Issue(
+            f"{at}.listener",
+            f"listener {named.name} of gateway {gateway.name} only redirects to HTTPS",
+            f"{instead}set gateways[{g_index}].listeners[{gateway.listeners.index(named)}].httpMode: routes to serve "
+            "the route there in clear text",
+        )
+    wanted = " or ".join(protocols)
+    return Issue(f"{at}.listener", f"a {route.kind} attaches to {wanted} listeners",
+                 f"attach it to a {wanted} listener of gateway {gateway.name}")
 
 
 def _admits(admitted: Admissions, gateway: Gateway, listener: Listener, namespace: str) -> bool:

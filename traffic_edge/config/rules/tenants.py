@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
+from traffic_edge.config.acme import tenant_issuer_source
 from traffic_edge.config.errors import Issue
 from traffic_edge.config.model import Gateway, Route, StackConfig, TcpRoute, UdpRoute
 from traffic_edge.config.queries import (
-    ISSUER_SOURCE,
+    admits_all,
     http01_listener,
     in_domain,
     namespace_owners,
@@ -67,7 +68,7 @@ def _shared_gateway(owners: dict[str, str], gateway: Gateway, at: str) -> Iterat
     """A shared gateway admits no tenant wholesale, and keeps its certificates (private keys) out of tenants'
     namespaces: whoever reads Secrets there would hold the key of every name the certificate covers."""
     for l_index, listener in enumerate(gateway.listeners):
-        if listener.allowed_routes.all and listener.protocol != "HTTP":
+        if admits_all(gateway, listener):
             yield Issue(
                 f"{at}.listeners[{l_index}].allowedRoutes.all",
                 "admits routes from every namespace, other tenants' included",
@@ -227,7 +228,8 @@ def _tenant_certificates(config: StackConfig, owner: str, gateway: Gateway, at: 
     """Names under the suffix, issued in the gateway's namespace; ACME (HTTP-01) needs a contact and port 80."""
     tenant = config.tenants[owner]
     suffix = tenant.hostname_suffix
-    acme = [index for index, item in enumerate(gateway.certificates) if ISSUER_SOURCE[item.issuer] == "issuers.acme"]
+    acme = [index for index, item in enumerate(gateway.certificates)
+            if tenant_issuer_source(config, item.issuer) == "acme"]
     for c_index, certificate in enumerate(gateway.certificates):
         path = f"{at}.certificates[{c_index}]"
         if certificate.namespace not in (None, gateway.namespace):
