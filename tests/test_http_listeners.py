@@ -104,7 +104,8 @@ def test_the_function_platform_renders_valid_objects() -> None:
     for item in objects:
         assert validator.validate(item.manifest()) == [], item.name
     [issuer] = [item for item in plan.issuers[0].acme if item.name == "letsencrypt-staging"]
-    assert issuer.solvers[0].http01 is not None and issuer.solvers[0].http01.listener == "http"
+    assert issuer.solvers[0].http01 is not None
+    assert issuer.solvers[0].http01.listener == "http"
 
 
 def test_beside_https_the_http_listener_redirects_unless_told_to_carry_routes() -> None:

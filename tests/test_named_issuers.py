@@ -290,7 +290,8 @@ def test_a_tenants_gateway_takes_certificates_only_from_its_own_issuers() -> Non
     plan = plan_of(tenant, put("gateways[1].certificates[0].issuer", "ca-issuer"))
     [own] = plan.issuers[1:]
     assert (own.kind, own.namespace, own.names) == ("Issuer", "team-c", ["selfsigned-root", "ca-issuer"])
-    assert own.internal_ca is not None and own.internal_ca.secret == "idp-demo-ca"
+    assert own.internal_ca is not None
+    assert own.internal_ca.secret == "idp-demo-ca"
 
 
 # ---------------------------------------------------------------------------------- rendered, pictured and policed

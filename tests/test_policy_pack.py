@@ -200,7 +200,9 @@ def production_issuer(plan: Plan) -> None:
 def test_a_production_issuer_is_flagged_outside_production(multitenant: Plan, monkeypatch: pytest.MonkeyPatch) -> None:
     production_issuer(multitenant)
     message = ("a Let's Encrypt production issuer in a stack not marked production (traffic-edge:production); its "
-               "rate limits and real certificates belong to production only")
+               "rate limits and real certificates belong to production only, unless the stack says so "
+               "(traffic-edge:issuers: acmeIssuers.letsencrypt-staging.allowOutsideProduction, or "
+               "acme.allowOutsideProduction for letsencrypt-production)")
     policy = "no-letsencrypt-production-outside-production"
     assert violations_of(multitenant, policy) == [("edge-issuers-team-c-letsencrypt-staging", message)]
     assert violations_of(multitenant, policy, {"production": True}) == []

@@ -3,7 +3,8 @@
 Custom resources follow apiextensions-apiserver: nulls dropped and defaults applied, then the OpenAPI value
 validations (as JSON Schema), ObjectMeta, list types and embedded resources, and, unless one of those errors
 blocks them, the `x-kubernetes-validations` CEL rules. Unknown fields are reported instead of pruned, so typos
-fail. Built-in kinds go to kubernetes-validate in strict mode, their ObjectMeta to the API server's own rules.
+fail. Built-in kinds go to kubernetes-validate in strict mode, their ObjectMeta to the API server's own rules, and the
+validation the API server writes in Go for them to `builtin`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import kubernetes_validate
 
 from traffic_edge.conformance import crds
+from traffic_edge.conformance.builtin import builtin_errors
 from traffic_edge.conformance.crds import Crd, loaded_crds
 from traffic_edge.conformance.defaults import apply_defaults
 from traffic_edge.conformance.field import RULES_NOT_CHECKED, ErrorType, FieldError, Json, Schema, blocks_rules
@@ -63,6 +65,7 @@ def _builtin_errors(manifest: Manifest) -> list[FieldError]:
     """kubernetes-validate (strict) for the body; ObjectMeta with the API server's rules for the kind."""
     group = manifest["apiVersion"].rpartition("/")[0]
     errors = object_meta_errors(manifest.get("metadata"), "metadata", name_rule(group, manifest["kind"]))
+    errors += builtin_errors(manifest)
     try:
         kubernetes_validate.validate({**manifest, "metadata": {}}, _K8S_VERSION, strict=True)
     except kubernetes_validate.ValidationError as exc:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from traffic_edge.config.errors import Issue
 from traffic_edge.config.model import Gateway, StackConfig
+from traffic_edge.config.platforms import Gke
 from traffic_edge.config.queries import controller, gateway_class, terminates_tls
 from traffic_edge.config.rules.compat import Rule, Trip
 from traffic_edge.config.rules.gateways import duplicates
@@ -128,6 +129,7 @@ def _ssl_policy_scope(config: StackConfig) -> Iterator[Trip]:
     row, platform = controller(config), config.platform
     if "minTlsVersion" not in row.honours or not any(item.ssl_policy for item in row.classes):
         return
+    located = not isinstance(platform, Gke) or platform.location is not None or platform.cluster_stack is not None
     for index, gateway in enumerate(config.gateways):
         if gateway.min_tls_version is None:
             continue
@@ -136,8 +138,7 @@ def _ssl_policy_scope(config: StackConfig) -> Iterator[Trip]:
             yield Trip(f"gateways[{index}].minTlsVersion",
                        f"the SSL policy of class {gateway.class_name} is global or regional as its load balancer is, "
                        "which this program does not know")
-        elif (found.ssl_policy == "regional" and getattr(platform, "location", None) is None
-              and getattr(platform, "cluster_stack", None) is None):
+        elif found.ssl_policy == "regional" and not located:
             yield Trip("platform.location", f"gateway {gateway.name}'s class {found.name} takes a regional SSL policy")
 
 

@@ -1,0 +1,200 @@
+"""Admission: each ValidatingAdmissionPolicy the stack deployed denies its hijack and admits the legitimate request
+beside it, sent by an application team's user (impersonated; not the platform) to the real API server as a
+dry run, and traffic_edge.conformance.admission gives the same verdict on the same request.
+
+The cases come from the stack's own config (its tenants, gateways and routes), so any stack file gets them; a
+policy without cases fails the phase. The offline evaluator sees what the API server's admission sees: the
+policies and bindings as stored (defaults filled in), the request object after CRD defaulting, the live
+Namespace, and the live Gateways as params.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from kubernetes.dynamic import DynamicClient
+
+from e2e.cluster import Cluster, Obj, dry_run
+from traffic_edge.config.model import StackConfig
+from traffic_edge.config.tenancy import SUFFIX_LABEL
+from traffic_edge.conformance.admission import ParamStore, Request, UserInfo, admit
+from traffic_edge.conformance.validator import ManifestValidator
+from traffic_edge.plan.routes import EXTERNAL_DNS_HOSTNAME
+
+GW = "gateway.networking.k8s.io"
+USER = UserInfo("e2e-app-developer", ("e2e-app-developers", "system:authenticated"))
+POLICY = ("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicy")
+BINDING = ("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicyBinding")
+# What an application team may do: write routes, Gateways, Services and namespace labels (as a cluster admin grants).
+APP_TEAM_RULES = [
+    {"apiGroups": [GW], "resources": ["*"], "verbs": ["get", "list", "create", "update", "patch"]},
+    {"apiGroups": [""], "resources": ["services", "namespaces"], "verbs": ["get", "list", "create", "update", "patch"]},
+]
+
+
+@dataclass(frozen=True)
+class Case:
+    policy: str  # without the traffic-edge- prefix
+    name: str
+    operation: str  # CREATE or UPDATE
+    obj: Obj
+    denied: bool  # what the policy must answer
+
+
+@dataclass(frozen=True)
+class Outcome:
+    case: Case
+    server: bool  # the API server denied
+    offline: bool  # the evaluator denied
+    message: str
+
+    @property
+    def failures(self) -> list[str]:
+        want = "denied" if self.case.denied else "admitted"
+        found = []
+        if self.server != self.case.denied:
+            found.append(f"the API server {'denied' if self.server else 'admitted'} it ({self.message or 'no message'})"
+                         f", the policy must have it {want}")
+        elif self.server and f"traffic-edge-{self.case.policy}" not in self.message:
+            found.append(f"denied by another than the policy under test: {self.message}")
+        if self.offline != self.server:
+            found.append(f"the offline evaluator {'denied' if self.offline else 'admitted'} it, the API server did not")
+        return [f"{self.case.policy} / {self.case.name}: {line}" for line in found]
+
+
+def route(namespace: str, name: str, parent: Obj, hostnames: list[str]) -> Obj:
+    """An HTTPRoute as an application's chart writes it (no group or kind in its parentRef)."""
+    return {"apiVersion": f"{GW}/v1", "kind": "HTTPRoute", "metadata": {"name": name, "namespace": namespace},
+            "spec": {"parentRefs": [parent], "hostnames": hostnames,
+                     "rules": [{"backendRefs": [{"name": "e2e-app", "port": 8080}]}]}}
+
+
+def _tenant(config: StackConfig) -> tuple[str, str, str] | None:
+    """(first namespace, hostname suffix, "namespace/name" of its Gateway) of the first tenant, if any: its shared
+    Gateway, else its own (one in its namespaces)."""
+    for _, tenant in sorted(config.tenants.items()):
+        gateway = next((g for g in config.gateways if g.name == tenant.gateway
+                        or (tenant.gateway is None and g.namespace in tenant.namespaces)), None)
+        if gateway is not None:
+            return tenant.namespaces[0], tenant.hostname_suffix, f"{gateway.namespace}/{gateway.name}"
+    return None
+
+
+def _https_listener(config: StackConfig, namespace: str, name: str) -> str:
+    gateway = next(g for g in config.gateways if (g.namespace, g.name) == (namespace, name))
+    return next((item.name for item in gateway.listeners if item.port != 80), gateway.listeners[0].name)
+
+
+def http_listener_cases(config: StackConfig, gateway: tuple[str, str]) -> Iterator[Case]:
+    """A route left to attach to every listener, port 80 included (no sectionName), and the same route naming
+    the HTTPS listener; in the namespace and with the hostnames of a route the stack declares on that Gateway."""
+    namespace, name = gateway
+    declared = next((r for r in config.routes if r.gateway == name and getattr(r, "hostnames", None)), None)
+    suffix = _tenant(config)
+    if declared is not None:
+        where, hostnames = declared.namespace, list(getattr(declared, "hostnames", []))
+    elif suffix is not None:
+        where, hostnames = suffix[0], [f"e2e.{suffix[1]}"]
+    else:
+        where, hostnames = namespace, [f"e2e.{config.domain}"]
+    parent = {"name": name, "namespace": namespace}
+    yield Case("http-listener-routes", f"{name}: no sectionName", "CREATE",
+               route(where, "e2e-everywhere", parent, hostnames), True)
+    section = {**parent, "sectionName": _https_listener(config, namespace, name)}
+    yield Case("http-listener-routes", f"{name}: the HTTPS listener", "CREATE",
+               route(where, "e2e-https", section, hostnames), False)
+
+
+def tenant_cases(config: StackConfig, live_namespace: Callable[[str], Obj]) -> Iterator[Case]:
+    """The tenant guardrails, in the first tenant's first namespace."""
+    found = _tenant(config)
+    if found is None:
+        return
+    namespace, suffix, gateway = found
+    gw_namespace, gw_name = gateway.split("/")
+    parent = {"name": gw_name, "namespace": gw_namespace,
+              "sectionName": _https_listener(config, gw_namespace, gw_name)}
+    for hostname, denied in ((f"hijack.{config.domain}", True), (f"e2e.{suffix}", False)):
+        yield Case("route-hostnames", hostname, "CREATE", route(namespace, "e2e-route", parent, [hostname]), denied)
+        listener = {"name": "https", "protocol": "HTTPS", "port": 443, "hostname": f"*.{hostname.split('.', 1)[1]}",
+                    "tls": {"mode": "Terminate", "certificateRefs": [{"name": "e2e-tls"}]}}
+        gateway_obj = {"apiVersion": f"{GW}/v1", "kind": "Gateway",
+                       "metadata": {"name": "e2e-gateway", "namespace": namespace},
+                       "spec": {"gatewayClassName": "e2e", "listeners": [listener]}}
+        yield Case("gateway-hostnames", listener["hostname"], "CREATE", gateway_obj, denied)
+        service = {"apiVersion": "v1", "kind": "Service",
+                   "metadata": {"name": "e2e-db", "namespace": namespace,
+                                "annotations": {EXTERNAL_DNS_HOSTNAME: hostname}},
+                   "spec": {"ports": [{"port": 5432}]}}
+        yield Case("dns-hostname-annotations", hostname, "CREATE", service, denied)
+    current = live_namespace(namespace)
+    for label, value, denied in ((SUFFIX_LABEL, config.domain, True), ("cost-centre", "42", False)):
+        changed = copy.deepcopy(current)
+        changed["metadata"].setdefault("labels", {})[label] = value
+        yield Case("tenant-labels", f"{label}={value}", "UPDATE", changed, denied)
+
+
+def cases(config: StackConfig, bindings: list[Obj], live_namespace: Callable[[str], Obj]) -> list[Case]:
+    found = list(tenant_cases(config, live_namespace))
+    for binding in bindings:
+        ref = binding["spec"].get("paramRef") or {}
+        if binding["spec"]["policyName"] == "traffic-edge-http-listener-routes" and ref.get("name"):
+            found += http_listener_cases(config, (ref["namespace"], ref["name"]))
+    return found
+
+
+class Judge:
+    """Sends each case to the API server as the application team's user and to the offline evaluator."""
+
+    def __init__(self, cluster: Cluster, validator: ManifestValidator) -> None:
+        self.cluster = cluster
+        self.validator = validator
+        cluster.grant("e2e-app-team", USER.username, APP_TEAM_RULES)
+        self.user: DynamicClient = cluster.as_user(USER.username, USER.groups[0])
+        self.policies = self._list(*POLICY)
+        self.bindings = self._list(*BINDING)
+        gateways = self._list(f"{GW}/v1", "Gateway")
+        self.params = ParamStore({(GW, "Gateway"): True}, gateways)
+
+    def _list(self, api_version: str, kind: str) -> list[Obj]:
+        items = self.cluster.dynamic.resources.get(api_version=api_version, kind=kind).get().to_dict()["items"]
+        return [dict(item) for item in items]
+
+    def namespace(self, name: str) -> Obj:
+        found = self.cluster.get("v1", "Namespace", name)
+        if found is None:
+            raise KeyError(f"namespace {name} is not on the server")
+        return found
+
+    def judge(self, case: Case) -> Outcome:
+        verdict = dry_run(self.user, case.operation, case.obj)
+        return Outcome(case, not verdict.allowed, not self.offline(case).allowed, verdict.message)
+
+    def offline(self, case: Case) -> Any:
+        obj = case.obj
+        checked = self.validator.check(obj)
+        subject = checked.defaulted if checked.defaulted is not None else obj
+        resource = self.cluster.dynamic.resources.get(api_version=obj["apiVersion"], kind=obj["kind"])
+        namespace = obj["metadata"].get("namespace")
+        old = self.namespace(obj["metadata"]["name"]) if case.operation == "UPDATE" else None
+        request = Request(case.operation, resource.name, subject, USER, old=old,
+                          namespace_object=self.namespace(namespace) if namespace else None)
+        return admit(self.policies, self.bindings, self.params, request)
+
+    def deployed_policies(self) -> set[str]:
+        return {p["metadata"]["name"].removeprefix("traffic-edge-") for p in self.policies
+                if p["metadata"]["name"].startswith("traffic-edge-")}
+
+
+def run(cluster: Cluster, config: StackConfig, validator: ManifestValidator) -> tuple[list[Outcome], list[str]]:
+    """(every outcome, every failure): each deployed policy needs cases, each case the verdicts it must have."""
+    judge = Judge(cluster, validator)
+    found = cases(config, judge.bindings, judge.namespace)
+    outcomes = [judge.judge(case) for case in found]
+    failures = [line for outcome in outcomes for line in outcome.failures]
+    for policy in sorted(judge.deployed_policies() - {case.policy for case in found}):
+        failures.append(f"{policy}: deployed, but the e2e has no hijack and legitimate case for it")
+    return outcomes, failures
