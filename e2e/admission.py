@@ -88,23 +88,40 @@ def _https_listener(config: StackConfig, namespace: str, name: str) -> str:
     return next((item.name for item in gateway.listeners if item.port != 80), gateway.listeners[0].name)
 
 
-def http_listener_cases(config: StackConfig, gateway: tuple[str, str]) -> Iterator[Case]:
-    """A route left to attach to every listener, port 80 included (no sectionName), and the same route naming
-    the HTTPS listener; in the namespace and with the hostnames of a route the stack declares on that Gateway."""
-    namespace, name = gateway
-    declared = next((r for r in config.routes if r.gateway == name and getattr(r, "hostnames", None)), None)
-    suffix = _tenant(config)
-    if declared is not None:
-        where, hostnames = declared.namespace, list(getattr(declared, "hostnames", []))
-    elif suffix is not None:
-        where, hostnames = suffix[0], [f"e2e.{suffix[1]}"]
-    else:
-        where, hostnames = namespace, [f"e2e.{config.domain}"]
+def admitted_namespace(gateway: Obj, fallback: str) -> str | None:
+    """A namespace whose routes a port-80 listener of `gateway` admits (`fallback` where it admits all); None where
+    no port-80 listener admits routes from anywhere."""
+    for listener in gateway["spec"]["listeners"]:
+        if listener["port"] != 80:
+            continue
+        namespaces = (listener.get("allowedRoutes") or {}).get("namespaces") or {}
+        if namespaces.get("from", "Same") == "Same":
+            return str(gateway["metadata"]["namespace"])
+        if namespaces["from"] == "All":
+            return fallback
+        names = [value for expression in (namespaces.get("selector") or {}).get("matchExpressions") or []
+                 if expression["key"] == "kubernetes.io/metadata.name" and expression["operator"] == "In"
+                 for value in expression["values"]]
+        if names:
+            return sorted(names)[0]
+    return None
+
+
+def http_listener_cases(config: StackConfig, gateway: Obj) -> Iterator[Case]:
+    """In a namespace a port-80 listener admits: a route left to attach to every listener (no sectionName, no group
+    or kind: as an application's chart writes it), and the same route naming the HTTPS listener."""
+    namespace, name = gateway["metadata"]["namespace"], gateway["metadata"]["name"]
+    declared = next((r for r in config.routes if r.gateway == name), None)
+    where = admitted_namespace(gateway, declared.namespace if declared is not None else namespace)
+    if where is None:
+        return
+    tenant = next((t for t in config.tenants.values() if where in t.namespaces), None)
+    hostnames = [f"e2e.{tenant.hostname_suffix if tenant is not None else config.domain}"]
     parent = {"name": name, "namespace": namespace}
-    yield Case("http-listener-routes", f"{name}: no sectionName", "CREATE",
+    yield Case("http-listener-routes", f"{namespace}/{name}, from {where}: no sectionName", "CREATE",
                route(where, "e2e-everywhere", parent, hostnames), True)
     section = {**parent, "sectionName": _https_listener(config, namespace, name)}
-    yield Case("http-listener-routes", f"{name}: the HTTPS listener", "CREATE",
+    yield Case("http-listener-routes", f"{namespace}/{name}, from {where}: the HTTPS listener", "CREATE",
                route(where, "e2e-https", section, hostnames), False)
 
 
@@ -137,12 +154,15 @@ def tenant_cases(config: StackConfig, live_namespace: Callable[[str], Obj]) -> I
         yield Case("tenant-labels", f"{label}={value}", "UPDATE", changed, denied)
 
 
-def cases(config: StackConfig, bindings: list[Obj], live_namespace: Callable[[str], Obj]) -> list[Case]:
+def cases(config: StackConfig, bindings: list[Obj], gateways: list[Obj], live_namespace: Callable[[str], Obj]
+          ) -> list[Case]:
     found = list(tenant_cases(config, live_namespace))
+    by_name = {(g["metadata"]["namespace"], g["metadata"]["name"]): g for g in gateways}
     for binding in bindings:
         ref = binding["spec"].get("paramRef") or {}
-        if binding["spec"]["policyName"] == "traffic-edge-http-listener-routes" and ref.get("name"):
-            found += http_listener_cases(config, (ref["namespace"], ref["name"]))
+        gateway = by_name.get((ref.get("namespace"), ref.get("name")))
+        if binding["spec"]["policyName"] == "traffic-edge-http-listener-routes" and gateway is not None:
+            found += http_listener_cases(config, gateway)
     return found
 
 
@@ -156,8 +176,8 @@ class Judge:
         self.user: DynamicClient = cluster.as_user(USER.username, USER.groups[0])
         self.policies = self._list(*POLICY)
         self.bindings = self._list(*BINDING)
-        gateways = self._list(f"{GW}/v1", "Gateway")
-        self.params = ParamStore({(GW, "Gateway"): True}, gateways)
+        self.gateways = self._list(f"{GW}/v1", "Gateway")
+        self.params = ParamStore({(GW, "Gateway"): True}, self.gateways)
 
     def _list(self, api_version: str, kind: str) -> list[Obj]:
         items = self.cluster.dynamic.resources.get(api_version=api_version, kind=kind).get().to_dict()["items"]
@@ -192,7 +212,7 @@ class Judge:
 def run(cluster: Cluster, config: StackConfig, validator: ManifestValidator) -> tuple[list[Outcome], list[str]]:
     """(every outcome, every failure): each deployed policy needs cases, each case the verdicts it must have."""
     judge = Judge(cluster, validator)
-    found = cases(config, judge.bindings, judge.namespace)
+    found = cases(config, judge.bindings, judge.gateways, judge.namespace)
     outcomes = [judge.judge(case) for case in found]
     failures = [line for outcome in outcomes for line in outcome.failures]
     for policy in sorted(judge.deployed_policies() - {case.policy for case in found}):

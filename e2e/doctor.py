@@ -14,11 +14,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from kubernetes.dynamic.exceptions import DynamicApiError
 
 from e2e import statuses
 from e2e.cluster import Cluster, Obj
@@ -167,8 +170,16 @@ def other_channel(writer: Writer) -> None:
         bindings.delete(name=SAFE_UPGRADES)
     crds = writer.cluster.dynamic.resources.get(api_version="apiextensions.k8s.io/v1", kind="CustomResourceDefinition")
     for name in sorted(writer.cluster.gateway_api_crds()):
-        crds.patch(name=name, body={"metadata": {"annotations": {CHANNEL: "experimental"}}},
-                   content_type="application/merge-patch+json")
+        deadline = time.monotonic() + 15
+        while True:  # the admission plugin learns of the deleted binding from a watch, a moment later
+            try:
+                crds.patch(name=name, body={"metadata": {"annotations": {CHANNEL: "experimental"}}},
+                           content_type="application/merge-patch+json")
+                break
+            except DynamicApiError as error:
+                if SAFE_UPGRADES not in str(error.body) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
 
 
 def inject(writer: Writer, expected: Expected) -> list[Fault]:

@@ -19,7 +19,6 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +28,13 @@ from pulumi import automation as auto
 
 from e2e import admission, differential, doctor
 from e2e.alerts import judge as judge_alerts
-from e2e.charts import PROJECT_DIR, REFDATA, RefdataError, build_stub_charts, gateway_api_bundle
+from e2e.charts import REFDATA, RefdataError, build_stub_charts, gateway_api_bundle
 from e2e.cluster import Cluster, ClusterError
 from e2e.controlplane import ControlPlane, ControlPlaneError, control_plane, unwind_on_sigterm
-from e2e.parity import differences, judge as judge_parity
+from e2e.parity import differences
+from e2e.parity import judge as judge_parity
 from e2e.program import LocalSources, inline_program, overlay
+from e2e.results import PhaseResult, StackResult
 from e2e.steps import Steps, unexpected_for_added_route
 from e2e.upgrade import Upgrade
 from e2e.workspace import Workspace, first_error, project_name, stack_name
@@ -55,37 +56,6 @@ class PhaseError(Exception):
 
 class NotApplicable(Exception):
     """The phase has nothing to judge for this stack; the message says why."""
-
-
-@dataclass
-class PhaseResult:
-    name: str
-    status: str  # passed, FAILED, skipped (a phase it needs did not pass) or n/a
-    seconds: float = 0.0
-    detail: str = ""
-
-
-@dataclass
-class StackResult:
-    stack: str
-    root: Path
-    phases: dict[str, PhaseResult] = field(default_factory=dict)
-    peak_rss_kib: dict[str, int] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)  # facts worth reporting that are no phase's verdict
-    figures: dict[str, Any] = field(default_factory=dict)  # counts the run's report adds up
-
-    @property
-    def passed(self) -> bool:
-        return all(phase.status in ("passed", "n/a") for phase in self.phases.values())
-
-    def to_json(self) -> str:
-        return json.dumps({**asdict(self), "root": str(self.root)}, indent=2)
-
-    @classmethod
-    def from_json(cls, text: str) -> StackResult:
-        data = json.loads(text)
-        phases = {name: PhaseResult(**phase) for name, phase in data.pop("phases").items()}
-        return cls(**{**data, "root": Path(data["root"]), "phases": phases})
 
 
 def referenced_namespaces(registrations: list[dict[str, Any]]) -> tuple[set[str], set[str]]:
@@ -122,8 +92,10 @@ def backend_services(registrations: list[dict[str, Any]]) -> set[tuple[str, str,
 class Lifecycle:
     """The phases of one stack. Each phase method raises on failure; `_phase` times and records them."""
 
-    def __init__(self, stack_file: Path, bin_dir: Path, root: Path, old_project: Path | None) -> None:
+    def __init__(self, stack_file: Path, bin_dir: Path, root: Path, old_project: Path | None,
+                 only: frozenset[str] | None = None) -> None:
         self.stack_file = stack_file
+        self.only = only
         self.name = stack_name(stack_file)
         self.bin_dir = bin_dir
         self.root = root
@@ -179,6 +151,9 @@ class Lifecycle:
             self.result.notes.append(f"control-plane logs:\n{plane.describe_logs()}")
 
     def _phase(self, name: str, body: Callable[[], None], needs: tuple[str, ...]) -> None:
+        if self.only is not None and name not in self.only and name not in ("cluster", "prepare"):
+            self.result.phases[name] = PhaseResult(name, "n/a", detail="not asked for (--phase)")
+            return
         blocked = [need for need in needs if self.result.phases.get(need, PhaseResult(need, "")).status
                    not in ("passed", "n/a")]
         if blocked:
@@ -331,12 +306,17 @@ class Lifecycle:
         assert self.stack is not None and self.cluster is not None and self.workspace is not None
         route, backend_namespace = self._added_route()
         self.cluster.ensure_service(backend_namespace or route["namespace"], ADDED_ROUTE, 8080)
-        index = len(self.workspace.config()[f"{project_name(self.workspace.dir)}:routes"])
-        self.stack.set_all_config({f"{project_name(self.workspace.dir)}:routes[{index}].{key}": auto.ConfigValue(value)
-                                   for key, value in _paths(route)}, path=True)
+        key = f"{project_name(self.workspace.dir)}:routes"
+        index = len(self.workspace.config()[key])
+        before = self.workspace.file.read_text()
+        self.stack.set_all_config({f"{key}[{index}].{path}": auto.ConfigValue(value) for path, value in _paths(route)},
+                                  path=True)
         steps = Steps()
-        with self._output("add-route") as output:
-            self.stack.preview(on_event=steps, on_output=output, color="never", diff=True)
+        try:
+            with self._output("add-route") as output:
+                self.stack.preview(on_event=steps, on_output=output, color="never", diff=True)
+        finally:  # a preview only: the stack stays as deployed
+            self.workspace.file.write_text(before)
         problems = unexpected_for_added_route(steps.items, route["namespace"], ADDED_ROUTE, backend_namespace)
         if problems:
             raise PhaseError("; ".join(problems))
@@ -446,10 +426,12 @@ def main() -> None:
     parser.add_argument("--root", type=Path, required=True)
     parser.add_argument("--bin", type=Path, required=True)
     parser.add_argument("--old-project", type=Path, help="the last landed program's tree, for the upgrade phase")
+    parser.add_argument("--phase", action="append", choices=PHASES, help="only these (and what they need)")
     parser.add_argument("stack_file", type=Path)
     args = parser.parse_args()
     unwind_on_sigterm()
-    result = Lifecycle(args.stack_file, args.bin, args.root, args.old_project).run()
+    only = frozenset(args.phase) if args.phase else None
+    result = Lifecycle(args.stack_file, args.bin, args.root, args.old_project, only).run()
     (args.root / "result.json").write_text(result.to_json())
 
 

@@ -16,7 +16,6 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -172,3 +171,4 @@ def run_corpus(workspace: Workspace, cases: Sequence[CorpusFile]) -> list[str]:
         write_corpus_file(workspace, stack, case)
         failures += case_failures(case, *judge(workspace, stack))
     return failures
+

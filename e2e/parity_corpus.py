@@ -7,7 +7,15 @@ what it seems to (YAML 1.1 forms, dates), and the CLI's reading is what proves i
 
 from __future__ import annotations
 
-from e2e.parity import CorpusFile
+import argparse
+import shutil
+import time
+from pathlib import Path
+
+from e2e.charts import PROJECT_DIR
+from e2e.parity import CorpusFile, run_corpus
+from e2e.results import PhaseResult, StackResult
+from e2e.workspace import Workspace
 
 CORPUS = (
     CorpusFile("top-level scalars", """\
@@ -113,3 +121,28 @@ CORPUS = (
     CorpusFile("duplicate key", "  traffic-edge:domain: a.example\n  traffic-edge:domain: b.example\n",
                cli_refuses="unmarshal errors"),
 )
+
+
+def main() -> None:
+    """The corpus as a row of the e2e table: `python -m e2e.parity_corpus --root DIR --bin DIR` writes
+    DIR/result.json."""
+    parser = argparse.ArgumentParser(prog="python -m e2e.parity_corpus", description=main.__doc__)
+    parser.add_argument("--root", type=Path, required=True)
+    parser.add_argument("--bin", type=Path, required=True)
+    args = parser.parse_args()
+    result = StackResult("(corpus)", args.root)
+    source = args.root / "source"
+    source.mkdir()
+    shutil.copyfile(PROJECT_DIR / "Pulumi.yaml", source / "Pulumi.yaml")
+    (source / "Pulumi.corpus.yaml").write_text("config: {}\n")
+    workspace = Workspace(source / "Pulumi.corpus.yaml", args.root / "project", args.root / "state", args.bin)
+    started = time.monotonic()
+    failures = run_corpus(workspace, CORPUS)
+    result.phases["config-parity"] = PhaseResult("config-parity", "FAILED" if failures else "passed",
+                                                 time.monotonic() - started, "\n".join(failures))
+    result.figures["corpus files"] = len(CORPUS)
+    (args.root / "result.json").write_text(result.to_json())
+
+
+if __name__ == "__main__":
+    main()

@@ -82,8 +82,10 @@ class Upgrade:
         for operation in ("preview", "up"):
             steps = Steps()
             run = stack.preview if operation == "preview" else stack.up
-            run(on_event=steps, on_output=self.log, color="never", diff=True)
-            (out / f"upgrade-{operation}-steps.txt").write_text(steps.listing() + "\n")
+            try:
+                run(on_event=steps, on_output=self.log, color="never", diff=True)
+            finally:
+                (out / f"upgrade-{operation}-steps.txt").write_text(steps.listing() + "\n")
             counts: dict[str, int] = {}
             for step in steps.items:
                 counts[step.op] = counts.get(step.op, 0) + 1

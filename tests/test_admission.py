@@ -30,6 +30,7 @@ from traffic_edge.conformance.validator import REFDATA, ManifestValidator, requi
 from traffic_edge.offline.engine import Recording
 from traffic_edge.offline.render import PROJECT_DIR
 from traffic_edge.plan.admission import ACME_CHALLENGE_PATH, ACME_SOLVER_LABEL, admission_manifests
+from traffic_edge.plan.guardrails import Tenancy
 from traffic_edge.plan.routes import EXTERNAL_DNS_HOSTNAME
 
 Manifest = dict[str, Any]
@@ -141,7 +142,8 @@ def create(resource: str, obj: Manifest, ns: Manifest | None, user: UserInfo = A
 
 def test_every_expression_compiles_with_only_functions_kubernetes_has(policies: dict[str, Manifest]) -> None:
     assert sorted(policies) == [
-        "dns-hostname-annotations", "gateway-hostnames", "http-listener-routes", "route-hostnames", "tenant-labels",
+        "dns-hostname-annotations", "domain-hostnames", "gateway-hostnames", "gateway-tenant-namespaces",
+        "http-listener-routes", "route-hostnames", "tenant-labels",
     ]
     for manifest in policies.values():
         compile_policy(manifest)  # raises on a name the API server's CEL environment lacks
@@ -153,7 +155,7 @@ def test_manifests_are_what_the_api_server_accepts(stack: Recording) -> None:
     require_refdata()
     validator = ManifestValidator()
     manifests = [r.inputs for r in [*stack.of_type(VAP), *stack.of_type(BINDING)]]
-    assert len(manifests) == 11
+    assert len(manifests) == 15
     for manifest in manifests:
         assert validator.validate(manifest) == []
 
@@ -163,7 +165,9 @@ def test_bindings_deny_and_name_their_policy_and_gateway(stack: Recording) -> No
     params = {name: spec.get("paramRef") for name, spec in bindings.items()}
     assert params == {
         "traffic-edge-dns-hostname-annotations": None,
+        "traffic-edge-domain-hostnames": None,
         "traffic-edge-gateway-hostnames": None,
+        "traffic-edge-gateway-tenant-namespaces": None,
         "traffic-edge-route-hostnames": None,
         "traffic-edge-tenant-labels": None,
         "traffic-edge-http-listener-routes.gateway.edge":
@@ -184,13 +188,13 @@ def test_a_stack_without_tenants_gets_only_the_port_80_policy_where_port_80_redi
     stack = {"platform": {"kind": "onprem"}, "domain": DOMAIN, "issuers": {"internalCa": {}}}
     config = parse_config({**stack, "gateways": [{"name": "edge", "certificates": certificates,
                                                   "listeners": [http, https]}]})
-    manifests = admission_manifests(False, [], [], config.gateways)
+    manifests = admission_manifests(None, [], [], config.gateways)
     assert [(m["kind"], m["metadata"]["name"]) for m in manifests] == [
         ("ValidatingAdmissionPolicy", "traffic-edge-http-listener-routes"),
         ("ValidatingAdmissionPolicyBinding", "traffic-edge-http-listener-routes.gateway.edge"),
     ]
     plain = parse_config({**stack, "gateways": [{"name": "edge", "listeners": [http]}]})  # it carries routes
-    assert admission_manifests(False, [], [], plain.gateways) == []
+    assert admission_manifests(None, [], [], plain.gateways) == []
 
 
 # ---------------------------------------------------------------------------------- the stack's own objects
@@ -339,7 +343,7 @@ def test_only_the_platform_changes_tenant_labels(
 
 
 def test_the_platform_is_named_by_user_or_group() -> None:
-    manifests = admission_manifests(True, ["system:serviceaccount:ci:pulumi"], [], [])
+    manifests = admission_manifests(Tenancy({}, {}), ["system:serviceaccount:ci:pulumi"], [], [])
     [policy] = [m for m in manifests if m["kind"] == "ValidatingAdmissionPolicy" and "tenant-labels" in
                 m["metadata"]["name"]]
     bindings = [m for m in manifests if m["kind"] == "ValidatingAdmissionPolicyBinding"]

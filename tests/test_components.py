@@ -12,11 +12,12 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
+import yaml
 
 from tests.conftest import DEPLOYMENT, SECRET_PLACEHOLDER, Config, parse_config, provision_platform, record_component
 from traffic_edge.components.cert_manager import CertManager, CertManagerArgs, cert_manager_values
 from traffic_edge.components.gateway import EdgeGateway, EdgeGatewayArgs
-from traffic_edge.components.gateway_api import GatewayApiCrds, GatewayApiCrdsArgs
+from traffic_edge.components.gateway_api import GatewayApiCrds, GatewayApiCrdsArgs, verified_bundle
 from traffic_edge.components.gateway_controller import GatewayController, GatewayControllerArgs
 from traffic_edge.components.issuers import Issuers, IssuersArgs
 from traffic_edge.components.kube import deep_merge, force_apply
@@ -150,15 +151,19 @@ def test_gateway_api_crds_are_the_release_bundle_kept_on_delete(version: str, ch
 
     recording = record_component(build)
     crds = component(recording, "traffic-edge:gateway_api:GatewayApiCrds", "gateway-api")
-    [bundle] = recording.of_type(CONFIG_GROUP)
-    assert bundle.name == "gateway-api-bundle"
+    bundle = component(recording, "traffic-edge:gateway_api:GatewayApiBundle", "gateway-api-bundle")
     assert bundle.parent == crds.urn
-    assert list(bundle.inputs) == ["yaml"]
-    assert hashlib.sha256(bundle.inputs["yaml"].encode()).hexdigest() == GATEWAY_API_BUNDLE_SHA256[(version, channel)]
-    assert f"\n# Gateway API {channel.capitalize()} channel install\n" in bundle.inputs["yaml"]
-    assert (bundle.protect, bundle.retain_on_delete) == (True, True)
-    # It was a ConfigFile of the release URL before the program verified the bundle itself: no replacement.
-    assert [alias["spec"].get("type") for alias in bundle.aliases] == [CONFIG_FILE]
+    documents = [doc for doc in yaml.safe_load_all(verified_bundle(location)) if doc]
+    objects = [r for r in recording.resources.values() if r.parent == bundle.urn]
+    assert sorted((r.name, r.type) for r in objects) == sorted(
+        (f"gateway-api-bundle:{doc['metadata']['name']}", f"kubernetes:{doc['apiVersion']}:{doc['kind']}")
+        for doc in documents
+    )
+    assert {(r.protect, r.retain_on_delete) for r in objects} == {(True, True)}
+    assert bundle.protect
+    # A ConfigFile of the release URL, then a ConfigGroup of the verified text, before the program registered the
+    # objects itself: the objects keep their URNs (named as the provider named them), nothing is replaced.
+    assert [alias["spec"].get("type") for alias in bundle.aliases] == [CONFIG_FILE, CONFIG_GROUP]
 
 
 # ---------------------------------------------------------------------------------------------------- cert-manager

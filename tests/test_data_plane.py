@@ -20,6 +20,7 @@ from traffic_edge.offline.engine import Recording, Registration
 from traffic_edge.offline.render import PROJECT_DIR
 from traffic_edge.plan import edge_plan
 from traffic_edge.plan.gateways import GatewayPlan
+from traffic_edge.plan.secrets import secret_parts
 
 Config = dict[str, Any]
 GATEWAY = "traffic-edge:gateway:EdgeGateway"
@@ -239,3 +240,9 @@ def test_gke_without_a_minimum_creates_no_ssl_policy(tmp_path: Path, render_stac
     recording = rendered(render_stack, tmp_path, gke(), "gke-plain")
     assert recording.of_type("gcp:compute/sSLPolicy:SSLPolicy") == []
     assert recording.of_type(GCP_GATEWAY_POLICY) == []
+
+
+def test_a_secret_gateways_key_makes_the_platforms_inputs_secret() -> None:
+    """The GKE platform builds SSL policies from gateways[].minTlsVersion and className, so storing `gateways` as a
+    secret must taint the platform's resources too (traffic_edge.plan.secrets)."""
+    assert "platform" in secret_parts({"gateways"})

@@ -16,9 +16,9 @@ import pytest
 from tests.conftest import parse_config
 from tests.test_compat import HTTP, HTTPS, cilium, lab
 from traffic_edge.config import ConfigError
-from traffic_edge.config.model import StackConfig
+from traffic_edge.config.model import Gateway, StackConfig
 from traffic_edge.config.rules.compat import Rule
-from traffic_edge.config.rules.data_plane import RULES, check
+from traffic_edge.config.rules.data_plane import RULES, SETTING_ATTRIBUTES, check
 from traffic_edge.controllers import CONTROLLERS
 from traffic_edge.controllers.base import GATEWAY_SETTINGS
 
@@ -135,6 +135,11 @@ def test_rule_passes_beside(rule: Rule) -> None:
 # ------------------------------------------------------------------------------------------ what each row says
 
 SOURCE = re.compile(r"^([\w.-]+/[\w.-]+ @ v?[\d.]+ : \S.*\(L\d+.*\)|https://\S+)$")
+
+
+def test_every_setting_a_row_may_carry_is_a_gateway_key() -> None:
+    assert tuple(SETTING_ATTRIBUTES) == GATEWAY_SETTINGS
+    assert all(attribute in Gateway.model_fields for attribute in SETTING_ATTRIBUTES.values())
 
 
 @pytest.mark.parametrize("name", sorted(CONTROLLERS))

@@ -22,7 +22,9 @@ MODULE = '''"""A tiny module of security decisions."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
+Scope = Literal["zone", "project"]
 ACTIONS = ("route53:GetChange", "route53:ListHostedZones")
 ROWS = {
     "reader": {
@@ -155,6 +157,7 @@ def test_each_mutant_is_one_change_in_place(project: Path, mutants: dict[str, Mu
     assert not any(identity.startswith("Grant.frozen") for identity in mutants)  # decorators are left alone
     assert not any("READER" in identity for identity in mutants)  # `x["key"]` lookups are left alone
     assert not any(identity.startswith("GRANT.source") for identity in mutants)  # prose: config.toml [prose]
+    assert not any(identity.startswith("Scope") for identity in mutants)  # a Literal type alias is typing
     assert cel.runtime
     assert not dropped.runtime
 

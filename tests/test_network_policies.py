@@ -112,7 +112,7 @@ def allowed(policies: Sequence[dict[str, Any]], source: Peer, target: Peer, port
 def test_manifests_are_what_the_api_server_accepts(policies: list[dict[str, Any]]) -> None:
     require_refdata()
     validator = ManifestValidator()
-    assert len(policies) == 11
+    assert len(policies) == 12
     for manifest in policies:
         assert validator.validate(manifest) == []
 

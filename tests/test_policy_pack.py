@@ -224,9 +224,10 @@ PROTECTED = [
 
 
 def test_unprotected_zones_and_crds_are_flagged(multitenant: Plan) -> None:
-    bundle = resource(multitenant, "edge-gateway-api-bundle")
-    assert bundle["type"] == "kubernetes:yaml/v2:ConfigGroup"  # the verified bundle's text, applied inline
-    bundle["protect"] = False
+    crd = resource(multitenant, "edge-gateway-api-bundle:gateways.gateway.networking.k8s.io")
+    assert crd["type"] == "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"  # each object of the bundle
+    crd["protect"] = False
+    add(multitenant, "kubernetes:yaml/v2:ConfigGroup", "group-bundle", {"yaml": "# Gateway API Standard channel install"})
     # as the bundle was created before the program verified it: a ConfigFile of the release URL
     release = "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.6.1/standard-install.yaml"
     add(multitenant, "kubernetes:yaml/v2:ConfigFile", "file-bundle", {"file": release})
@@ -235,8 +236,10 @@ def test_unprotected_zones_and_crds_are_flagged(multitenant: Plan) -> None:
         add(multitenant, type_, f"unprotected-{index}", {"name": "zone"})
         add(multitenant, type_, f"protected-{index}", {"name": "zone"}, protect=True)
     assert violations_of(multitenant, "zones-and-crds-protected") == [
-        ("edge-gateway-api-bundle", "the Gateway API CRD bundle must be created with protect=True"),
+        ("edge-gateway-api-bundle:gateways.gateway.networking.k8s.io",
+         "a CRD (deleting it deletes all its objects) must be created with protect=True"),
         ("file-bundle", "the Gateway API CRD bundle must be created with protect=True"),
+        ("group-bundle", "the Gateway API CRD bundle must be created with protect=True"),
         *[(f"unprotected-{index}", f"{what} must be created with protect=True") for index, (_, what) in
           enumerate(PROTECTED)],
     ]
@@ -377,7 +380,7 @@ BAD_EDITS: list[Callable[[Plan], Any]] = [
     lambda plan: resource(plan, "edge-routes-team-a.shop")["inputs"]["spec"].update(hostnames=["x.example.org"]),
     lambda plan: resource(plan, "edge-gateway-edge")["inputs"]["spec"]["listeners"][1].pop("tls"),
     production_issuer,
-    lambda plan: resource(plan, "edge-gateway-api-bundle").update(protect=False),
+    lambda plan: resource(plan, "edge-gateway-api-bundle:gateways.gateway.networking.k8s.io").update(protect=False),
     lambda plan: add(plan, GRANTS[2][0], "wide", GRANTS[2][1]),
 ]
 
@@ -394,7 +397,7 @@ def test_one_bad_plan_is_flagged_by_every_policy(multitenant: Plan) -> None:
         ("hostnames-in-domain", "edge-routes-team-a.shop"),
         ("no-letsencrypt-production-outside-production", "edge-issuers-team-c-letsencrypt-staging"),
         ("tls-listeners-have-certificates", "edge-gateway-edge"),
-        ("zones-and-crds-protected", "edge-gateway-api-bundle"),
+        ("zones-and-crds-protected", "edge-gateway-api-bundle:gateways.gateway.networking.k8s.io"),
     ]
 
 

@@ -56,7 +56,7 @@ def test_keys_of_one_platform_or_route_kind_say_so() -> None:
 
 def test_keys_under_named_maps_are_documented() -> None:
     keys = {row.key for row in reference_rows()}
-    assert f"{PREFIX}namespaces.<name>.egress[].cidrs" in keys
+    assert f"{PREFIX}namespaces.<name>.egress[].to.cidrs" in keys
     assert f"{PREFIX}tenants.<name>.hostnameSuffix" in keys
     assert f"{PREFIX}versions.charts" in keys
 

@@ -11,10 +11,10 @@ import yaml
 
 from tests.conftest import PROJECT, Config, RenderStack, parse_config, set_key
 from traffic_edge.config import ConfigError, Issue
+from traffic_edge.config.queries import managed_namespaces
 from traffic_edge.config.tenancy import SUFFIX_LABEL, TENANT_LABEL
 from traffic_edge.offline.engine import Recording
 from traffic_edge.offline.render import PROJECT_DIR
-from traffic_edge.plan import managed_namespaces
 from traffic_edge.plan.gateways import listener_whitelists
 from traffic_edge.plan.issuers import AcmeIssuer, AcmeSolver, CaChain, Http01Gateway, IssuerSet, tenant_issuers
 
@@ -192,7 +192,7 @@ CASES: list[tuple[str, Callable[[Config], None], Issue]] = [
            "give each namespace one tenant")),
     ("suffix-inside-another", _edit("tenants.team-b.hostnameSuffix", f"eu.team-a.{DOMAIN}"),
      Issue("tenants.team-b.hostnameSuffix", f"eu.team-a.{DOMAIN} lies inside tenant team-a's suffix team-a.{DOMAIN}",
-           "give each tenant a suffix outside the others'")),
+           "give each tenant a suffix outside the others', or make team-b its child: parent: team-a")),
     ("suffix-outside-domain", _edit("tenants.team-b.hostnameSuffix", "team-b.example.org"),
      Issue("tenants.team-b.hostnameSuffix", f"team-b.example.org is outside the domain {DOMAIN}",
            f"use a name under {DOMAIN}")),
@@ -306,7 +306,7 @@ def test_the_example_itself_is_clean() -> None:
     ("tenants.team-b.hostnameSuffix", f"*.team-b.{DOMAIN}", "a suffix covers every name under it already"),
     ("tenants.team-b.hostnameSuffix", "Team_B", "must be a lowercase DNS name (a leading `*.` is allowed)"),
     ("tenants.team-b.acmeEmail", "team-b", "must be an email address"),
-    ("namespaces.team-b.egress[0].cidrs[0]", "198.51.100.7/24", "198.51.100.7/24 is not a CIDR without host bits"),
+    ("namespaces.team-b.egress[0].to.cidrs[0]", "198.51.100.7/24", "198.51.100.7/24 is not a CIDR without host bits"),
 ])
 def test_shape_errors_name_their_key(path: str, value: str, message: str) -> None:
     found = issues_of(_edit(path, value))

@@ -19,9 +19,10 @@ from tools.mutate.rules import Change
 from tools.mutate.splice import Slot, Source, apply, slots
 
 DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-#: Generic names whose subscripts are types, not data (`dict[str, Any]`).
+#: Generic names whose subscripts are types, not data (`dict[str, Any]`, `Scope = Literal["zone", "project"]`).
+#: A Literal that pydantic validates is data, but those in the modules here only type dataclass fields.
 TYPE_NAMES = {"dict", "list", "tuple", "set", "frozenset", "type", "Mapping", "Sequence", "Iterable", "Iterator",
-              "Callable", "Optional", "Union", "Final", "ClassVar", "cast"}
+              "Callable", "Optional", "Union", "Final", "ClassVar", "cast", "Literal"}
 
 
 @dataclass(frozen=True)

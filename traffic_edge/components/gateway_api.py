@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pulumi
-import pulumi_kubernetes as k8s
+import yaml
 
+from traffic_edge.components.kube import kube_object
+from traffic_edge.plan.objects import KubeObject
 from traffic_edge.plan.sources import BundleLocation
 
 DOWNLOAD_TIMEOUT = 60  # seconds
@@ -77,17 +79,31 @@ class GatewayApiCrds(pulumi.ComponentResource):
     def __init__(self, name: str, args: GatewayApiCrdsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("traffic-edge:gateway_api:GatewayApiCrds", name, None, opts)
         bundle = args.bundle
-        self.bundle = k8s.yaml.v2.ConfigGroup(
-            f"{name}-bundle",
-            yaml=verified_bundle(bundle),
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                protect=True,
-                retain_on_delete=True,
-                # the bundle was a ConfigFile of the release URL before the program verified it itself
-                aliases=[pulumi.Alias(type_="kubernetes:yaml/v2:ConfigFile")],
-            ),
-        )
+        self.bundle = GatewayApiBundle(f"{name}-bundle", verified_bundle(bundle), pulumi.ResourceOptions(parent=self))
         self.release = f"{bundle.version} {bundle.channel}"
         self.sha256 = bundle.sha256
         self.register_outputs({"release": self.release, "sha256": self.sha256})
+
+
+class GatewayApiBundle(pulumi.ComponentResource):
+    """The bundle's objects (CRDs, and its safe-upgrades policy and binding), each registered by the program.
+
+    The program, not the provider, registers them so that they keep their identity across refactors: the bundle
+    was a `yaml/v2` ConfigFile (of the release URL) and then a ConfigGroup (of the verified text), whose objects the
+    provider registered as `<bundle>:<object>` under it. Aliases given to such a provider-side component reach
+    neither it nor its objects (measured by the e2e upgrade phase: every CRD would be deleted and created anew,
+    which the CRDs' protect refuses); on this component they do, and its objects, named as the provider named
+    them, inherit them.
+    """
+
+    def __init__(self, name: str, text: str, opts: pulumi.ResourceOptions) -> None:
+        earlier = [pulumi.Alias(type_="kubernetes:yaml/v2:ConfigFile"), pulumi.Alias(type_="kubernetes:yaml/v2:ConfigGroup")]
+        super().__init__("traffic-edge:gateway_api:GatewayApiBundle", name, None,
+                         pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=True, aliases=earlier)))
+        keep = pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True)
+        self.objects = [
+            kube_object(f"{name}:{document['metadata']['name']}", KubeObject(
+                document["apiVersion"], document["kind"], document["metadata"], document.get("spec") or {}), keep)
+            for document in yaml.safe_load_all(text) if document
+        ]
+        self.register_outputs({})

@@ -121,9 +121,8 @@ def tenant_issuer_source(config: StackConfig, issuer: str) -> IssuerSource | Non
 def cluster_issuer_source(config: StackConfig, issuer: str) -> IssuerSource | None:
     """What a platform gateway's certificate names: an ACME ClusterIssuer the config declares (or would, in a
     production stack), the internal CA, or nothing configured."""
-    declared = issuer in config.issuers.acme_issuers or (config.issuers.acme is not None and issuer in
-                                                         LETSENCRYPT_ISSUERS)
-    if declared:
+    by_acme = config.issuers.acme is not None and issuer in LETSENCRYPT_ISSUERS
+    if by_acme or issuer in config.issuers.acme_issuers:
         return "acme"
     return "ca" if config.issuers.internal_ca is not None and issuer == config.issuers.internal_ca.name else None
 

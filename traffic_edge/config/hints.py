@@ -1,7 +1,10 @@
-"""Hints for values written in the Gateway API's own shape where the config has a shape of its own.
+"""Hints for values written in the Gateway API's (or a NetworkPolicy's) own shape where the config has a shape of its
+own.
 
 Users copy from Gateway API manifests: `parentRefs`, `backendRefs`, `filters`, `allowedRoutes.namespaces.from`,
-`path: {type, value}`. Each gets the config key that says the same thing, instead of "unknown key" or a type error.
+`path: {type, value}`; from NetworkPolicies: `podSelector`, `ipBlock`; and from stacks written before egress rules
+had destinations of their own: `cidrs` on the rule. Each gets the config key that says the same thing, instead of
+"unknown key" or a type error.
 """
 
 from __future__ import annotations
@@ -24,11 +27,18 @@ KEYS: Final[dict[str, str]] = {
     "gatewayClassName": "write `className:`",
     "allowedRoutes": "it goes on a listener of the gateway",
 }
+# An unknown key of an egress rule (namespaces.<name>.egress[]) → how the config says it.
+EGRESS_KEYS: Final[dict[str, str]] = {
+    "cidrs": "destinations go under `to`: write `to: {cidrs: [...]}` (with `except:` beside them if needed)",
+    "ipBlock": "write `to: {cidrs: [...], except: [...]}`",
+    "podSelector": "write the labels of the pods the rule restricts as `pods:`",
+}
 # `from:` of a listener's allowedRoutes.namespaces → the config's form.
 NAMESPACES_FROM: Final[dict[str, str]] = {
     "All": "write `allowedRoutes: {all: true}`",
     "Same": "the gateway's own namespace is always admitted: remove `namespaces`",
-    "Selector": "list the namespaces: `allowedRoutes: {namespaces: [apps, web]}`",
+    "Selector": "list the namespaces: `allowedRoutes: {namespaces: [apps, web]}`, or select them by labels: "
+    "`allowedRoutes: {selector: {matchLabels: {...}}}`",
 }
 ROUTE_SOURCES: Final = ("gateway-httproute", "gateway-grpcroute", "gateway-tlsroute", "gateway-tcproute",
                         "gateway-udproute")
@@ -42,6 +52,8 @@ def gateway_api_hint(detail: ErrorDetails, path: str) -> Issue | None:
     if kind == "extra_forbidden":
         if last == "name" and len(loc) > 2 and loc[-3] == "backends":
             return Issue(path, "unknown key", "write the Service's name as `service:`")
+        if last in EGRESS_KEYS and len(loc) > 2 and loc[-3] == "egress":
+            return Issue(path, "unknown key", EGRESS_KEYS[last])
         return Issue(path, "unknown key: the Gateway API's, not this config's", KEYS[last]) if last in KEYS else None
     if path.endswith("allowedRoutes.namespaces") and isinstance(value, dict):
         fix = NAMESPACES_FROM.get(str(value.get("from")), NAMESPACES_FROM["Selector"])

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, WithJsonSchema, field_validator
 
-from traffic_edge.config.types import Email, Hostname, Labels, Model, Name
+from traffic_edge.config.types import DNS1123_LABEL, Email, Hostname, Labels, Model, Name
 
 # Let's Encrypt's ACME directories (https://letsencrypt.org/docs/acme-protocol-updates/, /docs/staging-environment/).
 LETSENCRYPT_SERVERS = {
@@ -23,6 +23,11 @@ LETSENCRYPT_SERVERS = {
 # The ClusterIssuers `acme` declares, by server; their names are what certificates have always named.
 LETSENCRYPT_ISSUERS = {"letsencrypt-staging": "staging", "letsencrypt-production": "production"}
 SELF_SIGNED_ISSUER = "selfsigned-root"  # the internal CA's root signs itself through this issuer
+# Any issuer's name; the schema offers the names `acme` and a default `internalCa` give first (editor completion).
+IssuerName = Annotated[Name, WithJsonSchema({"anyOf": [
+    {"enum": [*LETSENCRYPT_ISSUERS, "internal-ca"]},
+    {"type": "string", "pattern": DNS1123_LABEL.pattern, "maxLength": 63},
+]})]
 
 
 class Acme(Model):

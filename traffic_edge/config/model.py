@@ -14,7 +14,7 @@ from pydantic import Discriminator, Field, Strict, Tag, field_validator
 
 from traffic_edge.config.controller import Controller
 from traffic_edge.config.data_plane import GatewayDataPlane, IpAddress, TlsVersion
-from traffic_edge.config.issuers import Issuers
+from traffic_edge.config.issuers import IssuerName, Issuers
 from traffic_edge.config.platforms import Platform
 from traffic_edge.config.sources import Artifacts, Cluster
 from traffic_edge.config.tenancy import EgressRule, Guardrails, Tenant
@@ -166,8 +166,10 @@ IssuerKind = Literal["ClusterIssuer", "Issuer"]  # a tenant's certificates come 
 
 class Certificate(Model):
     name: Name
-    issuer: Name = Field(description="letsencrypt-staging, letsencrypt-production (issuers.acme), a key of "
-                         "issuers.acmeIssuers, or the internal CA's name (issuers.internalCa.name)")
+    issuer: IssuerName = Field(
+        description="letsencrypt-staging, letsencrypt-production (issuers.acme), a key of issuers.acmeIssuers, or the "
+        "internal CA's name (issuers.internalCa.name)"
+    )
     dns_names: Annotated[list[Hostname], Field(min_length=1)]
     namespace: Name | None = Field(
         None, description="issue it (and its Secret) here instead of the gateway's namespace (a ReferenceGrant)"
@@ -176,9 +178,21 @@ class Certificate(Model):
     labels: Labels = Field(default_factory=dict, description="labels of the Certificate (ACME solver matchLabels)")
 
 
+class NamespaceSelector(Model):
+    """Namespaces by their labels, as the Gateway API's allowedRoutes selector takes them."""
+
+    match_labels: Annotated[Labels, Field(min_length=1)] = Field(description="labels a namespace carries, all of them")
+
+
 class AllowedRoutes(Model):
+    """Where a listener admits routes from: a whitelist of namespaces by name (the default), every namespace, or the
+    namespaces a label selector picks; one of the three, as the Gateway API's `from` takes one."""
+
     all: bool = Field(False, description="admit routes from every namespace (off: a namespace whitelist)")
     namespaces: list[Name] = Field(default_factory=list, description="namespaces admitted besides the whitelist")
+    selector: NamespaceSelector | None = Field(
+        None, description="admit the namespaces carrying these labels instead of a whitelist (from: Selector)"
+    )
 
 
 class Listener(Model):
@@ -317,11 +331,16 @@ Route = Annotated[
 
 
 class Namespace(Model):
-    create: bool = Field(True, description="create the namespace (false: it exists already)")
-    labels: Labels = Field(default_factory=dict)
-    gateways: list[Name] = Field(default_factory=list, description="gateways this namespace may attach routes to")
+    """A namespace routes come from or egress rules apply to; one that routes come from need not be listed here."""
+
+    create: bool = Field(
+        True, description="create the namespace, kept in the cluster when removed here (false: it exists already, "
+        "made by another tool or chart)"
+    )
+    labels: Labels = Field(default_factory=dict, description="labels of a namespace created here")
+    gateways: list[Name] = Field(default_factory=list, description="gateways whose listeners admit routes from here")
     egress: list[EgressRule] | None = Field(
-        None, description="an egress allow-list: pods reach only these (and DNS); unset: unrestricted"
+        None, description="egress rules, one NetworkPolicy each; unset: no egress restricted"
     )
 
 

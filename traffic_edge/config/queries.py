@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 from traffic_edge.config.acme import http01_certificate_namespaces
@@ -19,11 +20,12 @@ from traffic_edge.config.model import (
     TcpRoute,
     UdpRoute,
 )
-from traffic_edge.config.tenancy import SUFFIX_LABEL, TENANT_LABEL, Tenant
+from traffic_edge.config.tenancy import NAMESPACE_LABEL, SUFFIX_LABEL, TENANT_LABEL, Tenant
 from traffic_edge.controllers import CONTROLLERS
 from traffic_edge.controllers.base import ControllerRelease, ControllerRow, GatewayClassRow
 from traffic_edge.data.route_kinds import ROUTE_KINDS
 from traffic_edge.data.versions import SERVED_ROUTE_VERSIONS
+from traffic_edge.data.workloads import CERT_MANAGER, EXTERNAL_DNS
 
 # The namespaces every cluster starts with (https://kubernetes.io/docs/concepts/overview/working-with-objects/
 # namespaces/#initial-namespaces): the edge's objects may live there, but it never creates, labels or deletes them.
@@ -167,6 +169,18 @@ def namespace_owners(tenants: Mapping[str, Tenant]) -> dict[str, str]:
     return owners
 
 
+def suffix_parents(hostname: str) -> Iterator[str]:
+    """The name itself (bare of `*.`) and every name above it: looked up in a dict, a suffix search stays linear."""
+    labels = hostname.removeprefix("*.").split(".")
+    for index in range(len(labels)):
+        yield ".".join(labels[index:])
+
+
+def suffix_owner(suffixes: Mapping[str, str], hostname: str) -> tuple[str, str] | None:
+    """(tenant, suffix) of the tenant whose suffix holds `hostname` most closely (a child's before its parent's)."""
+    return next(((suffixes[parent], parent) for parent in suffix_parents(hostname) if parent in suffixes), None)
+
+
 def tenant_labels(name: str, tenant: Tenant) -> dict[str, str]:
     return {TENANT_LABEL: name, SUFFIX_LABEL: tenant.hostname_suffix}
 
@@ -206,17 +220,92 @@ def allowed_namespaces(config: StackConfig, gateway: Gateway, listener: Listener
     return sorted({gateway.namespace, *owned, *attached, *granted, *listener.allowed_routes.namespaces, *challenges})
 
 
-def admissions(config: StackConfig) -> dict[tuple[str, str], frozenset[str] | None]:
-    """(gateway, listener) → the namespaces whose routes it admits, None where it admits every namespace: worked out
-    once per listener, so that asking for each route stays linear in the routes."""
+@dataclass(frozen=True)
+class Selected:
+    """A listener that admits the namespaces carrying `labels` (allowedRoutes.selector), and never one of the tenants
+    in `not_tenants`: those not given its gateway, rendered as a `NotIn` on the tenant label that only the platform
+    sets (the Gateway API takes one selector per listener, so a whitelist cannot be added to it)."""
+
+    labels: Mapping[str, str]
+    not_tenants: tuple[str, ...] = ()
+
+    def admits(self, labels: Mapping[str, str] | None) -> bool:
+        """Whether a namespace with these labels is admitted; None, a namespace made elsewhere whose labels this stack
+        does not know, is taken to carry them (it is never a tenant's: tenants' namespaces are made here)."""
+        if labels is None:
+            return True
+        return labels.get(TENANT_LABEL) not in self.not_tenants and all(
+            labels.get(key) == value for key, value in self.labels.items())
+
+
+Admission = frozenset[str] | Selected | None  # a whitelist, a selector, or None: every namespace
+
+
+def given_tenants(config: StackConfig, gateway: Gateway, listener: Listener) -> set[str]:
+    """The tenants whose namespaces the listener's whitelist holds: the gateway's owner, tenants attached to the
+    gateway or granted it, and those the listener names (on a shared gateway's TCP and UDP listeners, only those)."""
+    owners = namespace_owners(config.tenants)
+    return {owners[name] for name in allowed_namespaces(config, gateway, listener) if name in owners}
+
+
+def listener_admission(config: StackConfig, gateway: Gateway, listener: Listener) -> Admission:
+    if admits_all(gateway, listener):
+        return None
+    selector = listener.allowed_routes.selector
+    if selector is not None:
+        others = set(config.tenants) - given_tenants(config, gateway, listener)
+        return Selected(dict(selector.match_labels), tuple(sorted(others)))
+    return frozenset(allowed_namespaces(config, gateway, listener))
+
+
+def admissions(config: StackConfig) -> dict[tuple[str, str], Admission]:
+    """(gateway, listener) → the namespaces whose routes it admits: worked out once per listener, so that asking for
+    each route stays linear in the routes."""
     return {
-        (gateway.name, listener.name): None if admits_all(gateway, listener)
-        else frozenset(allowed_namespaces(config, gateway, listener))
+        (gateway.name, listener.name): listener_admission(config, gateway, listener)
         for gateway in config.gateways
         for listener in gateway.listeners
     }
 
 
+def admits(admission: Admission, namespace: str, labels: Mapping[str, str] | None) -> bool:
+    """Whether a listener admits routes from `namespace`, which carries `labels` (None: not known here)."""
+    if admission is None:
+        return True
+    if isinstance(admission, Selected):
+        return admission.admits(labels)
+    return namespace in admission
+
+
 def admits_all(gateway: Gateway, listener: Listener) -> bool:
-    """`allowedRoutes.all` as rendered: honoured on every listener but one that only redirects to HTTPS."""
-    return listener.allowed_routes.all and not redirects_to_https(gateway, listener)
+    """`allowedRoutes.all`, honoured on every listener that sets it: on a port-80 listener that redirects it admits
+    cert-manager's challenge routes from any namespace (and http-listener-routes refuses any other route there)."""
+    return listener.allowed_routes.all
+
+
+def managed_namespaces(config: StackConfig) -> dict[str, dict[str, str]]:
+    """Namespace → labels, for every namespace this program creates: never one every cluster starts with (a
+    gateway may live in `default`, a controller in kube-system)."""
+    row = controller(config)
+    managed: dict[str, dict[str, str]] = {CERT_MANAGER.namespace: {}}
+    if row.chart is not None:
+        managed[row.namespace] = {}
+    for gateway in config.gateways:
+        managed.setdefault(gateway.namespace, {})
+    for name, settings in config.namespaces.items():
+        if settings.create:
+            managed[name] = dict(settings.labels)
+        else:
+            managed.pop(name, None)
+    for name, tenant in config.tenants.items():
+        for namespace in tenant.namespaces:
+            managed[namespace] = {**managed.get(namespace, {}), **tenant_labels(name, tenant)}
+    if external_dns_runs(config):
+        managed[EXTERNAL_DNS.namespace] = {}
+    return {name: labels for name, labels in managed.items() if name not in SYSTEM_NAMESPACES}
+
+
+def known_labels(managed: Mapping[str, Mapping[str, str]], namespace: str) -> dict[str, str] | None:
+    """The labels a namespace carries as far as this stack knows: those it sets on one it creates (`managed`), with
+    the name label the API server adds; None for a namespace made elsewhere."""
+    return {**managed[namespace], NAMESPACE_LABEL: namespace} if namespace in managed else None

@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
+from traffic_edge.config.tenancy import NAMESPACE_LABEL
 from traffic_edge.graph.source import Manifest
-from traffic_edge.plan.objects import GATEWAY_GROUP, NAMESPACE_LABEL
+from traffic_edge.plan.objects import GATEWAY_GROUP
 
 # Route kinds a listener takes by default, by protocol (and TLS mode): the Gateway API's supportedKinds.
 DEFAULT_KINDS: Final[Mapping[str, tuple[str, ...]]] = {

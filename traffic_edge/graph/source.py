@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from traffic_edge.config.tenancy import NAMESPACE_LABEL
 from traffic_edge.offline.plan import NOT_MANIFESTS
-from traffic_edge.plan.objects import NAMESPACE_LABEL
 
 Plan = Mapping[str, Any]  # one plan.json
 Resource = Mapping[str, Any]  # one entry of its `resources`

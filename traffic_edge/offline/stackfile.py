@@ -267,8 +267,10 @@ TOP_LEVEL_INTEGERS = range(-(2**63), 2**64)  # a top-level scalar may also be a 
 
 def go_float_text(value: float) -> str:
     """A float64 as Go's encoding/json writes it: shortest digits, fixed notation from 1e-6 to 1e21, else `1e-7`."""
+    if value == 0:
+        return "0"  # -0.0 too, as the CLI passes it
     digits = decimal.Decimal(repr(value)).normalize()
-    if value == 0 or 1e-6 <= abs(value) < 1e21:
+    if 1e-6 <= abs(value) < 1e21:
         return format(digits, "f")
     sign, numerals, exponent = digits.as_tuple()
     assert isinstance(exponent, int)

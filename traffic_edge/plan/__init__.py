@@ -13,12 +13,11 @@ from traffic_edge.config.acme import dns01_solvers
 from traffic_edge.config.model import StackConfig
 from traffic_edge.config.platforms import Eks
 from traffic_edge.config.queries import (
-    SYSTEM_NAMESPACES,
     controller,
     crds_owner,
     external_dns_runs,
+    managed_namespaces,
     published_route_kinds,
-    tenant_labels,
 )
 from traffic_edge.controllers.base import AgcDeployment, ControllerRow, ListenerFacts, ValuesContext
 from traffic_edge.data.permissions import aws, azure, gcp
@@ -110,28 +109,6 @@ class EdgePlan:
     certificate_alerts: KubeObject | None = None  # a PrometheusRule, where the stack asks for expiry alerts
     ssl_policies: tuple[SslPolicyRequest, ...] = ()  # cloud SSL policies the platform creates for gateways' minimum TLS
     retained_namespaces: frozenset[str] = frozenset()  # of `namespaces`: left in the cluster when deleted here
-
-
-def managed_namespaces(config: StackConfig) -> dict[str, dict[str, str]]:
-    """Namespace → labels, for every namespace this program creates: never one every cluster starts with (a
-    gateway may live in `default`, a controller in kube-system)."""
-    row = controller(config)
-    managed: dict[str, dict[str, str]] = {CERT_MANAGER.namespace: {}}
-    if row.chart is not None:
-        managed[row.namespace] = {}
-    for gateway in config.gateways:
-        managed.setdefault(gateway.namespace, {})
-    for name, settings in config.namespaces.items():
-        if settings.create:
-            managed[name] = dict(settings.labels)
-        else:
-            managed.pop(name, None)
-    for name, tenant in config.tenants.items():
-        for namespace in tenant.namespaces:
-            managed[namespace] = {**managed.get(namespace, {}), **tenant_labels(name, tenant)}
-    if external_dns_runs(config):
-        managed[EXTERNAL_DNS.namespace] = {}
-    return {name: labels for name, labels in managed.items() if name not in SYSTEM_NAMESPACES}
 
 
 def retained_namespaces(config: StackConfig) -> frozenset[str]:

@@ -6,8 +6,12 @@ In a tenant's namespace (one carrying the suffix label, see traffic_edge.config.
   without hostnames takes every name its listener serves);
 - `dns-hostname-annotations`: the external-dns hostname annotation on routes, Gateways and Services stays
   under the suffix (external-dns would otherwise publish another team's name).
+Where tenants have children, "under the suffix" leaves out the child tenants' suffixes below it: the policies hold
+the list of child suffixes, and the namespace's own suffix label says which of them lie below its tenant's.
 Everywhere:
 - `tenant-labels`: only the platform's identity sets or changes the two tenant labels of a namespace;
+- `gateway-tenant-namespaces` and `domain-hostnames` (traffic_edge.plan.guardrails): no Gateway admits a tenant it
+  was not given; every hostname lies in the environment's domain;
 - `http-listener-routes`: nothing but the HTTP→HTTPS redirect and cert-manager's HTTP-01 challenge routes attaches
   to a Gateway's port-80 listener that only redirects (served in clear text); routes without sectionName are judged
   by the listeners they actually attach to. It reads the live Gateway as its params, so one binding per Gateway that
@@ -20,17 +24,25 @@ strings library (`split`, `trim`, `lowerAscii`): https://kubernetes.io/docs/refe
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from traffic_edge.config.model import Gateway, StackConfig
 from traffic_edge.config.queries import redirects_to_https
 from traffic_edge.config.tenancy import SUFFIX_LABEL, TENANT_LABEL
-from traffic_edge.data.versions import EXTERNAL_DNS_ANNOTATION_PREFIXES
-from traffic_edge.plan.objects import GATEWAY_GROUP, OBJECT_PREFIX, KubeObject
+from traffic_edge.plan.guardrails import Tenancy, domain_hostnames_policy, gateway_tenant_namespaces_policy, tenancy
+from traffic_edge.plan.objects import GATEWAY_GROUP, KubeObject
+from traffic_edge.plan.vap import (
+    DNS_NAME_ANNOTATIONS,
+    binding,
+    cel_list,
+    cel_string,
+    dns_name_validation,
+    not_the_platform,
+    policy,
+    resource_rule,
+)
 
-API_VERSION = "admissionregistration.k8s.io/v1"
 # cert-manager labels the HTTPRoutes it creates for HTTP-01 challenges with this, in the Challenge's namespace:
 # https://github.com/cert-manager/cert-manager/blob/v1.21.1/pkg/apis/acme/v1/types.go (SolverIdentificationLabelKey),
 # pkg/issuer/acme/http/httproute.go.
@@ -39,121 +51,79 @@ ACME_CHALLENGE_PATH = "/.well-known/acme-challenge/"
 # On a Gateway with port-80 listeners of both kinds: those that carry routes, comma-separated (http-listener-routes).
 ROUTE_LISTENERS_ANNOTATION = "traffic-edge.io/http-route-listeners"
 HTTP_PORT = 80
-WRITES = ["CREATE", "UPDATE"]
-
-
-def cel_string(value: str) -> str:
-    """A CEL string literal (CEL accepts JSON's escapes in double-quoted strings)."""
-    return json.dumps(value)
-
-
-def cel_list(values: Iterable[str]) -> str:
-    return "[" + ", ".join(cel_string(value) for value in values) + "]"
-
 
 SUFFIX = "variables.suffix"
-# Tenant namespaces, by their suffix label. A namespaceSelector, not a matchCondition: the API server evaluates
-# matchConditions without `namespaceObject` (k8s.io/apiserver v0.37.2 : pkg/admission/plugin/webhook/
-# matchconditions/matcher.go L82-85 passes no namespace), so a condition reading it errors and, failing closed,
-# refuses every request.
+CHILDREN = "variables.children"
+# Tenant namespaces, by their suffix label. A namespaceSelector, not a matchCondition: matchConditions see no
+# `namespaceObject` (traffic_edge.plan.vap).
 IN_TENANT_NAMESPACE = {"matchExpressions": [{"key": SUFFIX_LABEL, "operator": "Exists"}]}
 SUFFIX_VARIABLE = {"name": "suffix", "expression": f"namespaceObject.metadata.labels[{cel_string(SUFFIX_LABEL)}]"}
+OUTSIDE_CHILDREN = "', outside the suffixes of its child tenants'"
 
 
-def under_suffix(hostname: str) -> str:
-    """CEL: `hostname` (possibly `*.x`) is the suffix or lies under it."""
-    return f"({hostname} == {SUFFIX} || {hostname}.endsWith('.' + {SUFFIX}))"
+def suffix_variables(child_suffixes: Sequence[str]) -> list[dict[str, str]]:
+    """The namespace's suffix, and where tenants have children, the child suffixes below it."""
+    if not child_suffixes:
+        return [SUFFIX_VARIABLE]
+    below = f"{cel_list(child_suffixes)}.filter(s, s.endsWith('.' + {SUFFIX}))"
+    return [SUFFIX_VARIABLE, {"name": "children", "expression": below}]
 
 
-def resource_rule(group: str, resources: Sequence[str]) -> dict[str, Any]:
-    return {"apiGroups": [group], "apiVersions": ["*"], "operations": WRITES, "resources": list(resources)}
+def under_suffix(hostname: str, nested: bool = False) -> str:
+    """CEL: `hostname` (possibly `*.x`) is the suffix or lies under it (and, `nested`, under no child's suffix)."""
+    own = f"({hostname} == {SUFFIX} || {hostname}.endsWith('.' + {SUFFIX}))"
+    if not nested:
+        return own
+    return f"({own} && !{CHILDREN}.exists(s, {hostname} == s || {hostname}.endsWith('.' + s)))"
 
 
-def policy(
-    name: str,
-    rules: Sequence[dict[str, Any]],
-    validations: Sequence[dict[str, str]],
-    *,
-    match_conditions: Sequence[dict[str, str]] = (),
-    namespace_selector: dict[str, Any] | None = None,
-    variables: Sequence[dict[str, str]] = (),
-    param_kind: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    """A ValidatingAdmissionPolicy that fails closed: a CEL error refuses the request."""
-    constraints: dict[str, Any] = {"resourceRules": list(rules)}
-    if namespace_selector is not None:
-        constraints["namespaceSelector"] = namespace_selector
-    spec: dict[str, Any] = {"failurePolicy": "Fail", "matchConstraints": constraints}
-    if param_kind is not None:
-        spec["paramKind"] = param_kind
-    if match_conditions:
-        spec["matchConditions"] = list(match_conditions)
-    if variables:
-        spec["variables"] = list(variables)
-    spec["validations"] = [{**validation, "reason": "Forbidden"} for validation in validations]
-    return {"apiVersion": API_VERSION, "kind": "ValidatingAdmissionPolicy", "metadata": {"name": OBJECT_PREFIX + name},
-            "spec": spec}
+def _message(words: str, nested: bool) -> str:
+    """CEL of a refusal: `words` (no quotes in them) and the namespace's suffix (and, `nested`, that its children's
+    are not its own)."""
+    return f"'{words}' + {SUFFIX}" + (f" + {OUTSIDE_CHILDREN}" if nested else "")
 
 
-def binding(policy_manifest: dict[str, Any], name: str, param_ref: dict[str, str] | None = None) -> dict[str, Any]:
-    spec: dict[str, Any] = {"policyName": policy_manifest["metadata"]["name"], "validationActions": ["Deny"]}
-    if param_ref is not None:
-        spec["paramRef"] = param_ref
-    return {"apiVersion": API_VERSION, "kind": "ValidatingAdmissionPolicyBinding", "metadata": {"name": name},
-            "spec": spec}
-
-
-def gateway_hostnames_policy() -> dict[str, Any]:
-    hostname = f"has(l.hostname) && {under_suffix('l.hostname')}"
+def gateway_hostnames_policy(child_suffixes: Sequence[str] = ()) -> dict[str, Any]:
+    nested = bool(child_suffixes)
+    hostname = f"has(l.hostname) && {under_suffix('l.hostname', nested)}"
     listeners = f"object.spec.listeners.all(l, l.protocol in ['TCP', 'UDP'] || ({hostname}))"
     return policy(
         "gateway-hostnames",
         [resource_rule(GATEWAY_GROUP, ["gateways", "listenersets"])],
         [{"expression": listeners,
-          "messageExpression": "'every HTTP, HTTPS and TLS listener here needs a hostname under ' + variables.suffix"}],
+          "messageExpression": _message("every HTTP, HTTPS and TLS listener here needs a hostname under ", nested)}],
         namespace_selector=IN_TENANT_NAMESPACE,
-        variables=[SUFFIX_VARIABLE],
+        variables=suffix_variables(child_suffixes),
     )
 
 
-def route_hostnames_policy() -> dict[str, Any]:
+def route_hostnames_policy(child_suffixes: Sequence[str] = ()) -> dict[str, Any]:
+    nested = bool(child_suffixes)
     hostnames = (
         "has(object.spec.hostnames) && size(object.spec.hostnames) > 0 && "
-        f"object.spec.hostnames.all(h, {under_suffix('h')})"
+        f"object.spec.hostnames.all(h, {under_suffix('h', nested)})"
     )
     return policy(
         "route-hostnames",
         [resource_rule(GATEWAY_GROUP, ["httproutes", "grpcroutes", "tlsroutes"])],
-        [{"expression": hostnames, "messageExpression": "'routes here must name hostnames under ' + variables.suffix"}],
+        [{"expression": hostnames, "messageExpression": _message("routes here must name hostnames under ", nested)}],
         namespace_selector=IN_TENANT_NAMESPACE,
-        variables=[SUFFIX_VARIABLE],
+        variables=suffix_variables(child_suffixes),
     )
 
 
-# The external-dns annotations that name records to publish, under every prefix an external-dns image reads.
-DNS_NAME_ANNOTATIONS = tuple(
-    f"{prefix}{key}" for prefix in EXTERNAL_DNS_ANNOTATION_PREFIXES for key in ("hostname", "internal-hostname")
-)
-
-
-def dns_annotation_policy() -> dict[str, Any]:
+def dns_annotation_policy(child_suffixes: Sequence[str] = ()) -> dict[str, Any]:
     """Names in any external-dns name annotation stay under the suffix, whichever prefix the annotation uses."""
-
-    def validation(annotation: str) -> dict[str, str]:
-        key = cel_string(annotation)
-        names = f"object.metadata.annotations[{key}].split(',').all(h, {under_suffix('h.trim().lowerAscii()')})"
-        return {
-            "expression": f"!has(object.metadata.annotations) || !({key} in object.metadata.annotations) || {names}",
-            "messageExpression": f"'every name in {annotation} must lie under ' + variables.suffix",
-        }
-
+    nested = bool(child_suffixes)
     routes = ["gateways", "httproutes", "grpcroutes", "tlsroutes", "tcproutes", "udproutes"]
     return policy(
         "dns-hostname-annotations",
         [resource_rule(GATEWAY_GROUP, routes), resource_rule("", ["services"])],
-        [validation(annotation) for annotation in DNS_NAME_ANNOTATIONS],
+        [{"expression": dns_name_validation(annotation, lambda name: under_suffix(name, nested)),
+          "messageExpression": _message(f"every name in {annotation} must lie under ", nested)}
+         for annotation in DNS_NAME_ANNOTATIONS],
         namespace_selector=IN_TENANT_NAMESPACE,
-        variables=[SUFFIX_VARIABLE],
+        variables=suffix_variables(child_suffixes),
     )
 
 
@@ -167,16 +137,12 @@ def tenant_labels_policy(users: Sequence[str], groups: Sequence[str]) -> dict[st
         f"{cel_list([SUFFIX_LABEL, TENANT_LABEL])}.all(k, {value('object')} == "
         f"(request.operation == 'CREATE' ? '' : {value('oldObject')}))"
     )
-    not_platform = (
-        f"!(request.userInfo.username in {cel_list(users)}) && !(has(request.userInfo.groups) && "
-        f"request.userInfo.groups.exists(g, g in {cel_list(groups)}))"
-    )
     return policy(
         "tenant-labels",
         [resource_rule("", ["namespaces", "namespaces/*"])],
         [{"expression": unchanged,
           "message": f"only the platform sets or changes the labels {SUFFIX_LABEL} and {TENANT_LABEL}"}],
-        match_conditions=[{"name": "not-the-platform", "expression": not_platform}],
+        match_conditions=[not_the_platform(users, groups)],
     )
 
 
@@ -299,15 +265,22 @@ def guarded_gateways(gateways: Sequence[Gateway]) -> list[Gateway]:
 
 
 def admission_manifests(
-    tenants: bool, platform_users: Sequence[str], platform_groups: Sequence[str], gateways: Sequence[Gateway]
+    tenants: Tenancy | None, platform_users: Sequence[str], platform_groups: Sequence[str], gateways: Sequence[Gateway],
+    domains: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """Every policy followed by its bindings, in the order they are created. The tenant policies exist only where
-    tenants do; gateways with a port-80 listener that redirects get a binding of http-listener-routes."""
+    tenants do; `domain-hostnames` where `domains` are given; gateways with a port-80 listener that redirects get a
+    binding of http-listener-routes."""
     manifests: list[dict[str, Any]] = []
-    if tenants:
-        for item in (gateway_hostnames_policy(), route_hostnames_policy(), dns_annotation_policy(),
-                     tenant_labels_policy(platform_users, platform_groups)):
-            manifests += [item, binding(item, item["metadata"]["name"])]
+    found: list[dict[str, Any]] = []
+    if tenants is not None:
+        children = tenants.child_suffixes
+        found += [gateway_hostnames_policy(children), route_hostnames_policy(children), dns_annotation_policy(children),
+                  tenant_labels_policy(platform_users, platform_groups), gateway_tenant_namespaces_policy(tenants)]
+    if domains:
+        found.append(domain_hostnames_policy(domains, platform_users, platform_groups))
+    for item in found:
+        manifests += [item, binding(item, item["metadata"]["name"])]
     http_gateways = guarded_gateways(gateways)
     if http_gateways:
         http = http_listener_routes_policy()
@@ -320,7 +293,8 @@ def admission_manifests(
 
 
 def admission_objects(config: StackConfig) -> list[KubeObject]:
-    manifests = admission_manifests(
-        bool(config.tenants), config.guardrails.platform_users, config.guardrails.platform_groups, config.gateways
-    )
+    guardrails = config.guardrails
+    domains = [config.domain, *guardrails.allowed_domains] if guardrails.hostnames_in_domain else []
+    manifests = admission_manifests(tenancy(config), guardrails.platform_users, guardrails.platform_groups,
+                                    config.gateways, domains)
     return [KubeObject(item["apiVersion"], item["kind"], item["metadata"], item["spec"]) for item in manifests]

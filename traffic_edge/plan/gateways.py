@@ -14,13 +14,14 @@ from typing import Any
 from traffic_edge.config import names
 from traffic_edge.config.model import Certificate, Gateway, IssuerKind, Listener, StackConfig
 from traffic_edge.config.queries import (
-    admits_all,
-    allowed_namespaces,
+    Selected,
     controller,
     gateway_class_name,
+    listener_admission,
     namespace_owners,
     redirects_to_https,
 )
+from traffic_edge.config.tenancy import NAMESPACE_LABEL, TENANT_LABEL
 from traffic_edge.controllers.base import ParametersObject, ValuesContext
 from traffic_edge.data.api_limits import LIST_LIMITS
 from traffic_edge.data.versions import ROUTE_API_VERSIONS
@@ -29,7 +30,6 @@ from traffic_edge.plan.data_plane import gateway_facts, spec_addresses, with_tls
 from traffic_edge.plan.objects import (
     CERT_MANAGER_GROUP,
     GATEWAY_GROUP,
-    NAMESPACE_LABEL,
     KubeObject,
     grant_parts,
     reference_grant_spec,
@@ -76,9 +76,17 @@ def certificate_spec(gateway: Gateway, certificate: Certificate, issuer_kind: Is
     }
 
 
-def allowed_routes(namespaces: Sequence[str] | None) -> dict[str, Any]:
+def allowed_routes(namespaces: Sequence[str] | Selected | None) -> dict[str, Any]:
+    """A whitelist as a selector on the name label the API server sets, a label selector as configured (with the
+    tenants it may not admit), or every namespace."""
     if namespaces is None:
         return {"namespaces": {"from": "All"}}
+    if isinstance(namespaces, Selected):
+        selector: dict[str, Any] = {"matchLabels": dict(namespaces.labels)}
+        if namespaces.not_tenants:
+            selector["matchExpressions"] = [{"key": TENANT_LABEL, "operator": "NotIn",
+                                             "values": list(namespaces.not_tenants)}]
+        return {"namespaces": {"from": "Selector", "selector": selector}}
     selector = {"matchExpressions": [{"key": NAMESPACE_LABEL, "operator": "In", "values": list(namespaces)}]}
     return {"namespaces": {"from": "Selector", "selector": selector}}
 
@@ -91,7 +99,7 @@ def certificate_ref(gateway: Gateway, name: str) -> dict[str, Any]:
     return ref
 
 
-def listener_spec(gateway: Gateway, listener: Listener, namespaces: Sequence[str] | None) -> dict[str, Any]:
+def listener_spec(gateway: Gateway, listener: Listener, namespaces: Sequence[str] | Selected | None) -> dict[str, Any]:
     """A listener; one with an ACM certificate has no `tls`: its load balancer takes the certificate by ARN."""
     spec: dict[str, Any] = {"name": listener.name, "port": listener.port, "protocol": listener.protocol}
     if listener.hostname is not None:
@@ -107,12 +115,13 @@ def listener_spec(gateway: Gateway, listener: Listener, namespaces: Sequence[str
     return spec
 
 
-def listener_whitelists(config: StackConfig, gateway: Gateway) -> dict[str, list[str] | None]:
-    """Listener → namespaces admitted to attach routes; None where the listener admits all."""
-    return {
-        listener.name: None if admits_all(gateway, listener) else allowed_namespaces(config, gateway, listener)
-        for listener in gateway.listeners
-    }
+def listener_whitelists(config: StackConfig, gateway: Gateway) -> dict[str, list[str] | Selected | None]:
+    """Listener → namespaces admitted to attach routes: a sorted whitelist, a label selector, or None for all."""
+    found: dict[str, list[str] | Selected | None] = {}
+    for listener in gateway.listeners:
+        admission = listener_admission(config, gateway, listener)
+        found[listener.name] = sorted(admission) if isinstance(admission, frozenset) else admission
+    return found
 
 
 def issuer_kind(config: StackConfig, gateway: Gateway) -> IssuerKind:

@@ -1,5 +1,5 @@
-"""NetworkPolicies: default-deny ingress in the controller namespaces with exactly the allows they need, and
-per-namespace egress allow-lists from config.
+"""NetworkPolicies: default-deny ingress in the controller namespaces with exactly the allows they need, and the
+egress rules of config, one policy each.
 
 Who may reach what, per namespace (ports are container ports: a NetworkPolicy sees traffic after the
 Service's port mapping):
@@ -12,21 +12,27 @@ The API server is not a pod, so its allow is an ipBlock where `guardrails.apiSer
 addresses and open to any source otherwise. Kubelet probes come from the node, which NetworkPolicy
 always admits (https://kubernetes.io/docs/concepts/services-networking/network-policies/).
 A controller whose row has no data plane gets no policies: its ports are not known here.
+
+An egress rule's policy selects the pods it names and isolates them for egress, so they reach the cluster's DNS
+and exactly the rule's destinations; pods no rule selects stay unrestricted, and a pod several rules select may
+use them all (policies add up). An ipBlock is meant for addresses outside the cluster: whether it matches pod
+addresses after the CNI rewrites them is up to the implementation (the same page, "ipBlock").
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from traffic_edge.config.model import Gateway, Listener, StackConfig
 from traffic_edge.config.queries import controller, external_dns_runs
-from traffic_edge.config.tenancy import EgressRule
+from traffic_edge.config.tenancy import NAMESPACE_LABEL, EgressDestination, EgressRule
 from traffic_edge.data.ports import CERT_MANAGER, EXTERNAL_DNS, DataPlane, Pods, Port
 from traffic_edge.data.workloads import CERT_MANAGER as CERT_MANAGER_WORKLOAD
 from traffic_edge.data.workloads import EXTERNAL_DNS as EXTERNAL_DNS_WORKLOAD
-from traffic_edge.plan.objects import NAMESPACE_LABEL, OBJECT_PREFIX, KubeObject
+from traffic_edge.plan.objects import OBJECT_PREFIX, KubeObject
 
 API_VERSION = "networking.k8s.io/v1"
 
@@ -123,16 +129,40 @@ def data_plane_policies(namespace: str, plane: DataPlane, args: PolicyInputs) ->
     return found
 
 
-def egress_policy(namespace: str, rules: Sequence[EgressRule]) -> dict[str, Any]:
-    """Every pod of the namespace reaches DNS and exactly the listed networks and ports, nothing else."""
+def destinations(to: EgressDestination) -> list[dict[str, Any]]:
+    """`to` peers: one ipBlock per CIDR with the exceptions inside it, then the pods (of the namespaces) named."""
+    peers: list[dict[str, Any]] = []
+    for cidr in to.cidrs:
+        network = ipaddress.ip_network(cidr)
+        block: dict[str, Any] = {"cidr": cidr}
+        inside = [item for item in to.except_ if _strictly_inside(ipaddress.ip_network(item), network)]
+        if inside:
+            block["except"] = inside
+        peers.append({"ipBlock": block})
+    if to.namespaces or to.pods:
+        peer: dict[str, Any] = {}
+        if to.namespaces:
+            peer["namespaceSelector"] = {"matchExpressions": [
+                {"key": NAMESPACE_LABEL, "operator": "In", "values": list(to.namespaces)}]}
+        if to.pods:
+            peer["podSelector"] = selector(to.pods)
+        peers.append(peer)
+    return peers
+
+
+def _strictly_inside(item: ipaddress.IPv4Network | ipaddress.IPv6Network,
+                     network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    return item.version == network.version and item != network and item.subnet_of(network)  # type: ignore[arg-type]
+
+
+def egress_policy(namespace: str, rule: EgressRule) -> dict[str, Any]:
+    """The pods the rule selects reach DNS and exactly its destinations on its ports, nothing else."""
     egress = [{"to": [KUBE_DNS], "ports": ports(DNS_PORTS)}]
-    egress += [
-        {"to": [{"ipBlock": {"cidr": cidr}} for cidr in rule.cidrs],
-         "ports": ports([Port(port, rule.protocol) for port in rule.ports])}
-        for rule in rules
-    ]
-    spec = {"podSelector": {}, "policyTypes": ["Egress"], "egress": egress}
-    return network_policy(namespace, "egress-allow-list", spec)
+    if rule.to is not None:
+        egress.append({"to": destinations(rule.to),
+                       "ports": ports([Port(port, rule.protocol) for port in rule.ports])})
+    spec = {"podSelector": selector(rule.pods), "policyTypes": ["Egress"], "egress": egress}
+    return network_policy(namespace, f"egress-{rule.name}", spec)
 
 
 def network_policy_manifests(args: PolicyInputs) -> list[dict[str, Any]]:
@@ -148,7 +178,7 @@ def network_policy_manifests(args: PolicyInputs) -> list[dict[str, Any]]:
     if plane is not None:
         found.append(default_deny_ingress(args.controller_namespace))
         found += data_plane_policies(args.controller_namespace, plane, args)
-    found += [egress_policy(namespace, rules) for namespace, rules in sorted(args.egress.items())]
+    found += [egress_policy(namespace, rule) for namespace, rules in sorted(args.egress.items()) for rule in rules]
     return found
 
 

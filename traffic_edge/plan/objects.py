@@ -8,7 +8,6 @@ from typing import Any
 
 GATEWAY_GROUP = "gateway.networking.k8s.io"
 CERT_MANAGER_GROUP = "cert-manager.io"
-NAMESPACE_LABEL = "kubernetes.io/metadata.name"  # set by the API server; cannot be spoofed
 OBJECT_PREFIX = "traffic-edge-"  # on the names of policies and grants this program owns beside others' objects
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 # Part of the edge (its child's role) → the top-level config keys its objects are built from.
 _EVERYWHERE = frozenset({"domain"})
 READS: Mapping[str, frozenset[str]] = {
-    "platform": frozenset({"platform", "dns", "issuers", "externalDns", "controller", "cluster"}),
+    "platform": frozenset({"platform", "dns", "issuers", "externalDns", "controller", "cluster", "gateways"}),
     "namespaces": frozenset({"namespaces", "tenants", "gateways", "controller", "externalDns", "dns", "platform"}),
     "gateway-api": frozenset({"versions", "artifacts", "controller", "platform"}),
     "cert-manager": frozenset({"certManager", "versions", "artifacts", "issuers", "dns", "platform", "cluster"}),

@@ -19,8 +19,8 @@ from traffic_edge.config.rules.gateways import duplicates
 from traffic_edge.controllers import CONTROLLERS
 from traffic_edge.controllers.base import GATEWAY_SETTINGS
 
+# Each gateway setting a row may carry (controllers.base.GATEWAY_SETTINGS) → the Gateway model's attribute.
 SETTING_ATTRIBUTES = {"addresses": "addresses", "dataPlane": "data_plane", "minTlsVersion": "min_tls_version"}
-assert tuple(SETTING_ATTRIBUTES) == GATEWAY_SETTINGS
 
 
 def is_set(gateway: Gateway, setting: str) -> bool:
@@ -55,7 +55,8 @@ def _address_needs_load_balancer(config: StackConfig) -> Iterator[Trip]:
 
 
 def _addresses_past_limit(config: StackConfig) -> Iterator[Trip]:
-    row, limit = controller(config), controller(config).address_limit
+    row = controller(config)
+    limit = row.address_limit
     if limit is None or "addresses" not in row.honours:
         return
     for index, gateway in enumerate(config.gateways):

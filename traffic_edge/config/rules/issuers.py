@@ -33,8 +33,8 @@ def check(config: StackConfig) -> Iterator[Issue]:
         yield from _solver(config, solver)
     yield from _names(config)
     for issuer in acme_settings(config):
-        if issuer.production_server and issuer.path != "issuers.acme" and not config.production \
-                and not issuer.allow_outside_production:
+        decided = config.production or issuer.allow_outside_production or issuer.path == "issuers.acme"
+        if issuer.production_server and not decided:  # `acme`'s is declared only where decided
             yield Issue(
                 f"{issuer.path}.server",
                 "is Let's Encrypt production, and this stack is not marked production: its rate limits and real "
@@ -46,8 +46,8 @@ def check(config: StackConfig) -> Iterator[Issue]:
     for g_index, gateway in enumerate(config.gateways):
         for c_index, certificate in enumerate(gateway.certificates):
             at = f"gateways[{g_index}].certificates[{c_index}]"
-            if certificate.issuer == "letsencrypt-production" and certificate.issuer not in \
-                    config.issuers.acme_issuers and not production_allowed(config):
+            named = certificate.issuer in config.issuers.acme_issuers
+            if certificate.issuer == "letsencrypt-production" and not named and not production_allowed(config):
                 yield Issue(f"{at}.issuer", "letsencrypt-production is for production stacks and this one is not "
                             "marked as such", "use letsencrypt-staging, set `production: true`, or decide so with "
                             "issuers.acme.allowOutsideProduction: true")

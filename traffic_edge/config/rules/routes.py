@@ -11,23 +11,29 @@ from traffic_edge.config.errors import Issue
 from traffic_edge.config.model import Gateway, HttpRoute, Listener, Route, StackConfig, TcpRoute, UdpRoute
 from traffic_edge.config.queries import (
     UNCHECKED_HOSTNAME_PROTOCOLS,
+    Admission,
+    Selected,
     admissions,
+    admits,
     attached_listeners,
     hostnames_intersect,
     in_domain,
+    known_labels,
+    managed_namespaces,
     namespace_owners,
     redirects_to_https,
     route_hostnames,
 )
 from traffic_edge.data.route_kinds import ROUTE_KINDS
 
-Admissions = dict[tuple[str, str], frozenset[str] | None]
+Admissions = dict[tuple[str, str], Admission]
 
 
 def check(config: StackConfig) -> Iterator[Issue]:
     gateways = {gateway.name: (index, gateway) for index, gateway in enumerate(config.gateways)}
     admitted = admissions(config)
     owners = namespace_owners(config.tenants)
+    managed = managed_namespaces(config)
     yield from _same_names(config)
     for r_index, route in enumerate(config.routes):
         at = f"routes[{r_index}]"
@@ -50,8 +56,10 @@ def check(config: StackConfig) -> Iterator[Issue]:
         if not listeners:
             yield _no_listener(route, gateway, g_index, at)
             continue
-        if not any(_admits(admitted, gateway, listener, route.namespace) for listener in listeners):
-            yield _not_admitted(owners, route, gateway, g_index, listeners, at)
+        labels = known_labels(managed, route.namespace)
+        if not any(admits(admitted[(gateway.name, listener.name)], route.namespace, labels) for listener in listeners):
+            yield _not_admitted(owners, route, gateway, g_index, [(item, admitted[(gateway.name, item.name)])
+                                                                  for item in listeners], at)
         yield from _route_hostnames(config, route, listeners, at)
         if isinstance(route, HttpRoute):
             yield from _rewrites(route, at)
@@ -94,18 +102,15 @@ def _no_listener(route: Route, gateway: Gateway, g_index: int, at: str) -> Issue
                  f"attach it to a {wanted} listener of gateway {gateway.name}")
 
 
-def _admits(admitted: Admissions, gateway: Gateway, listener: Listener, namespace: str) -> bool:
-    whitelist = admitted[(gateway.name, listener.name)]
-    return whitelist is None or namespace in whitelist
-
-
 def _not_admitted(
-    owners: dict[str, str], route: Route, gateway: Gateway, g_index: int, listeners: list[Listener], at: str
+    owners: dict[str, str], route: Route, gateway: Gateway, g_index: int, listeners: list[tuple[Listener, Admission]],
+    at: str,
 ) -> Issue:
-    """Why the route's namespace may not attach: a tenant on a shared TCP/UDP listener needs naming there."""
+    """Why the route's namespace may not attach: a tenant on a shared TCP/UDP listener needs naming there, a namespace
+    created here lacks the labels a listener selects."""
     tenant = owners.get(route.namespace)
     if tenant is not None and owners.get(gateway.namespace) is None:
-        unchecked = [listener for listener in listeners if listener.protocol in UNCHECKED_HOSTNAME_PROTOCOLS]
+        unchecked = [listener for listener, _ in listeners if listener.protocol in UNCHECKED_HOSTNAME_PROTOCOLS]
         if unchecked:
             listener = unchecked[0]
             l_index = gateway.listeners.index(listener)
@@ -116,6 +121,16 @@ def _not_admitted(
                 "only by name",
                 f"list {route.namespace} in gateways[{g_index}].listeners[{l_index}].allowedRoutes.namespaces",
             )
+    selecting = [(listener, admission) for listener, admission in listeners if isinstance(admission, Selected)]
+    if selecting:
+        listener, selector = selecting[0]
+        wanted = ", ".join(f"{key}={value}" for key, value in sorted(selector.labels.items()))
+        if tenant is not None and tenant in selector.not_tenants:
+            return Issue(f"{at}.namespace", f"{route.namespace} is tenant {tenant}'s namespace, and listener "
+                         f"{listener.name} of gateway {gateway.name} admits no tenant it was not given",
+                         f"give it the gateway: add {gateway.name} to namespaces.{route.namespace}.gateways")
+        return Issue(f"{at}.namespace", f"namespace {route.namespace} lacks the labels listener {listener.name} of "
+                     f"gateway {gateway.name} selects ({wanted})", f"add them to namespaces.{route.namespace}.labels")
     return Issue(
         f"{at}.namespace",
         f"namespace {route.namespace} may not attach routes to gateway {gateway.name}",

@@ -1,4 +1,8 @@
-"""Tenants may not overlap, and nothing of a tenant may reach outside its namespaces and suffix."""
+"""Tenants may not overlap, and nothing of a tenant may reach outside its namespaces and suffix.
+
+A child tenant (`parent`) holds a suffix under its parent's: the names under it are the child's alone, so the
+parent claims none of them and the child none of the parent's others.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,10 @@ from traffic_edge.config.queries import (
     namespace_owners,
     route_hostnames,
     rules_of,
+    suffix_owner,
+    suffix_parents,
 )
+from traffic_edge.config.rules.nested_tenants import ancestors, check_parent
 from traffic_edge.config.tenancy import RESERVED_LABEL_PREFIX, Tenant
 from traffic_edge.controllers import CONTROLLERS
 from traffic_edge.data.workloads import CERT_MANAGER, EXTERNAL_DNS
@@ -25,7 +32,11 @@ HOSTNAME_PROTOCOLS = ("HTTP", "HTTPS", "TLS")
 
 
 def check(config: StackConfig) -> Iterator[Issue]:
-    """Tenants may not overlap, and nothing of a tenant may reach outside its namespaces and suffix."""
+    """Tenants may not overlap, and nothing of a tenant may reach outside its namespaces and suffix.
+
+A child tenant (`parent`) holds a suffix under its parent's: the names under it are the child's alone, so the
+parent claims none of them and the child none of the parent's others.
+"""
     owners = namespace_owners(config.tenants)
     for name, settings in config.namespaces.items():
         for label in sorted(settings.labels):
@@ -97,6 +108,7 @@ def _tenant_ownership(config: StackConfig, owners: dict[str, str]) -> Iterator[I
     with_gateway = {owners[gateway.namespace] for gateway in config.gateways if gateway.namespace in owners}
     for name, tenant in config.tenants.items():
         yield from _tenant_namespaces(config, owners, name, tenant)
+        yield from check_parent(config, name, tenant)
         yield from _tenant_suffix(config, suffixes, name, tenant)
         yield from _tenant_gateway_choice(gateways, owners, name, tenant, name in with_gateway)
 
@@ -127,33 +139,24 @@ def _tenant_namespaces(config: StackConfig, owners: dict[str, str], name: str, t
 
 
 def _tenant_suffix(config: StackConfig, suffixes: dict[str, str], name: str, tenant: Tenant) -> Iterator[Issue]:
-    """The suffix lies in the domain, fits a label value, and no other tenant's suffix covers it."""
+    """The suffix lies in the domain, fits a label value, and no other tenant's suffix covers it but an ancestor's."""
     suffix = tenant.hostname_suffix
     at = f"tenants.{name}.hostnameSuffix"
     if not in_domain(suffix, config.domain):
         yield Issue(at, f"{suffix} is outside the domain {config.domain}", f"use a name under {config.domain}")
     if len(suffix) > 63:
         yield Issue(at, "is longer than 63 characters, the limit of the label that carries it", "use a shorter suffix")
-    for parent in _parents(suffix):
+    chain = ancestors(config.tenants, name)
+    for parent in suffix_parents(suffix):
         other = suffixes.get(parent)
-        if other is not None and other != name:
+        if other is not None and other != name and parent == suffix:
+            yield Issue(at, f"{suffix} is tenant {other}'s suffix too", "give each tenant a suffix of its own")
+        elif other is not None and other != name and other not in chain:
             yield Issue(
                 at,
                 f"{suffix} lies inside tenant {other}'s suffix {parent}",
-                "give each tenant a suffix outside the others'",
+                f"give each tenant a suffix outside the others', or make {name} its child: parent: {other}",
             )
-
-
-def _parents(hostname: str) -> Iterator[str]:
-    """The name itself (bare of `*.`) and every name above it: looked up in a dict, a suffix search stays linear."""
-    labels = hostname.removeprefix("*.").split(".")
-    for index in range(len(labels)):
-        yield ".".join(labels[index:])
-
-
-def suffix_owner(suffixes: dict[str, str], hostname: str) -> tuple[str, str] | None:
-    """(tenant, suffix) of the tenant whose suffix holds `hostname`, if any."""
-    return next(((suffixes[parent], parent) for parent in _parents(hostname) if parent in suffixes), None)
 
 
 def _tenant_gateway_choice(
