@@ -3,6 +3,8 @@
 
     python3 tasks.py preview [STACK]   render a stack offline into build/STACK (plan.json, manifests/)
     python3 tasks.py check             lint, type-check, check the layer contract and run every test
+    python3 tasks.py e2e [--config FILE ...]   the on-prem stacks through the real Pulumi engine and a real
+                                       kube-apiserver (builds the toolchain from Go modules first; needs go)
 
 Each creates .venv with the pinned requirements-dev.txt (the runtime lock requirements.txt plus the
 checks) on first use, and again whenever either changes.
@@ -11,6 +13,7 @@ checks) on first use, and again whenever either changes.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -81,7 +84,16 @@ def mutate(args: list[str]) -> None:
     run(str(PYTHON), "-m", "tools.mutate", *args)
 
 
-COMMANDS = {"preview": preview, "check": check, "mutate": mutate}
+def e2e(args: list[str]) -> None:
+    """The toolchain (a cache hit in seconds once built), then `python -m e2e`: see e2e/__init__.py."""
+    build = subprocess.run(["bash", str(ROOT / "e2e" / "toolchain" / "build.sh")], cwd=ROOT, stdout=subprocess.PIPE,
+                           text=True, env={**os.environ, "TRAFFIC_EDGE_PYTHON": str(PYTHON)}, check=False)
+    if build.returncode != 0:
+        sys.exit(build.returncode)
+    run(str(PYTHON), "-m", "e2e", "--bin", build.stdout.strip().splitlines()[-1], *args)
+
+
+COMMANDS = {"preview": preview, "check": check, "e2e": e2e, "mutate": mutate}
 
 
 def main() -> None:

@@ -125,28 +125,50 @@ def http_listener_cases(config: StackConfig, gateway: Obj) -> Iterator[Case]:
                route(where, "e2e-https", section, hostnames), False)
 
 
+def gateway(namespace: str, hostname: str, admitted: str) -> Obj:
+    """A Gateway a team writes: one HTTPS listener with its hostname, admitting routes from one namespace by name."""
+    selector = {"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "In", "values": [admitted]}]}
+    listener = {"name": "https", "protocol": "HTTPS", "port": 443, "hostname": hostname,
+                "tls": {"mode": "Terminate", "certificateRefs": [{"name": "e2e-tls"}]},
+                "allowedRoutes": {"namespaces": {"from": "Selector", "selector": selector}}}
+    return {"apiVersion": f"{GW}/v1", "kind": "Gateway", "metadata": {"name": "e2e-gateway", "namespace": namespace},
+            "spec": {"gatewayClassName": "e2e", "listeners": [listener]}}
+
+
+def domain_cases(config: StackConfig) -> Iterator[Case]:
+    """A route naming a hostname outside the stack's domain, and one inside, in a platform namespace."""
+    first = config.gateways[0]
+    parent = {"name": first.name, "namespace": first.namespace,
+              "sectionName": _https_listener(config, first.namespace, first.name)}
+    for hostname, denied in (("hijack.example.invalid", True), (f"e2e.{config.domain}", False)):
+        yield Case("domain-hostnames", hostname, "CREATE", route(first.namespace, "e2e-domain", parent, [hostname]),
+                   denied)
+
+
 def tenant_cases(config: StackConfig, live_namespace: Callable[[str], Obj]) -> Iterator[Case]:
     """The tenant guardrails, in the first tenant's first namespace."""
     found = _tenant(config)
     if found is None:
         return
-    namespace, suffix, gateway = found
-    gw_namespace, gw_name = gateway.split("/")
+    namespace, suffix, gateway_ref = found
+    gw_namespace, gw_name = gateway_ref.split("/")
     parent = {"name": gw_name, "namespace": gw_namespace,
               "sectionName": _https_listener(config, gw_namespace, gw_name)}
     for hostname, denied in ((f"hijack.{config.domain}", True), (f"e2e.{suffix}", False)):
         yield Case("route-hostnames", hostname, "CREATE", route(namespace, "e2e-route", parent, [hostname]), denied)
-        listener = {"name": "https", "protocol": "HTTPS", "port": 443, "hostname": f"*.{hostname.split('.', 1)[1]}",
-                    "tls": {"mode": "Terminate", "certificateRefs": [{"name": "e2e-tls"}]}}
-        gateway_obj = {"apiVersion": f"{GW}/v1", "kind": "Gateway",
-                       "metadata": {"name": "e2e-gateway", "namespace": namespace},
-                       "spec": {"gatewayClassName": "e2e", "listeners": [listener]}}
-        yield Case("gateway-hostnames", listener["hostname"], "CREATE", gateway_obj, denied)
+        wildcard = f"*.{hostname.split('.', 1)[1]}"
+        yield Case("gateway-hostnames", wildcard, "CREATE", gateway(namespace, wildcard, namespace), denied)
         service = {"apiVersion": "v1", "kind": "Service",
                    "metadata": {"name": "e2e-db", "namespace": namespace,
                                 "annotations": {EXTERNAL_DNS_HOSTNAME: hostname}},
                    "spec": {"ports": [{"port": 5432}]}}
         yield Case("dns-hostname-annotations", hostname, "CREATE", service, denied)
+    others = [ns for name, tenant in sorted(config.tenants.items()) for ns in tenant.namespaces
+              if namespace not in tenant.namespaces]
+    if others:
+        for admitted, denied in ((others[0], True), (namespace, False)):
+            yield Case("gateway-tenant-namespaces", f"admits {admitted}", "CREATE",
+                       gateway(namespace, f"*.{suffix}", admitted), denied)
     current = live_namespace(namespace)
     for label, value, denied in ((SUFFIX_LABEL, config.domain, True), ("cost-centre", "42", False)):
         changed = copy.deepcopy(current)
@@ -156,7 +178,7 @@ def tenant_cases(config: StackConfig, live_namespace: Callable[[str], Obj]) -> I
 
 def cases(config: StackConfig, bindings: list[Obj], gateways: list[Obj], live_namespace: Callable[[str], Obj]
           ) -> list[Case]:
-    found = list(tenant_cases(config, live_namespace))
+    found = [*domain_cases(config), *tenant_cases(config, live_namespace)]
     by_name = {(g["metadata"]["namespace"], g["metadata"]["name"]): g for g in gateways}
     for binding in bindings:
         ref = binding["spec"].get("paramRef") or {}

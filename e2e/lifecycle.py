@@ -43,6 +43,7 @@ from traffic_edge.config.load import parse_engine_config
 from traffic_edge.conformance.validator import ManifestValidator
 from traffic_edge.offline.stackfile import StackFileError, read_project, read_stack_config
 from traffic_edge.plan import Deployment, edge_plan
+from traffic_edge.progress import Progress
 
 PHASES = ("cluster", "prepare", "config-parity", "alerts", "up", "up-again", "refresh", "admission", "differential",
           "add-route", "doctor", "destroy", "upgrade")
@@ -102,6 +103,7 @@ class Lifecycle:
         self.old_project = old_project
         self.logs = root / "logs"
         self.result = StackResult(self.name, root)
+        self.progress = Progress("e2e")
         self.plane: ControlPlane | None = None
         self.cluster: Cluster | None = None
         self.config: StackConfig | None = None
@@ -160,19 +162,18 @@ class Lifecycle:
             self.result.phases[name] = PhaseResult(name, "skipped", detail=f"needs {', '.join(blocked)}")
             return
         started = time.monotonic()
-        print(f"[e2e] {self.name}: {name} ...", flush=True)
+        self.progress.started(f"{self.name}: {name}")
         try:
             body()
+            result = PhaseResult(name, "passed", time.monotonic() - started)
         except NotApplicable as reason:
-            self.result.phases[name] = PhaseResult(name, "n/a", time.monotonic() - started, str(reason))
-            return
+            result = PhaseResult(name, "n/a", time.monotonic() - started, str(reason))
         except (auto.CommandError, PhaseError, ClusterError, client.ApiException, DynamicApiError, ConfigError,
                 StackFileError, RefdataError, ControlPlaneError, subprocess.CalledProcessError) as error:
             detail = first_error(error) if isinstance(error, auto.CommandError) else str(error)
-            self.result.phases[name] = PhaseResult(name, "FAILED", time.monotonic() - started, detail)
-            print(f"[e2e] {self.name}: {name} FAILED: {detail}\n  log: {self.logs / name}.log", flush=True)
-            return
-        self.result.phases[name] = PhaseResult(name, "passed", time.monotonic() - started)
+            result = PhaseResult(name, "FAILED", time.monotonic() - started, detail)
+        self.result.phases[name] = result
+        self.progress.finished(f"{self.name}: {name}", result.seconds, result.status)
 
     @contextmanager
     def _output(self, phase: str) -> Iterator[Callable[[str], None]]:

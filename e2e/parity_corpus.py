@@ -16,6 +16,7 @@ from e2e.charts import PROJECT_DIR
 from e2e.parity import CorpusFile, run_corpus
 from e2e.results import PhaseResult, StackResult
 from e2e.workspace import Workspace
+from traffic_edge.progress import Progress
 
 CORPUS = (
     CorpusFile("top-level scalars", """\
@@ -136,10 +137,14 @@ def main() -> None:
     shutil.copyfile(PROJECT_DIR / "Pulumi.yaml", source / "Pulumi.yaml")
     (source / "Pulumi.corpus.yaml").write_text("config: {}\n")
     workspace = Workspace(source / "Pulumi.corpus.yaml", args.root / "project", args.root / "state", args.bin)
+    progress = Progress("e2e")
+    progress.started("(corpus): config-parity")
     started = time.monotonic()
     failures = run_corpus(workspace, CORPUS)
-    result.phases["config-parity"] = PhaseResult("config-parity", "FAILED" if failures else "passed",
-                                                 time.monotonic() - started, "\n".join(failures))
+    phase = PhaseResult("config-parity", "FAILED" if failures else "passed", time.monotonic() - started,
+                        "\n".join(failures))
+    result.phases["config-parity"] = phase
+    progress.finished("(corpus): config-parity", phase.seconds, phase.status)
     result.figures["corpus files"] = len(CORPUS)
     (args.root / "result.json").write_text(result.to_json())
 

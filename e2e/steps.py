@@ -77,13 +77,13 @@ class Steps:
 
 
 def destructive(steps: Iterable[Step], intended: Mapping[str, str]) -> list[str]:
-    """Every step that replaces or deletes something, except the intended ones (URN type suffix → why); a critical
-    kind (namespace, CRD, Gateway, route, Certificate, Secret) is never excused."""
+    """Every step that replaces or deletes something, except the intended ones (a part of the URN → why); a
+    critical kind (namespace, CRD, Gateway, route, Certificate, Secret) is never excused."""
     found = []
     for step in steps:
         if step.op not in DESTRUCTIVE:
             continue
-        excuse = next((why for suffix, why in intended.items() if step.urn.endswith(suffix)), None)
+        excuse = next((why for part, why in intended.items() if part in step.urn), None)
         if step.critical or excuse is None:
             found.append(step.line())
     return found

@@ -260,6 +260,18 @@ def test_solvers_have_what_they_solve_through() -> None:
                  "configure dns.rfc2136 or use type: http01") in issues_of(no_dns, without_tsig)
 
 
+def test_dns01_needs_a_zone_let_s_encrypt_can_read() -> None:
+    cloud = {"platform": {"kind": "gke", "project": "acme-edge-prod"}, "cluster": {"ambient": True},
+             "domain": "gke.example.com",
+             "issuers": {"acmeIssuers": {"letsencrypt-prod": {"server": "production", "solvers": [{"type": "dns01"}]}}}}
+    private = {"private": True, "networks": ["projects/p/global/networks/n"]}
+    with pytest.raises(ConfigError) as raised:
+        parse_config({**cloud, "dns": private})
+    assert Issue("issuers.acmeIssuers.letsencrypt-prod.solvers[0].type", "DNS-01 needs a public zone: Let's Encrypt "
+                 "cannot read a private one", "use type: http01, or a public zone") in raised.value.issues
+    parse_config({**cloud, "production": True})
+
+
 def test_secret_names_stay_unique_per_namespace() -> None:
     assert Issue("gateways[0].certificates[1].secretName", "derives the Secret platform-tls in namespace apps, as "
                  "gateways[0].certificates[0].secretName does", "rename one of them") in issues_of(

@@ -12,12 +12,18 @@ from typing import Any
 import pytest
 
 from tests.conftest import RenderStack, parse_config
+from traffic_edge.config import ConfigError, Issue
 from traffic_edge.config.model import Listener
 from traffic_edge.conformance.validator import ManifestValidator, require_refdata
 from traffic_edge.controllers import CONTROLLERS, envoy_gateway
 from traffic_edge.offline.engine import Recording
 from traffic_edge.offline.render import PROJECT_DIR
-from traffic_edge.plan.network_policies import PolicyInputs, container_port, network_policy_manifests
+from traffic_edge.plan.network_policies import (
+    PolicyInputs,
+    container_port,
+    network_policy_manifests,
+    network_policy_objects,
+)
 
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 EG = "envoy-gateway-system"
@@ -65,13 +71,20 @@ Peer = Pod | Outside
 
 
 def _selects(selector: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
-    assert set(selector) <= {"matchLabels"}, selector  # the program writes matchLabels only
+    assert set(selector) <= {"matchLabels", "matchExpressions"}, selector
+    for expression in selector.get("matchExpressions", []):
+        assert expression["operator"] == "In", expression  # the program selects namespaces by name only
+        if labels.get(expression["key"]) not in expression["values"]:
+            return False
     return all(labels.get(key) == value for key, value in selector.get("matchLabels", {}).items())
 
 
 def _peer_matches(entry: Mapping[str, Any], peer: Peer, policy_namespace: str) -> bool:
     if "ipBlock" in entry:
-        return ipaddress.ip_address(peer.ip) in ipaddress.ip_network(entry["ipBlock"]["cidr"])
+        address = ipaddress.ip_address(peer.ip)
+        block = entry["ipBlock"]
+        return address in ipaddress.ip_network(block["cidr"]) and not any(
+            address in ipaddress.ip_network(cidr) for cidr in block.get("except", []))
     if not isinstance(peer, Pod):
         return False
     namespace_labels = {"kubernetes.io/metadata.name": peer.namespace}
@@ -148,7 +161,8 @@ def test_each_gateways_proxies_open_exactly_its_listener_ports(policies: list[di
     ]}]
 
 
-def test_the_egress_allow_list_is_dns_and_the_listed_networks(policies: list[dict[str, Any]]) -> None:
+def test_an_egress_rule_is_dns_and_the_listed_networks(policies: list[dict[str, Any]]) -> None:
+    """team-b's rule, named `allow-list`, keeps the NetworkPolicy it had before rules were named."""
     assert named(policies, "team-b", "egress-allow-list") == {
         "podSelector": {},
         "policyTypes": ["Egress"],
@@ -257,3 +271,143 @@ def test_a_controller_whose_ports_are_unknown_is_left_open() -> None:
     """Denying by default where the allows are not known would cut the data plane off."""
     found = network_policy_manifests(args(controller="nginx-gateway-fabric", controller_namespace="nginx-gateway"))
     assert {p["metadata"]["namespace"] for p in found} == {"cert-manager"}
+
+
+# ---------------------------------------------------------------------------------- egress rules per pod
+
+
+def egress_stack(namespace: str, *rules: dict[str, Any]) -> dict[str, Any]:
+    return {"platform": {"kind": "onprem"}, "domain": "example.test",
+            "gateways": [{"name": "edge", "listeners": [{"name": "http", "protocol": "HTTP", "port": 80}]}],
+            "namespaces": {namespace: {"egress": list(rules)}}}
+
+
+def egress_policies(namespace: str, *rules: dict[str, Any]) -> list[dict[str, Any]]:
+    """The NetworkPolicies a stack renders for the rules of one namespace."""
+    config = parse_config(egress_stack(namespace, *rules))
+    return [obj.manifest() for obj in network_policy_objects(config) if obj.namespace == namespace]
+
+
+INSIGHTS_HTTPS = {"name": "insights-https", "pods": {"app": "data-insights"},
+                  "to": {"cidrs": ["0.0.0.0/0"]}, "ports": [443]}
+INSIGHTS = Pod("analytics", {"app": "data-insights"})
+KUBE_DNS_POD = Pod("kube-system", {"k8s-app": "kube-dns"}, ip="10.96.0.10")
+
+
+def test_only_the_selected_pods_are_held_to_their_egress_rule() -> None:
+    """The GKE networking guide's policy: only `app: data-insights` pods reach 0.0.0.0/0 on 443; a NetworkPolicy
+    selecting those pods restricts those pods alone, so the namespace's other pods stay unrestricted."""
+    [policy] = egress_policies("analytics", INSIGHTS_HTTPS)
+    assert policy["metadata"] == {"name": "traffic-edge-egress-insights-https", "namespace": "analytics"}
+    assert policy["spec"]["podSelector"] == {"matchLabels": {"app": "data-insights"}}
+    assert policy["spec"]["egress"][1] == {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
+                                           "ports": [{"port": 443, "protocol": "TCP"}]}
+    assert allowed([policy], INSIGHTS, INTERNET, 443)
+    assert not allowed([policy], INSIGHTS, INTERNET, 80)
+    assert allowed([policy], INSIGHTS, KUBE_DNS_POD, 53, "UDP")  # DNS stays allowed where a rule applies
+    assert allowed([policy], INSIGHTS, KUBE_DNS_POD, 53, "TCP")
+    assert not allowed([policy], INSIGHTS, Pod("kube-system", {"k8s-app": "metrics-server"}), 53, "UDP")
+    web = Pod("analytics", {"app": "web"})
+    assert allowed([policy], web, INTERNET, 80) and allowed([policy], web, Outside("192.0.2.1"), 5432)
+
+
+def test_exceptions_destinations_and_protocols_render_as_the_api_server_takes_them() -> None:
+    rules = [
+        {"name": "reports-export", "pods": {"app": "reports"},
+         "to": {"cidrs": ["0.0.0.0/0", "2001:db8::/32"], "except": ["10.0.0.0/8", "2001:db8:1::/48"]}, "ports": [443]},
+        {"name": "api-to-postgres", "pods": {"app": "api"},
+         "to": {"namespaces": ["databases"], "pods": {"app": "postgres"}}, "ports": [5432]},
+        {"name": "metrics", "to": {"pods": {"app": "statsd"}}, "ports": [8125], "protocol": "UDP"},
+        {"name": "lockdown", "pods": {"tier": "batch"}},
+    ]
+    found = {policy["metadata"]["name"]: policy for policy in egress_policies("apps", *rules)}
+    assert found["traffic-edge-egress-reports-export"]["spec"]["egress"][1]["to"] == [
+        {"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"]}},
+        {"ipBlock": {"cidr": "2001:db8::/32", "except": ["2001:db8:1::/48"]}},
+    ]
+    assert found["traffic-edge-egress-api-to-postgres"]["spec"]["egress"][1]["to"] == [{
+        "namespaceSelector": {"matchExpressions": [
+            {"key": "kubernetes.io/metadata.name", "operator": "In", "values": ["databases"]}]},
+        "podSelector": {"matchLabels": {"app": "postgres"}}}]
+    assert found["traffic-edge-egress-metrics"]["spec"]["podSelector"] == {}  # every pod of the namespace
+    assert found["traffic-edge-egress-metrics"]["spec"]["egress"][1] == {
+        "to": [{"podSelector": {"matchLabels": {"app": "statsd"}}}], "ports": [{"port": 8125, "protocol": "UDP"}]}
+    assert len(found["traffic-edge-egress-lockdown"]["spec"]["egress"]) == 1  # DNS alone
+    require_refdata()
+    validator = ManifestValidator()
+    assert {name: validator.validate(policy) for name, policy in found.items()} == dict.fromkeys(found, [])
+
+
+def test_who_reaches_what_under_several_rules() -> None:
+    rules = [
+        {"name": "reports-export", "pods": {"app": "reports"},
+         "to": {"cidrs": ["0.0.0.0/0"], "except": ["10.0.0.0/8"]}, "ports": [443]},
+        {"name": "api-to-postgres", "pods": {"app": "api"},
+         "to": {"namespaces": ["databases"], "pods": {"app": "postgres"}}, "ports": [5432]},
+        {"name": "api-https", "pods": {"app": "api"}, "to": {"cidrs": ["203.0.113.0/24"]}, "ports": [443]},
+    ]
+    found = egress_policies("apps", *rules)
+    reports, api = Pod("apps", {"app": "reports"}), Pod("apps", {"app": "api"})
+    postgres = Pod("databases", {"app": "postgres"}, ip="10.244.3.7")
+    assert allowed(found, reports, INTERNET, 443)
+    assert not allowed(found, reports, Outside("10.1.2.3"), 443)  # the exception
+    assert not allowed(found, reports, postgres, 5432)
+    assert allowed(found, api, postgres, 5432)
+    assert not allowed(found, api, Pod("databases", {"app": "redis"}), 5432)
+    assert not allowed(found, api, Pod("staging", {"app": "postgres"}), 5432)
+    assert allowed(found, api, Outside("203.0.113.9"), 443)  # policies selecting one pod add up
+    assert not allowed(found, api, INTERNET, 443)
+
+
+def test_a_new_rule_renames_nothing_else() -> None:
+    before = [p["metadata"]["name"] for p in egress_policies("analytics", INSIGHTS_HTTPS)]
+    added = {"name": "a-first", "to": {"cidrs": ["192.0.2.0/24"]}, "ports": [22]}
+    after = [p["metadata"]["name"] for p in egress_policies("analytics", added, INSIGHTS_HTTPS)]
+    assert before == ["traffic-edge-egress-insights-https"]
+    assert after == ["traffic-edge-egress-a-first", "traffic-edge-egress-insights-https"]
+
+
+def egress_issues(*rules: dict[str, Any]) -> list[Issue]:
+    with pytest.raises(ConfigError) as raised:
+        parse_config(egress_stack("apps", *rules))
+    return raised.value.issues
+
+
+@pytest.mark.parametrize(("rules", "expected"), [
+    ([], Issue("namespaces.apps.egress", "an empty list restricts nothing",
+               "add a rule; one without `to` lets its pods reach DNS alone, or remove `egress`")),
+    ([INSIGHTS_HTTPS, {**INSIGHTS_HTTPS, "pods": {}}],
+     Issue("namespaces.apps.egress[1].name", "insights-https names egress[0] too, and each rule is a NetworkPolicy "
+           "of that name", "give each rule its own name")),
+    ([{"name": "x", "ports": [443]}],
+     Issue("namespaces.apps.egress[0].ports", "ports without destinations allow nothing: the rule lets its pods "
+           "reach DNS alone", "add `to` (cidrs, namespaces or pods), or remove `ports`")),
+    ([{"name": "x", "to": {"cidrs": ["0.0.0.0/0"]}}],
+     Issue("namespaces.apps.egress[0].ports", "the rule has destinations and no ports",
+           "list the ports the pods may reach")),
+    ([{"name": "x", "to": {}, "ports": [443]}],
+     Issue("namespaces.apps.egress[0].to", "names no destination", "give cidrs, namespaces or pods")),
+    ([{"name": "x", "to": {"cidrs": ["10.0.0.0/8"], "except": ["192.168.0.0/16"]}, "ports": [443]}],
+     Issue("namespaces.apps.egress[0].to.except[0]", "192.168.0.0/16 lies strictly inside none of the rule's cidrs",
+           "list only networks inside `cidrs`, each smaller than the CIDR it is cut from")),
+    ([{"name": "x", "to": {"cidrs": ["10.0.0.0/8"], "except": ["10.0.0.0/8"]}, "ports": [443]}],
+     Issue("namespaces.apps.egress[0].to.except[0]", "10.0.0.0/8 lies strictly inside none of the rule's cidrs",
+           "list only networks inside `cidrs`, each smaller than the CIDR it is cut from")),
+    ([{"cidrs": ["10.0.0.0/8"], "ports": [443], "name": "x"}],
+     Issue("namespaces.apps.egress[0].cidrs", "unknown key",
+           "destinations go under `to`: write `to: {cidrs: [...]}` (with `except:` beside them if needed)")),
+    ([{"name": "x", "podSelector": {"matchLabels": {"app": "a"}}}],
+     Issue("namespaces.apps.egress[0].podSelector", "unknown key",
+           "write the labels of the pods the rule restricts as `pods:`")),
+    ([{"name": "Insights", "to": {"cidrs": ["0.0.0.0/0"]}, "ports": [443]}],
+     Issue("namespaces.apps.egress[0].name", "must be a DNS-1123 label: lowercase letters, digits and '-', at most "
+           "63 characters")),
+], ids=["empty", "same-name", "ports-without-to", "to-without-ports", "no-destination", "except-outside",
+        "except-equal", "cidrs-on-the-rule", "pod-selector", "name-not-a-label"])
+def test_each_egress_mistake_is_an_issue_with_its_fix(rules: list[dict[str, Any]], expected: Issue) -> None:
+    assert expected in egress_issues(*rules)
+
+
+def test_the_legitimate_rules_beside_the_mistakes_pass() -> None:
+    parse_config(egress_stack("apps", INSIGHTS_HTTPS, {"name": "lockdown", "pods": {"tier": "batch"}},
+                              {"name": "x", "to": {"cidrs": ["10.0.0.0/8"], "except": ["10.1.0.0/16"]}, "ports": [1]}))

@@ -243,9 +243,12 @@ def test_a_new_tenant_adds_only_its_own_resources(stack_file: Path, tmp_path: Pa
     outside = [key for key in added if key != ("Namespace", None, PROBE) and key[1] != PROBE]
     assert outside == [], "a tenant adds objects in its own namespaces only"
     changed = {identity(new, key): change for key, change in by_kind(stack_diff, "change").items()}
-    assert list(changed) == [("Gateway", shared.namespace, shared.name)]
+    # The policy that keeps tenants off gateways they were not given holds who owns which namespace: updated in place.
+    tenant_policy = ("ValidatingAdmissionPolicy", None, "traffic-edge-gateway-tenant-namespaces")
+    assert sorted(changed) == sorted([("Gateway", shared.namespace, shared.name), tenant_policy])
     paths = {change.path for change in changed[("Gateway", shared.namespace, shared.name)].changes}
     assert {re.sub(r"\[\d+\]", "[]", path).split(".allowedRoutes.")[0] for path in paths} == {"spec.listeners[]"}
+    assert {change.path.split("[")[0] for change in changed[tenant_policy].changes} == {"spec.variables"}
 
 
 def cross_namespace_pairs(routes: Sequence[Route]) -> set[tuple[str, str]]:

@@ -5,13 +5,14 @@ Keys that fit one controller only are refused for the others (traffic_edge.confi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
-from traffic_edge.config.types import Model, Shape
+from traffic_edge.config.types import AppliesTo, Model, Shape
 from traffic_edge.controllers import CONTROLLERS
-from traffic_edge.controllers.base import ServiceType
+from traffic_edge.controllers.base import ControllerRow, ServiceType
 
 _AZURE_GROUP = r"^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w.()]+"
 SubnetId = Annotated[
@@ -35,6 +36,21 @@ FrontendName = Annotated[str, Shape(r"^[A-Za-z0-9]([-\w.]{0,78}\w)?$", "a fronte
 Version = Annotated[str, Shape(r"^v?\d+\.\d+\.\d+$", "a release, e.g. 1.20.2")]
 
 
+def controllers_where(test: Callable[[ControllerRow], bool]) -> AppliesTo:
+    """The controllers whose rows pass `test`, for the config reference's `applies to` column."""
+    return AppliesTo(tuple(name for name, row in CONTROLLERS.items() if test(row)))
+
+
+def honours(setting: str) -> Callable[[ControllerRow], bool]:
+    """A row carries the gateway setting (traffic_edge.config.rules.data_plane refuses it elsewhere)."""
+    return lambda row: setting in row.honours
+
+
+def reads(key: str) -> Callable[[ControllerRow], bool]:
+    """A row reads the key under `controller` (traffic_edge.config.rules.controllers refuses it elsewhere)."""
+    return lambda row: key in row.config_keys
+
+
 class ApplicationGateway(Model):
     """azure-alb: the Application Gateway for Containers the Gateways are programmed on."""
 
@@ -51,20 +67,24 @@ class ApplicationGateway(Model):
 
 
 class Controller(Model):
+    """The Gateway controller: which row of the controller table, and the facts some controllers need."""
+
     name: str = Field("envoy-gateway", description="a row of the controller table")
-    service_type: ServiceType = "LoadBalancer"
-    load_balancer: bool = Field(
+    service_type: ServiceType = Field(
+        "LoadBalancer", description="the Service type of the controller's data plane, where it runs one"
+    )
+    load_balancer: Annotated[bool, AppliesTo(("onprem",))] = Field(
         False,
         description="on-prem: something gives LoadBalancer Services an address (MetalLB, kube-vip, "
         "cloud-provider-kind); charts that create their own LoadBalancer Service wait for it",
     )
-    version: Version | None = Field(
+    version: Annotated[Version | None, controllers_where(reads("version"))] = Field(
         None, description="cilium: the release the cluster runs (Cilium is installed with the cluster)"
     )
-    scheme: Literal["internet-facing", "internal"] | None = Field(
+    scheme: Annotated[Literal["internet-facing", "internal"] | None, controllers_where(reads("scheme"))] = Field(
         None, description="aws-load-balancer-controller: the load balancers' scheme; default internet-facing"
     )
-    application_gateway: ApplicationGateway | None = None
+    application_gateway: Annotated[ApplicationGateway | None, controllers_where(reads("applicationGateway"))] = None
     values: dict[str, Any] = Field(default_factory=dict, description="extra chart values (escape hatch)")
 
     @field_validator("name")

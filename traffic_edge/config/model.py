@@ -12,16 +12,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Strict, Tag, field_validator
 
-from traffic_edge.config.controller import Controller
+from traffic_edge.config.controller import Controller, controllers_where, honours
 from traffic_edge.config.data_plane import GatewayDataPlane, IpAddress, TlsVersion
 from traffic_edge.config.issuers import IssuerName, Issuers
-from traffic_edge.config.platforms import Platform
+from traffic_edge.config.platforms import CLOUD_KINDS, Platform
 from traffic_edge.config.sources import Artifacts, Cluster
 from traffic_edge.config.tenancy import EgressRule, Guardrails, Tenant
 from traffic_edge.config.types import (
     ABSOLUTE_PATH,
     NAMESERVER,
     AcmArn,
+    AppliesTo,
     Hostname,
     Labels,
     Model,
@@ -37,8 +38,10 @@ class Rfc2136(Model):
     """An authoritative DNS server that accepts TSIG-signed dynamic updates (RFC 2136)."""
 
     nameserver: Annotated[str, Field(pattern=NAMESERVER, description="host, host:port or [IPv6]:port (port 53)")]
-    tsig_key_name: Hostname
-    tsig_algorithm: Literal["HMACMD5", "HMACSHA1", "HMACSHA256", "HMACSHA512"] = "HMACSHA256"
+    tsig_key_name: Hostname = Field(description="the TSIG key's name, as the DNS server knows it")
+    tsig_algorithm: Literal["HMACMD5", "HMACSHA1", "HMACSHA256", "HMACSHA512"] = Field(
+        "HMACSHA256", description="the TSIG key's algorithm"
+    )
 
     @field_validator("nameserver")
     @classmethod
@@ -80,20 +83,34 @@ class ZoneRef(Model):
 
 
 class Dns(Model):
+    """The DNS zone the environment's names are published in, and how the platform reaches it."""
+
     zone: Hostname | None = Field(None, description="the zone's DNS name; defaults to `domain`")
-    rfc2136: Rfc2136 | None = Field(None, description="on-prem: dynamic updates to this server")
-    adopt: ZoneRef | None = Field(None, description="clouds: use this existing zone instead of creating one")
-    private: bool = Field(False, description="clouds: a private zone, resolvable only from `networks`")
-    networks: list[str] = Field(
+    rfc2136: Annotated[Rfc2136 | None, AppliesTo(("onprem",))] = Field(
+        None, description="on-prem: dynamic updates to this server"
+    )
+    adopt: Annotated[ZoneRef | None, AppliesTo(CLOUD_KINDS)] = Field(
+        None, description="clouds: use this existing zone instead of creating one"
+    )
+    private: Annotated[bool, AppliesTo(CLOUD_KINDS)] = Field(
+        False, description="clouds: a private zone, resolvable only from `networks`"
+    )
+    networks: Annotated[list[str], AppliesTo(CLOUD_KINDS)] = Field(
         default_factory=list,
         description="private zones: GKE VPC network URLs, EKS VPC IDs or AKS virtual network IDs",
     )
-    protect: bool = Field(True, description="clouds: refuse to delete the zone this program created")
+    protect: Annotated[bool, AppliesTo(CLOUD_KINDS)] = Field(
+        True, description="clouds: refuse to delete the zone this program created"
+    )
 
 
 class Versions(Model):
+    """Releases of the Gateway API and the charts, over the pinned ones."""
+
     gateway_api: str = Field(GATEWAY_API_VERSION, description="Gateway API release of the CRDs")
-    gateway_api_channel: Literal["standard", "experimental"] = GATEWAY_API_CHANNEL
+    gateway_api_channel: Literal["standard", "experimental"] = Field(
+        GATEWAY_API_CHANNEL, description="the CRD bundle: standard, or experimental (TCPRoute, UDPRoute, ...)"
+    )
     charts: dict[str, str] = Field(default_factory=dict, description="chart name → version, over the pinned ones")
     installed_gateway_api: Annotated[str, Field(pattern=r"^v\d+\.\d+\.\d+$")] | None = Field(
         None, description="the Gateway API release the cluster has now, if any: guards against downgrades"
@@ -126,7 +143,7 @@ class Versions(Model):
 class ExternalDns(Model):
     """external-dns publishes route hostnames in the zone, where the platform offers DNS."""
 
-    enabled: bool = True
+    enabled: bool = Field(True, description="install external-dns where the platform offers DNS")
     policy: Literal["sync", "upsert-only"] = Field(
         "upsert-only", description="sync also deletes records it owns once their route is gone"
     )
@@ -157,6 +174,8 @@ class ExpiryAlerts(Model):
 
 
 class CertManager(Model):
+    """cert-manager, which issues the gateways' certificates."""
+
     expiry_alerts: ExpiryAlerts = Field(default_factory=ExpiryAlerts)
     values: dict[str, Any] = Field(default_factory=dict, description="extra chart values (escape hatch)")
 
@@ -165,12 +184,12 @@ IssuerKind = Literal["ClusterIssuer", "Issuer"]  # a tenant's certificates come 
 
 
 class Certificate(Model):
-    name: Name
+    name: Name = Field(description="the certificate's name in this gateway, as listeners name it")
     issuer: IssuerName = Field(
         description="letsencrypt-staging, letsencrypt-production (issuers.acme), a key of issuers.acmeIssuers, or the "
         "internal CA's name (issuers.internalCa.name)"
     )
-    dns_names: Annotated[list[Hostname], Field(min_length=1)]
+    dns_names: Annotated[list[Hostname], Field(min_length=1)] = Field(description="the names it covers, `*.` allowed")
     namespace: Name | None = Field(
         None, description="issue it (and its Secret) here instead of the gateway's namespace (a ReferenceGrant)"
     )
@@ -196,13 +215,17 @@ class AllowedRoutes(Model):
 
 
 class Listener(Model):
-    name: Name
-    protocol: Literal["HTTP", "HTTPS", "TLS", "TCP", "UDP"]
-    port: Port
-    hostname: Hostname | None = None
+    name: Name = Field(description="the listener's name, which routes give as `listener` (sectionName)")
+    protocol: Literal["HTTP", "HTTPS", "TLS", "TCP", "UDP"] = Field(description="what the listener speaks")
+    port: Port = Field(description="the port it listens on")
+    hostname: Hostname | None = Field(
+        None, description="HTTP, HTTPS, TLS: the names it serves, `*.` allowed; unset: every name"
+    )
     certificate: Name | None = Field(None, description="HTTPS/TLS-terminate: a certificate of this gateway")
     tls_mode: Literal["Terminate", "Passthrough"] | None = Field(None, description="TLS: Terminate or Passthrough")
-    certificate_arn: AcmArn | None = Field(None, description="AWS load balancers: an ACM certificate ARN")
+    certificate_arn: Annotated[AcmArn | None, controllers_where(lambda row: row.certificates == "acm")] = Field(
+        None, description="AWS load balancers: an ACM certificate ARN"
+    )
     allowed_routes: AllowedRoutes = Field(default_factory=AllowedRoutes)
     http_mode: Literal["redirect", "routes"] | None = Field(
         None, description="HTTP: `redirect` answers every request with a redirect to HTTPS, `routes` serves routes in "
@@ -211,107 +234,126 @@ class Listener(Model):
 
 
 class Gateway(Model):
-    name: Name
-    namespace: Name = "gateway"
+    name: Name = Field(description="the Gateway's name, which routes give as `gateway`")
+    namespace: Name = Field("gateway", description="where the Gateway lives; created here unless it exists already")
     class_name: Name | None = Field(None, description="defaults to the controller's GatewayClass")
     external_class: bool = Field(
         False, description="className is a GatewayClass of controller.name that another tool or team creates"
     )
-    certificates: list[Certificate] = Field(default_factory=list)
-    listeners: Annotated[list[Listener], Field(min_length=1, max_length=64)]
-    addresses: Annotated[list[IpAddress], Field(max_length=16)] = Field(
+    certificates: list[Certificate] = Field(
+        default_factory=list, description="cert-manager Certificates its listeners name"
+    )
+    listeners: Annotated[list[Listener], Field(min_length=1, max_length=64)] = Field(description="at most 64")
+    addresses: Annotated[list[IpAddress], Field(max_length=16), controllers_where(honours("addresses"))] = Field(
         default_factory=list,
         description="static IP addresses (spec.addresses): envoy-gateway, nginx-gateway-fabric: the Service's "
         "externalIPs; istio: the LoadBalancer Service's loadBalancerIP (one); cilium: from an LB-IPAM pool",
     )
-    min_tls_version: TlsVersion | None = Field(
+    min_tls_version: Annotated[TlsVersion | None, controllers_where(honours("minTlsVersion"))] = Field(
         None,
         description="the oldest TLS version clients may use: envoy-gateway (ClientTrafficPolicy), nginx-gateway-fabric "
         "(listener option), gke (an SSL policy the platform creates, named in a GCPGatewayPolicy)",
     )
-    data_plane: GatewayDataPlane | None = Field(
+    data_plane: Annotated[GatewayDataPlane | None, controllers_where(honours("dataPlane"))] = Field(
         None, description="envoy-gateway: the gateway's own proxies (EnvoyProxy): Service, replicas, disruption budget"
     )
 
 
 class Backend(Model):
-    service: Name
+    service: Name = Field(description="the Service's name")
     namespace: Name | None = Field(None, description="defaults to the route's namespace")
-    port: Port
-    weight: Annotated[int, Strict(), Field(ge=0, le=1_000_000)] = 1  # strict: `true` is no weight
+    port: Port = Field(description="the Service's port")
+    weight: Annotated[int, Strict(), Field(ge=0, le=1_000_000)] = Field(  # strict: `true` is no weight
+        1, description="its share of the rule's requests against the other backends' weights; 0: none"
+    )
 
 
 class HeaderMatch(Model):
-    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$")]
-    value: str
-    type: Literal["Exact", "RegularExpression"] = "Exact"
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$")] = Field(description="the header's name")
+    value: str = Field(description="the value it must have, or a regular expression it must match")
+    type: Literal["Exact", "RegularExpression"] = Field("Exact", description="how `value` is matched")
 
 
 class HttpMatch(Model):
-    path: Annotated[str, Field(pattern=ABSOLUTE_PATH)] = "/"
-    path_type: Literal["PathPrefix", "Exact", "RegularExpression"] = "PathPrefix"
-    headers: list[HeaderMatch] = Field(default_factory=list)
-    method: Literal["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"] | None = None
+    path: Annotated[str, Field(pattern=ABSOLUTE_PATH)] = Field("/", description="the request path")
+    path_type: Literal["PathPrefix", "Exact", "RegularExpression"] = Field(
+        "PathPrefix", description="how `path` is matched"
+    )
+    headers: list[HeaderMatch] = Field(default_factory=list, description="headers the request must carry, all of them")
+    method: Literal["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"] | None = Field(
+        None, description="the request's HTTP method; unset: any"
+    )
 
 
 class HttpRule(Model):
-    matches: list[HttpMatch] = Field(default_factory=list)
+    matches: list[HttpMatch] = Field(
+        default_factory=list, description="requests the rule takes, any of them; none: all"
+    )
     rewrite_prefix: Annotated[str, Field(pattern=ABSOLUTE_PATH)] | None = Field(
         None, description="replace the matched path prefix, e.g. /api/governance → /governance"
     )
-    backends: Annotated[list[Backend], Field(min_length=1)]
+    backends: Annotated[list[Backend], Field(min_length=1)] = Field(description="the Services that answer")
 
 
 class GrpcMatch(Model):
-    service: str | None = None
-    method: str | None = None
-    headers: list[HeaderMatch] = Field(default_factory=list)
+    service: str | None = Field(None, description="the gRPC service's full name, e.g. payments.v1.Payments")
+    method: str | None = Field(None, description="the gRPC method's name; unset: any")
+    headers: list[HeaderMatch] = Field(default_factory=list, description="headers the request must carry, all of them")
 
 
 class GrpcRule(Model):
-    matches: list[GrpcMatch] = Field(default_factory=list)
-    backends: Annotated[list[Backend], Field(min_length=1)]
+    matches: list[GrpcMatch] = Field(default_factory=list, description="calls the rule takes, any of them; none: all")
+    backends: Annotated[list[Backend], Field(min_length=1)] = Field(description="the Services that answer")
 
 
 class L4Rule(Model):
-    backends: Annotated[list[Backend], Field(min_length=1)]
+    backends: Annotated[list[Backend], Field(min_length=1)] = Field(description="the Services that answer")
 
 
 class RouteBase(Model):
-    name: Name
-    namespace: Name
-    gateway: Name
+    name: Name = Field(description="the route's name, unique in its namespace")
+    namespace: Name = Field(
+        description="where the route lives: it need not be created here, and must be admitted by the listener"
+    )
+    gateway: Name = Field(description="the gateway it attaches to (`gateways[].name`)")
     listener: Name | None = Field(None, description="sectionName; defaults to every listener of a matching protocol")
 
 
+ROUTE_KIND = "picks the route kind: HTTPRoute (the default), GRPCRoute, TLSRoute, TCPRoute or UDPRoute"
+HOSTNAMES = "the names the route serves, `*.` allowed; none: every name of the listener (a tenant's must name theirs)"
+RULES = "at most 16, matched in order of the Gateway API's precedence"
+
+
 class HttpRoute(RouteBase):
-    kind: Literal["HTTPRoute"] = "HTTPRoute"
-    hostnames: list[Hostname] = Field(default_factory=list)
-    rules: Annotated[list[HttpRule], Field(min_length=1, max_length=16)]
+    kind: Literal["HTTPRoute"] = Field("HTTPRoute", description=ROUTE_KIND)
+    hostnames: list[Hostname] = Field(default_factory=list, description=HOSTNAMES)
+    rules: Annotated[list[HttpRule], Field(min_length=1, max_length=16)] = Field(description=RULES)
 
 
 class GrpcRoute(RouteBase):
-    kind: Literal["GRPCRoute"]
-    hostnames: list[Hostname] = Field(default_factory=list)
-    rules: Annotated[list[GrpcRule], Field(min_length=1, max_length=16)]
+    kind: Literal["GRPCRoute"] = Field(description=ROUTE_KIND)
+    hostnames: list[Hostname] = Field(default_factory=list, description=HOSTNAMES)
+    rules: Annotated[list[GrpcRule], Field(min_length=1, max_length=16)] = Field(description=RULES)
 
 
 class TlsRoute(RouteBase):
-    kind: Literal["TLSRoute"]
-    hostnames: Annotated[list[Hostname], Field(min_length=1)]
-    rules: Annotated[list[L4Rule], Field(min_length=1, max_length=1)]
+    kind: Literal["TLSRoute"] = Field(description=ROUTE_KIND)
+    hostnames: Annotated[list[Hostname], Field(min_length=1)] = Field(
+        description="the SNI names the route takes, at least one"
+    )
+    rules: Annotated[list[L4Rule], Field(min_length=1, max_length=1)] = Field(description="exactly one")
 
 
 class TcpRoute(RouteBase):
-    kind: Literal["TCPRoute"]
+    kind: Literal["TCPRoute"] = Field(description=ROUTE_KIND)
     hostname: Hostname | None = Field(None, description="published by external-dns (TCP carries no hostname)")
-    rules: Annotated[list[L4Rule], Field(min_length=1, max_length=1)]
+    rules: Annotated[list[L4Rule], Field(min_length=1, max_length=1)] = Field(description="exactly one")
 
 
 class UdpRoute(RouteBase):
-    kind: Literal["UDPRoute"]
+    kind: Literal["UDPRoute"] = Field(description=ROUTE_KIND)
     hostname: Hostname | None = Field(None, description="published by external-dns (UDP carries no hostname)")
-    rules: Annotated[list[L4Rule], Field(min_length=1, max_length=1)]
+    rules: Annotated[list[L4Rule], Field(min_length=1, max_length=1)] = Field(description="exactly one")
 
 
 def _route_kind(value: Any) -> str:
@@ -353,13 +395,15 @@ class StackConfig(Model):
     cluster: Cluster = Field(default_factory=Cluster, description="the Kubernetes cluster the edge is deployed to")
     artifacts: Artifacts = Field(default_factory=Artifacts)
     dns: Dns = Field(default_factory=Dns)
-    tsig_secret: SecretRef | None = Field(None, description="RFC 2136 TSIG key (base64), set with --secret")
+    tsig_secret: Annotated[SecretRef | None, AppliesTo(("onprem",))] = Field(
+        None, description="RFC 2136 TSIG key (base64), set with --secret"
+    )
     versions: Versions = Field(default_factory=Versions)
     controller: Controller = Field(default_factory=Controller)
     cert_manager: CertManager = Field(default_factory=CertManager)
     external_dns: ExternalDns = Field(default_factory=ExternalDns)
     issuers: Issuers = Field(default_factory=Issuers)
-    gateways: list[Gateway] = Field(default_factory=list)
+    gateways: list[Gateway] = Field(default_factory=list, description="the Gateways, each with listeners")
     routes: list[Route] = Field(default_factory=list, description="`kind` picks the route kind (default HTTPRoute)")
     namespaces: dict[Name, Namespace] = Field(default_factory=dict)
     tenants: dict[Name, Tenant] = Field(default_factory=dict, description="teams owning namespaces and a suffix")

@@ -190,3 +190,4 @@ class Aks(Model):
 
 Platform = Annotated[OnPrem | Gke | Eks | Aks, Field(discriminator="kind")]
 PLATFORM_KINDS = ("onprem", "gke", "eks", "aks")
+CLOUD_KINDS = ("gke", "eks", "aks")  # the platforms with a cloud DNS zone

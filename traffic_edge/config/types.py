@@ -53,6 +53,14 @@ class Shape:
         return value
 
 
+@dataclass(frozen=True)
+class AppliesTo:
+    """Marks a key (and the keys under it) that applies to some platform kinds or controllers only: the config
+    reference says so in its `applies to` column. Keys under a union (`platform`, `routes[]`) need no mark."""
+
+    variants: tuple[str, ...]
+
+
 class SecretRef(BaseModel):
     """A config key stored with `pulumi config set --secret`; the value is read as a Pulumi secret."""
 

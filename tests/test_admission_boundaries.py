@@ -1,0 +1,298 @@
+"""Admission policies at their boundaries: the one bad listener beside good ones, the second parentRef, the solver's
+label on a route that is no solver route, every kind a policy lists, and the Gateway a binding names as params.
+
+Each request is judged by traffic_edge.conformance.admission as the API server judges it, with the policies and
+bindings of a render of the multitenant example (or, where a case needs other config, of admission_manifests) and
+the Gateways a ParamStore holds. Helpers and names are those of tests/test_admission.py.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from tests.conftest import RenderStack
+from tests.test_admission import (
+    ALICE,
+    BINDING,
+    DOMAIN,
+    GATEWAYS_ARE_NAMESPACED,
+    GW,
+    PLATFORM,
+    PLATFORM_NS,
+    PORT_80_MESSAGE,
+    TEAM_A,
+    TEAM_A_NS,
+    TEAM_B,
+    VAP,
+    create,
+    edge_ref,
+    gateway,
+    listener,
+    namespace,
+    refusal,
+    route,
+)
+from traffic_edge.conformance.admission import ParamStore, Request, admit
+from traffic_edge.offline.engine import Recording
+from traffic_edge.offline.render import PROJECT_DIR
+from traffic_edge.plan.admission import admission_manifests
+from traffic_edge.plan.guardrails import Tenancy
+
+Manifest = dict[str, Any]
+
+# cert-manager @ v1.21.1 : pkg/apis/acme/v1/types.go (L52-60) names the labels of every HTTP-01 solver object, and
+# pkg/issuer/acme/http/httproute.go (L145-184) writes the solver's HTTPRoute: one rule, one Exact match of
+# `/.well-known/acme-challenge/<token>` (L162-164), parentRefs copied from the issuer's solver. Literals, so that a
+# typo in the program's copy is a failure here.
+SOLVER_LABELS = {"acme.cert-manager.io/http-domain": "1950485011", "acme.cert-manager.io/http-token": "3141592653",
+                 "acme.cert-manager.io/http01-solver": "true"}
+CHALLENGE = {"path": {"type": "Exact", "value": "/.well-known/acme-challenge/x7k2pQ"}}
+CATCH_ALL = {"path": {"type": "PathPrefix", "value": "/"}}
+# external-dns @ v0.22.0 : source/annotations/annotations.go (L21-22, L56-57) reads names from `<prefix>hostname`
+# and `<prefix>internal-hostname`; v0.21.0 images use the alpha prefix (same file, L22).
+DNS_NAME_ANNOTATIONS = [f"{prefix}{key}" for prefix in ("external-dns.kubernetes.io/", "external-dns.alpha.kubernetes.io/")
+                        for key in ("hostname", "internal-hostname")]
+TENANT_GATEWAY_MESSAGE = (
+    "a listener admits routes from namespaces of tenants this gateway was not given: admit by name "
+    "(kubernetes.io/metadata.name In [...]) or by tenant (traffic-edge.io/tenant In the given ones, or NotIn every "
+    "other)")
+APPS_NS = namespace("apps") | {"metadata": {"name": "apps", "labels": {"kubernetes.io/metadata.name": "apps",
+                                                                          "team": "apps"}}}
+
+
+@pytest.fixture(scope="module")
+def stack(render_stack: RenderStack) -> Recording:
+    return render_stack(PROJECT_DIR / "Pulumi.multitenant.yaml")
+
+
+@pytest.fixture(scope="module")
+def policies(stack: Recording) -> dict[str, Manifest]:
+    return {r.inputs["metadata"]["name"].removeprefix("traffic-edge-"): r.inputs for r in stack.of_type(VAP)}
+
+
+@pytest.fixture(scope="module")
+def bindings(stack: Recording) -> list[Manifest]:
+    return [r.inputs for r in stack.of_type(BINDING)]
+
+
+@pytest.fixture(scope="module")
+def cluster(stack: Recording) -> ParamStore:
+    return ParamStore(GATEWAYS_ARE_NAMESPACED, [r.inputs for r in stack.of_type(f"kubernetes:{GW}/v1:Gateway")])
+
+
+def with_edge(*listeners: Manifest, annotations: dict[str, str] | None = None) -> ParamStore:
+    """The cluster with Gateway gateway/edge holding `listeners`: what the edge binding of http-listener-routes
+    reads as its params."""
+    edge = gateway("gateway", *listeners)
+    edge["metadata"]["name"] = "edge"
+    if annotations:
+        edge["metadata"]["annotations"] = annotations
+    return ParamStore(GATEWAYS_ARE_NAMESPACED, [edge])
+
+
+def http_80(name: str = "http", allowed_routes: Manifest | None = None) -> Manifest:
+    item = listener(name, "HTTP", 80)
+    if allowed_routes is not None:
+        item["allowedRoutes"] = allowed_routes
+    return item
+
+
+def annotated_object(kind: str, ns: str, annotations: dict[str, str]) -> Manifest:
+    """A Service, or a Gateway API object without listeners or hostnames, carrying `annotations`."""
+    metadata = {"name": "db", "namespace": ns, "annotations": annotations}
+    if kind == "Service":
+        return {"apiVersion": "v1", "kind": kind, "metadata": metadata, "spec": {}}
+    spec: Manifest = {"listeners": []} if kind in ("Gateway", "ListenerSet") else {}
+    return {"apiVersion": f"{GW}/v1", "kind": kind, "metadata": metadata, "spec": spec}
+
+
+# ---------------------------------------------------------------------------------- refusals say Forbidden
+
+
+def test_every_refusal_of_the_program_is_forbidden(policies: dict[str, Manifest]) -> None:
+    """Without `reason` the API server answers 422 Invalid; a guardrail's refusal is 403 Forbidden."""
+    ours = {name: policy for name, policy in policies.items() if policy["metadata"]["name"].startswith("traffic-edge-")}
+    assert len(ours) == 7
+    for name, policy in ours.items():
+        assert {validation.get("reason") for validation in policy["spec"]["validations"]} == {"Forbidden"}, name
+
+
+def test_a_refusal_reaches_the_client_as_forbidden(policies: dict[str, Manifest], bindings: list[Manifest]) -> None:
+    request = create("httproutes", route("HTTPRoute", "team-a", [f"shop.{TEAM_B}"]), TEAM_A_NS)
+    decision = admit([policies["route-hostnames"]], bindings, ParamStore({}), request)
+    assert [(denial.reason, denial.message) for denial in decision.denials] == [
+        ("Forbidden", f"routes here must name hostnames under {TEAM_A}")]
+
+
+# ---------------------------------------------------------------------------------- one bad listener among good ones
+
+
+@pytest.mark.parametrize(("kind", "resource"), [("Gateway", "gateways"), ("ListenerSet", "listenersets")])
+@pytest.mark.parametrize("bad", [
+    listener("other", "HTTPS", 443, f"shop.{TEAM_B}"),
+    listener("plain", "HTTP", 8080),
+    listener("tls", "TLS", 6443),  # TLS carries SNI: it is judged like HTTPS
+], ids=["other-tenants-name", "no-hostname", "tls-without-hostname"])
+def test_one_listener_outside_the_suffix_refuses_the_whole_gateway(
+    policies: dict[str, Manifest], bindings: list[Manifest], kind: str, resource: str, bad: Manifest
+) -> None:
+    for listeners in ([listener("https", "HTTPS", 443, f"*.{TEAM_A}"), bad],
+                      [bad, listener("https", "HTTPS", 443, f"*.{TEAM_A}")]):
+        obj = {**gateway("team-a", *listeners), "kind": kind}
+        message = refusal(policies["gateway-hostnames"], bindings, create(resource, obj, TEAM_A_NS))
+        assert message == f"every HTTP, HTTPS and TLS listener here needs a hostname under {TEAM_A}"
+
+
+def test_tcp_and_udp_listeners_need_no_hostname(policies: dict[str, Manifest], bindings: list[Manifest]) -> None:
+    own = gateway("team-a", listener("https", "HTTPS", 443, TEAM_A), listener("db", "TCP", 5432),
+                  listener("dns", "UDP", 53))
+    assert refusal(policies["gateway-hostnames"], bindings, create("gateways", own, TEAM_A_NS)) is None
+
+
+def test_a_listener_outside_the_domain_refuses_the_gateway(
+    policies: dict[str, Manifest], bindings: list[Manifest]
+) -> None:
+    platform_gateway = gateway("gateway", listener("https", "HTTPS", 443, f"*.{DOMAIN}"),
+                               listener("other", "HTTPS", 8443, "www.example.org"), listener("http", "HTTP", 80))
+    for resource, kind in (("gateways", "Gateway"), ("listenersets", "ListenerSet")):
+        request = create(resource, {**platform_gateway, "kind": kind}, PLATFORM_NS)
+        message = refusal(policies["domain-hostnames"], bindings, request)
+        assert message == f"every listener hostname must lie in {DOMAIN}"
+        assert refusal(policies["domain-hostnames"], bindings, Request("CREATE", resource, request.obj, PLATFORM,
+                                                                        namespace_object=PLATFORM_NS)) is None
+
+
+# ---------------------------------------------------------------------------------- domain-hostnames
+
+
+@pytest.mark.parametrize(("hostname", "inside"), [
+    (DOMAIN, True),
+    (f"*.{DOMAIN}", True),
+    (f"deep.shop.{DOMAIN}", True),
+    (f"bad{DOMAIN}", False),  # ends with the domain's text but lies outside it
+    (f"{DOMAIN}.evil.org", False),
+    ("www.example.org", False),
+], ids=["apex", "wildcard", "deep", "lookalike", "domain-as-label", "other"])
+def test_every_hostname_lies_in_the_domain(
+    policies: dict[str, Manifest], bindings: list[Manifest], hostname: str, inside: bool
+) -> None:
+    policy = policies["domain-hostnames"]
+    listener_request = create("gateways", gateway("gateway", listener("https", "HTTPS", 443, hostname)), PLATFORM_NS)
+    assert (refusal(policy, bindings, listener_request) is None) == inside
+    for kind in ("HTTPRoute", "GRPCRoute", "TLSRoute"):
+        mixed = route(kind, "gateway", [f"www.{DOMAIN}", hostname])
+        assert (refusal(policy, bindings, create(f"{kind.lower()}s", mixed, PLATFORM_NS)) is None) == inside, kind
+
+
+@pytest.mark.parametrize("annotation", DNS_NAME_ANNOTATIONS)
+@pytest.mark.parametrize(("kind", "resource"), [
+    ("Gateway", "gateways"), ("ListenerSet", "listenersets"), ("HTTPRoute", "httproutes"), ("GRPCRoute", "grpcroutes"),
+    ("TLSRoute", "tlsroutes"), ("TCPRoute", "tcproutes"), ("UDPRoute", "udproutes"), ("Service", "services"),
+])
+def test_external_dns_names_lie_in_the_domain_on_every_kind(
+    policies: dict[str, Manifest], bindings: list[Manifest], annotation: str, kind: str, resource: str
+) -> None:
+    policy = policies["domain-hostnames"]
+
+    def annotated(value: str) -> Manifest:
+        return annotated_object(kind, "gateway", {annotation: value})
+
+    assert refusal(policy, bindings, create(resource, annotated(f"db.{DOMAIN}, Cache.{DOMAIN}"), PLATFORM_NS)) is None
+    message = refusal(policy, bindings, create(resource, annotated(f"db.{DOMAIN},db.example.org"), PLATFORM_NS))
+    assert message == f"every name in {annotation} must lie in {DOMAIN}"
+
+
+def test_allowed_domains_extend_the_domain_and_unwritten_names_are_not_judged() -> None:
+    manifests = admission_manifests(None, [], [], [], [DOMAIN, "example.org"])
+    [policy, binding] = manifests
+    for name in (f"www.{DOMAIN}", "www.example.org", "example.org"):
+        obj = route("HTTPRoute", "apps", [name])
+        assert refusal(policy, [binding], create("httproutes", obj, APPS_NS)) is None, name
+    outside = create("httproutes", route("HTTPRoute", "apps", ["www.example.net"]), APPS_NS)
+    assert refusal(policy, [binding], outside) == f"every route hostname must lie in {DOMAIN} or example.org"
+    no_names = [create("httproutes", route("HTTPRoute", "apps", None), APPS_NS),
+                create("gateways", gateway("apps", listener("http", "HTTP", 80)), APPS_NS),
+                create("services", {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}}, APPS_NS)]
+    for request in no_names:
+        assert refusal(policy, [binding], request) is None, request.obj
+    no_platform = admission_manifests(None, [], [], [], [DOMAIN])[0]
+    assert "matchConditions" not in no_platform["spec"]  # nobody is exempt where no platform identity is named
+
+
+# ---------------------------------------------------------------------------------- route-hostnames, every kind
+
+
+@pytest.mark.parametrize("kind", ["HTTPRoute", "GRPCRoute", "TLSRoute"])
+@pytest.mark.parametrize(("hostnames", "refused"), [
+    ([f"shop.{TEAM_A}", f"*.{TEAM_A}", TEAM_A], False),
+    ([f"shop.{TEAM_A}", f"shop.{TEAM_B}"], True),
+    ([f"*.{TEAM_B}", f"shop.{TEAM_A}"], True),
+    ([f"shop.bad{TEAM_A}"], True),
+], ids=["own", "second-other", "first-other", "lookalike"])
+def test_every_route_kind_names_only_its_tenants_hostnames(
+    policies: dict[str, Manifest], bindings: list[Manifest], kind: str, hostnames: list[str], refused: bool
+) -> None:
+    request = create(f"{kind.lower()}s", route(kind, "team-a", hostnames), TEAM_A_NS)
+    assert (refusal(policies["route-hostnames"], bindings, request) is not None) == refused
+
+
+@pytest.mark.parametrize("annotation", DNS_NAME_ANNOTATIONS)
+@pytest.mark.parametrize(("kind", "resource"), [
+    ("Gateway", "gateways"), ("HTTPRoute", "httproutes"), ("GRPCRoute", "grpcroutes"), ("TLSRoute", "tlsroutes"),
+    ("TCPRoute", "tcproutes"), ("UDPRoute", "udproutes"), ("Service", "services"),
+])
+def test_external_dns_names_stay_under_the_suffix_on_every_kind(
+    policies: dict[str, Manifest], bindings: list[Manifest], annotation: str, kind: str, resource: str
+) -> None:
+    policy = policies["dns-hostname-annotations"]
+
+    def annotated(value: str) -> Manifest:
+        return annotated_object(kind, "team-a", {annotation: value})
+
+    assert refusal(policy, bindings, create(resource, annotated(f"db.{TEAM_A}"), TEAM_A_NS)) is None
+    message = refusal(policy, bindings, create(resource, annotated(f"db.{TEAM_A}, db.{TEAM_B}"), TEAM_A_NS))
+    assert message == f"every name in {annotation} must lie under {TEAM_A}"
+
+
+# ---------------------------------------------------------------------------------- http-listener-routes: parents
+
+
+def test_a_second_parent_on_the_port_80_listener_is_refused(
+    policies: dict[str, Manifest], bindings: list[Manifest], cluster: ParamStore
+) -> None:
+    """A route may list several parents: one that attaches to the redirecting listener is enough to be refused."""
+    for refs in ([edge_ref("https"), edge_ref("http")], [edge_ref("http"), edge_ref("https")],
+                 [edge_ref("https", name="team-c"), edge_ref("https"), edge_ref("http")]):
+        for kind in ("HTTPRoute", "GRPCRoute"):
+            obj = route(kind, "gateway", [f"shop.{DOMAIN}"], *refs)
+            message = refusal(policies["http-listener-routes"], bindings, create(f"{kind.lower()}s", obj, PLATFORM_NS),
+                              cluster)
+            assert message == PORT_80_MESSAGE, (kind, refs)
+
+
+@pytest.mark.parametrize(("ref", "refused"), [
+    (edge_ref("http") | {"group": "example.com"}, False),  # another API's object that happens to be named edge
+    (edge_ref("http") | {"kind": "ListenerSet"}, False),
+    (edge_ref("http") | {"namespace": "team-a"}, False),  # a Gateway edge in another namespace
+    (edge_ref(port=443), False),  # another port of the Gateway, no section
+    (edge_ref(port=80), True),
+    ({"group": GW, "kind": "Gateway", "name": "edge", "sectionName": "http"}, True),  # namespace: the route's own
+], ids=["other-group", "other-kind", "other-namespace", "port-443", "port-80", "same-namespace"])
+def test_only_parents_that_are_this_gateways_port_80_listener_count(
+    policies: dict[str, Manifest], bindings: list[Manifest], cluster: ParamStore, ref: Manifest, refused: bool
+) -> None:
+    obj = route("HTTPRoute", "gateway", [f"shop.{DOMAIN}"], ref)
+    message = refusal(policies["http-listener-routes"], bindings, create("httproutes", obj, PLATFORM_NS), cluster)
+    assert (message is not None) == refused, message
+
+
+def test_a_route_without_parents_is_no_business_of_the_port_80_policy(
+    policies: dict[str, Manifest], bindings: list[Manifest], cluster: ParamStore
+) -> None:
+    orphan = route("HTTPRoute", "gateway", [f"shop.{DOMAIN}"])
+    del orphan["spec"]["parentRefs"]  # optional in the CRD: a route that attaches to nothing yet
+    assert refusal(policies["http-listener-routes"], bindings, create("httproutes", orphan, PLATFORM_NS), cluster) \
+        is None
