@@ -103,7 +103,7 @@ def admitted_namespace(gateway: Obj, fallback: str) -> str | None:
                  if expression["key"] == "kubernetes.io/metadata.name" and expression["operator"] == "In"
                  for value in expression["values"]]
         if names:
-            return sorted(names)[0]
+            return str(sorted(names)[0])
     return None
 
 

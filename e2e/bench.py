@@ -89,7 +89,7 @@ def bare_program(registrations: list[Registration], kubeconfig: Path) -> Callabl
     return run
 
 
-def measure(stack: auto.Stack, routes: int, variant: str, log: Callable[[str], None]) -> list[Timing]:
+def measure(stack: auto.Stack, routes: int, variant: str, log: Callable[[str], object]) -> list[Timing]:
     timings = []
     for operation in ("preview", "up"):
         steps = Steps()

@@ -46,8 +46,8 @@ class Cluster:
     def as_user(self, user: str, group: str) -> DynamicClient:
         """A client whose requests the API server takes as `user` in `group` (the admin may impersonate)."""
         api = self.plane.api_client()
-        api.set_default_header("Impersonate-User", user)
-        api.set_default_header("Impersonate-Group", group)
+        api.set_default_header("Impersonate-User", user)  # type: ignore[no-untyped-call]
+        api.set_default_header("Impersonate-Group", group)  # type: ignore[no-untyped-call]
         return DynamicClient(api)  # type: ignore[no-untyped-call]
 
     def namespaces(self) -> dict[str, str]:
@@ -145,7 +145,7 @@ def dry_run(dynamic: DynamicClient, operation: str, obj: Obj) -> Verdict:
 
 def _message(error: DynamicApiError) -> str:
     try:
-        body = json.loads(error.body)
+        body = json.loads(error.body or "")
     except (TypeError, ValueError):
         return str(error.summary())  # type: ignore[no-untyped-call]
     return str(body.get("message", ""))

@@ -85,40 +85,65 @@ def _backend_port(obj: Obj, value: Any) -> Any:
 ANY_KIND: dict[str, Mutation] = {
     "unknown field": _with(lambda o: _spec(o).__setitem__("e2eUnknown", 1) if "spec" in o else False),
     "name with capitals": _with(lambda o: o["metadata"].__setitem__("name", "E2E_Broken")),
-    "label value of 64 characters": _with(lambda o: o["metadata"].setdefault("labels", {}).__setitem__("e2e", "x" * 64)),
-    "annotation key with a space": _with(lambda o: o["metadata"].setdefault("annotations", {}).__setitem__("e2e key", "v")),
+    "label value of 64 characters": _with(
+        lambda o: o["metadata"].setdefault("labels", {}).__setitem__("e2e", "x" * 64)
+    ),
+    "annotation key with a space": _with(
+        lambda o: o["metadata"].setdefault("annotations", {}).__setitem__("e2e key", "v")
+    ),
 }
 BY_KIND: dict[str, dict[str, Mutation]] = {
     "Gateway": {
-        "duplicate listener names": _with(lambda o: _spec(o)["listeners"].append(copy.deepcopy(_spec(o)["listeners"][0]))),
+        "duplicate listener names": _with(
+            lambda o: _spec(o)["listeners"].append(copy.deepcopy(_spec(o)["listeners"][0]))
+        ),
         "hostname with a wildcard in the middle": _with(lambda o: _listener_hostname(o, "a.*.example.com")),
-        "65 listeners": _with(lambda o: _spec(o).__setitem__("listeners", [
-            {"name": f"l{i}", "protocol": "TCP", "port": 10000 + i} for i in range(65)])),
+        "65 listeners": _with(
+            lambda o: _spec(o).__setitem__(
+                "listeners", [{"name": f"l{i}", "protocol": "TCP", "port": 10000 + i} for i in range(65)]
+            )
+        ),
         "missing gatewayClassName": _with(lambda o: _spec(o).pop("gatewayClassName")),
         "port 0": _with(lambda o: _spec(o)["listeners"][0].__setitem__("port", 0)),
-        "port as 80.0": _with(lambda o: _spec(o)["listeners"][0].__setitem__("port", float(_spec(o)["listeners"][0]["port"]))),
+        "port as 80.0": _with(
+            lambda o: _spec(o)["listeners"][0].__setitem__("port", float(_spec(o)["listeners"][0]["port"]))
+        ),
         "null addresses": _with(lambda o: _spec(o).__setitem__("addresses", None)),
     },
     "HTTPRoute": {
         "17 rules": _with(lambda o: _spec(o).__setitem__("rules", [copy.deepcopy(_rules(o)[0]) for _ in range(17)])),
-        "hostname with a wildcard in the middle": _with(lambda o: _spec(o).__setitem__("hostnames", ["a.*.example.com"])),
-        "path not starting with /": _with(lambda o: _rules(o)[0].__setitem__("matches", [
-            {"path": {"type": "PathPrefix", "value": "api"}}])),
-        "unknown path type": _with(lambda o: _rules(o)[0].__setitem__("matches", [
-            {"path": {"type": "Glob", "value": "/api"}}])),
-        "Service backend without a port": _with(lambda o: _backend_port(o, None) and _rules(o)[0]["backendRefs"][0].pop("port")),
-        "negative weight": _with(lambda o: _rules(o)[0].get("backendRefs") and _rules(o)[0]["backendRefs"][0].__setitem__("weight", -1)),
-        "redirect with status 303": _with(lambda o: _rules(o)[0].__setitem__("filters", [
-            {"type": "RequestRedirect", "requestRedirect": {"scheme": "https", "statusCode": 303}}])),
+        "hostname with a wildcard in the middle": _with(
+            lambda o: _spec(o).__setitem__("hostnames", ["a.*.example.com"])
+        ),
+        "path not starting with /": _with(
+            lambda o: _rules(o)[0].__setitem__("matches", [{"path": {"type": "PathPrefix", "value": "api"}}])
+        ),
+        "unknown path type": _with(
+            lambda o: _rules(o)[0].__setitem__("matches", [{"path": {"type": "Glob", "value": "/api"}}])
+        ),
+        "Service backend without a port": _with(
+            lambda o: _backend_port(o, None) and _rules(o)[0]["backendRefs"][0].pop("port")
+        ),
+        "negative weight": _with(
+            lambda o: _rules(o)[0].get("backendRefs") and _rules(o)[0]["backendRefs"][0].__setitem__("weight", -1)
+        ),
+        "redirect with status 303": _with(
+            lambda o: _rules(o)[0].__setitem__(
+                "filters", [{"type": "RequestRedirect", "requestRedirect": {"scheme": "https", "statusCode": 303}}]
+            )
+        ),
         "port as 8080.0": _with(lambda o: _backend_port(o, 8080.0)),
     },
     "GRPCRoute": {
-        "method match naming neither service nor method": _with(lambda o: _rules(o)[0].__setitem__("matches", [
-            {"method": {"type": "Exact"}}])),
+        "method match naming neither service nor method": _with(
+            lambda o: _rules(o)[0].__setitem__("matches", [{"method": {"type": "Exact"}}])
+        ),
         "17 rules": _with(lambda o: _spec(o).__setitem__("rules", [copy.deepcopy(_rules(o)[0]) for _ in range(17)])),
     },
     "TLSRoute": {
-        "hostname with a wildcard in the middle": _with(lambda o: _spec(o).__setitem__("hostnames", ["a.*.example.com"])),
+        "hostname with a wildcard in the middle": _with(
+            lambda o: _spec(o).__setitem__("hostnames", ["a.*.example.com"])
+        ),
         "no rules": _with(lambda o: _spec(o).__setitem__("rules", [])),
     },
     "ReferenceGrant": {
@@ -134,27 +159,38 @@ BY_KIND: dict[str, dict[str, Mutation]] = {
         "port 70000": _with(lambda o: _spec(o).__setitem__("ingress", [{"ports": [{"port": 70000}]}])),
         "protocol in lower case": _with(lambda o: _spec(o).__setitem__("ingress", [{"ports": [{"protocol": "tcp"}]}])),
         "unknown policy type": _with(lambda o: _spec(o).__setitem__("policyTypes", ["Sideways"])),
-        "CIDR with host bits": _with(lambda o: _spec(o).__setitem__("egress", [{"to": [{"ipBlock": {"cidr": "10.0.0.1/8"}}]}])),
+        "CIDR with host bits": _with(
+            lambda o: _spec(o).__setitem__("egress", [{"to": [{"ipBlock": {"cidr": "10.0.0.1/8"}}]}])
+        ),
     },
     "ValidatingAdmissionPolicy": {
         "failurePolicy misspelt": _with(lambda o: _spec(o).__setitem__("failurePolicy", "Sometimes")),
-        "expression that does not parse": _with(lambda o: _spec(o)["validations"][0].__setitem__("expression", "object.spec.(")),
-        "expression calling no such function": _with(lambda o: _spec(o)["validations"][0].__setitem__(
-            "expression", "noSuchFunction(object)")),
-        "expression comparing a string with a number": _with(lambda o: _spec(o)["validations"][0].__setitem__(
-            "expression", "'a' == 1")),
+        "expression that does not parse": _with(
+            lambda o: _spec(o)["validations"][0].__setitem__("expression", "object.spec.(")
+        ),
+        "expression calling no such function": _with(
+            lambda o: _spec(o)["validations"][0].__setitem__("expression", "noSuchFunction(object)")
+        ),
+        "expression comparing a string with a number": _with(
+            lambda o: _spec(o)["validations"][0].__setitem__("expression", "'a' == 1")
+        ),
     },
     "ValidatingAdmissionPolicyBinding": {
         "validationActions misspelt": _with(lambda o: _spec(o).__setitem__("validationActions", ["Refuse"])),
-        "paramRef with name and selector": _with(lambda o: _spec(o).__setitem__("paramRef", {
-            "name": "x", "selector": {}, "parameterNotFoundAction": "Allow"})),
+        "paramRef with name and selector": _with(
+            lambda o: _spec(o).__setitem__(
+                "paramRef", {"name": "x", "selector": {}, "parameterNotFoundAction": "Allow"}
+            )
+        ),
     },
     "Secret": {
         "data that is not base64": _with(lambda o: o.__setitem__("data", {"key": "not base64!"})),
         "key with a space": _with(lambda o: o.__setitem__("data", {"a key": "dmFsdWU="})),
     },
     "Namespace": {
-        "finalizer that is not a qualified name": _with(lambda o: _spec(o).__setitem__("finalizers", ["not a name/x/y"])),
+        "finalizer that is not a qualified name": _with(
+            lambda o: _spec(o).__setitem__("finalizers", ["not a name/x/y"])
+        ),
     },
 }
 
@@ -172,18 +208,27 @@ def exemplars(registrations: Iterable[Mapping[str, Any]]) -> dict[str, Obj]:
         if kind.endswith("Route") and "RequestRedirect" in text:
             continue
         found[kind] = {key: inputs[key] for key in ("apiVersion", "kind", "metadata", "spec") if key in inputs}
-    namespace = next((obj["metadata"]["namespace"] for obj in found.values() if obj["metadata"].get("namespace")),
-                     "default")
-    found["Secret"] = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "e2e", "namespace": namespace},
-                       "type": "Opaque", "data": {"key": "dmFsdWU="}}  # plan.json masks the stack's own
+    namespace = next(
+        (obj["metadata"]["namespace"] for obj in found.values() if obj["metadata"].get("namespace")), "default"
+    )
+    found["Secret"] = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "e2e", "namespace": namespace},
+        "type": "Opaque",
+        "data": {"key": "dmFsdWU="},
+    }  # plan.json masks the stack's own
     return found
 
 
 def corpus(objects: Mapping[str, Obj]) -> Iterator[Broken]:
     for kind, obj in sorted(objects.items()):
         base = copy.deepcopy(obj)
-        base["metadata"] = {key: value for key, value in obj["metadata"].items() if key in ("name", "namespace",
-                                                                                          "labels", "annotations")}
+        base["metadata"] = {
+            key: value
+            for key, value in obj["metadata"].items()
+            if key in ("name", "namespace", "labels", "annotations")
+        }
         base["metadata"]["name"] = f"e2e-diff-{base['metadata']['name']}"[:63].rstrip("-.")
         for mistake, mutate in {**ANY_KIND, **BY_KIND.get(kind, {})}.items():
             broken = mutate(base)
@@ -194,16 +239,20 @@ def corpus(objects: Mapping[str, Obj]) -> Iterator[Broken]:
 def judge(cluster: Cluster, validator: ManifestValidator, case: Broken) -> Verdicts:
     verdict = dry_run(cluster.dynamic, "CREATE", case.obj)
     errors = validator.validate(case.obj)
-    detail = (f"API server: {'admitted' if verdict.allowed else verdict.message}; "
-              f"validator: {'admitted' if not errors else '; '.join(errors)[:300]}")
+    detail = (
+        f"API server: {'admitted' if verdict.allowed else verdict.message}; "
+        f"validator: {'admitted' if not errors else '; '.join(errors)[:300]}"
+    )
     return Verdicts(case, verdict.allowed, not errors, detail)
 
 
-def run(cluster: Cluster, validator: ManifestValidator, registrations: Iterable[Mapping[str, Any]]
-        ) -> tuple[list[Verdicts], list[str], list[str]]:
+def run(
+    cluster: Cluster, validator: ManifestValidator, registrations: Iterable[Mapping[str, Any]]
+) -> tuple[list[Verdicts], list[str], list[str]]:
     """(every verdict pair, disagreements that are bugs, disagreements that are known gaps)."""
     results = [judge(cluster, validator, case) for case in corpus(exemplars(registrations))]
-    bugs, gaps = [], []
+    bugs: list[str] = []
+    gaps: list[str] = []
     for result in results:
         if result.agree:
             continue

@@ -136,7 +136,8 @@ def stuck_challenge(writer: Writer, certificate: KubeObject) -> None:
                                           "annotations": {"cert-manager.io/certificate-name": name}},
                              "spec": {"issuerRef": issuer, "request": "LS0tLS1CRUdJTi0tLS0t"}})
     writer.status(CERT_MANAGER, "CertificateRequest", f"{name}-1", namespace, {"conditions": [
-        statuses.cond("Ready", False, "Pending", f"Waiting on certificate issuance from order {namespace}/{name}-1-1")]})
+        statuses.cond("Ready", False, "Pending",
+                      f"Waiting on certificate issuance from order {namespace}/{name}-1-1")]})
     order = writer.create({"apiVersion": ACME, "kind": "Order",
                            "metadata": {"name": f"{name}-1-1", "namespace": namespace,
                                         "ownerReferences": [_owner(request)]},
@@ -214,7 +215,7 @@ def inject(writer: Writer, expected: Expected) -> list[Fault]:
         faults.append(Fault("Challenge stuck on DNS-01 propagation", f"Certificate {certs[1].namespace}/"
                             f"{certs[1].name}", "DNS-01 challenge propagation", "_acme-challenge"))
     other_channel(writer)
-    faults.append(Fault("CRDs of another channel", "Gateway API CRDs", "experimental", "channel"))
+    faults.append(Fault("CRDs of another channel", "Gateway API CRDs", "experimental", "gatewayApiChannel"))
     return faults
 
 

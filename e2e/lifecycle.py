@@ -41,6 +41,7 @@ from e2e.workspace import Workspace, first_error, project_name, stack_name
 from traffic_edge.config import ConfigError, StackConfig
 from traffic_edge.config.load import parse_engine_config
 from traffic_edge.conformance.validator import ManifestValidator
+from traffic_edge.doctor.findings import Finding
 from traffic_edge.offline.stackfile import StackFileError, read_project, read_stack_config
 from traffic_edge.plan import Deployment, edge_plan
 from traffic_edge.progress import Progress
@@ -55,7 +56,7 @@ class PhaseError(Exception):
     """A phase ran but its result is wrong; the message says what differs."""
 
 
-class NotApplicable(Exception):
+class NotApplicableError(Exception):
     """The phase has nothing to judge for this stack; the message says why."""
 
 
@@ -166,7 +167,7 @@ class Lifecycle:
         try:
             body()
             result = PhaseResult(name, "passed", time.monotonic() - started)
-        except NotApplicable as reason:
+        except NotApplicableError as reason:
             result = PhaseResult(name, "n/a", time.monotonic() - started, str(reason))
         except (auto.CommandError, PhaseError, ClusterError, client.ApiException, DynamicApiError, ConfigError,
                 StackFileError, RefdataError, ControlPlaneError, subprocess.CalledProcessError) as error:
@@ -194,7 +195,8 @@ class Lifecycle:
 
     def prepare(self) -> None:
         """The stack and the cluster as their user's would be before the first `pulumi up`, and the overlay."""
-        assert self.plane is not None and self.cluster is not None
+        assert self.plane is not None
+        assert self.cluster is not None
         project = read_project(self.stack_file.parent)
         read = read_stack_config(self.stack_file, project)
         self.config = config = parse_engine_config(project.name, read.values, read.secret_keys)
@@ -239,9 +241,11 @@ class Lifecycle:
     def alerts(self) -> None:
         """Expiry alerts: refused by the preflight without the Prometheus operator's CRDs, then installed with them;
         promtool judges the rule and its alerts on cert-manager-shaped series."""
-        assert self.config is not None and self.cluster is not None and self.stack is not None
+        assert self.config is not None
+        assert self.cluster is not None
+        assert self.stack is not None
         if not self.config.cert_manager.expiry_alerts.enabled:
-            raise NotApplicable("certManager.expiryAlerts is off")
+            raise NotApplicableError("certManager.expiryAlerts is off")
         with self._output("alerts") as output:
             try:
                 self.stack.preview(on_output=output, color="never")
@@ -257,7 +261,8 @@ class Lifecycle:
             raise PhaseError("; ".join(failures))
 
     def up(self) -> None:
-        assert self.stack is not None and self.cluster is not None
+        assert self.stack is not None
+        assert self.cluster is not None
         steps = Steps()
         with self._output("up") as output:
             self.stack.up(on_event=steps, on_output=output, color="never")
@@ -280,12 +285,13 @@ class Lifecycle:
             self.stack.refresh(expect_no_changes=True, on_output=output, color="never", diff=True)
 
     def admission(self) -> None:
-        assert self.cluster is not None and self.config is not None
+        assert self.cluster is not None
+        assert self.config is not None
         outcomes, failures = admission.run(self.cluster, self.config, self._validator())
         self.result.figures["admission cases"] = len(outcomes)
-        self.result.notes += [f"admission {o.case.policy} / {o.case.name}: API server "
-                              f"{'denied' if o.server else 'admitted'}, evaluator {'denied' if o.offline else 'admitted'}"
-                              for o in outcomes]
+        verdict = {True: "denied", False: "admitted"}
+        self.result.notes += [f"admission {o.case.policy} / {o.case.name}: API server {verdict[o.server]}, "
+                              f"evaluator {verdict[o.offline]}" for o in outcomes]
         if failures:
             raise PhaseError("; ".join(failures))
 
@@ -304,7 +310,9 @@ class Lifecycle:
     def add_route(self) -> None:
         """One more route (to a Service in another namespace, where the stack already routes across namespaces):
         the preview creates exactly that route and its ReferenceGrant, and nothing else."""
-        assert self.stack is not None and self.cluster is not None and self.workspace is not None
+        assert self.stack is not None
+        assert self.cluster is not None
+        assert self.workspace is not None
         route, backend_namespace = self._added_route()
         self.cluster.ensure_service(backend_namespace or route["namespace"], ADDED_ROUTE, 8080)
         key = f"{project_name(self.workspace.dir)}:routes"
@@ -342,14 +350,17 @@ class Lifecycle:
         return {"name": ADDED_ROUTE, **route, "rules": rules}, backend.get("namespace")
 
     def doctor(self) -> None:
-        assert self.cluster is not None and self.config is not None and self.workspace is not None
+        assert self.cluster is not None
+        assert self.config is not None
+        assert self.workspace is not None
         assert self.plane is not None
         plan = edge_plan(self.config, Deployment(project_name(self.workspace.dir), self.name))
         expected = doctor.expected_of(self.config, plan, self.name, self.registrations)
         writer = doctor.Writer(self.cluster)
 
-        def run() -> tuple[int, list[doctor.Finding], str]:
-            assert self.workspace is not None and self.plane is not None
+        def run() -> tuple[int, list[Finding], str]:
+            assert self.workspace is not None
+            assert self.plane is not None
             return doctor.run_doctor(self.workspace.file, self.plane.kubeconfig, self.stack_file.parent, self._env())
 
         reports, failures = doctor.check(run, writer, expected, self.root)
@@ -360,7 +371,8 @@ class Lifecycle:
     def destroy(self) -> None:
         """Everything but protected and retained resources goes; the Gateway API CRDs and the namespaces that can
         hold users' workloads stay, and so do the workloads."""
-        assert self.stack is not None and self.cluster is not None
+        assert self.stack is not None
+        assert self.cluster is not None
         with self._output("destroy") as output:
             self.stack.destroy(exclude_protected=True, on_output=output, color="never")
         problems: list[str] = []
@@ -381,7 +393,7 @@ class Lifecycle:
     def upgrade(self) -> None:
         """The last landed program's deploy, then the current program over it, on a control plane of its own."""
         if self.old_project is None:
-            raise NotApplicable("no last landed program given (--old-project)")
+            raise NotApplicableError("no last landed program given (--old-project)")
         root = self.root / "upgrade"
         sources = LocalSources(build_stub_charts(root / "charts"), root / "bundles")
         with self._output("upgrade") as output, control_plane(self.bin_dir, root / "cluster") as plane:

@@ -27,7 +27,7 @@ from traffic_edge.conformance.admission import (
     selected,
 )
 from traffic_edge.conformance.validator import REFDATA, ManifestValidator, require_refdata
-from traffic_edge.offline.engine import Recording
+from traffic_edge.offline.engine import Recording, Registration
 from traffic_edge.offline.render import PROJECT_DIR
 from traffic_edge.plan.admission import ACME_CHALLENGE_PATH, ACME_SOLVER_LABEL, admission_manifests
 from traffic_edge.plan.guardrails import Tenancy
@@ -55,14 +55,19 @@ def stack(render_stack: RenderStack) -> Recording:
     return render_stack(PROJECT_DIR / "Pulumi.multitenant.yaml")
 
 
+def own(stack: Recording, type_: str) -> list[Registration]:
+    """The program's own policies and bindings (the Gateway API bundle brings its safe-upgrades pair)."""
+    return [r for r in stack.of_type(type_) if r.inputs["metadata"]["name"].startswith("traffic-edge-")]
+
+
 @pytest.fixture(scope="module")
 def policies(stack: Recording) -> dict[str, Manifest]:
-    return {r.inputs["metadata"]["name"].removeprefix("traffic-edge-"): r.inputs for r in stack.of_type(VAP)}
+    return {r.inputs["metadata"]["name"].removeprefix("traffic-edge-"): r.inputs for r in own(stack, VAP)}
 
 
 @pytest.fixture(scope="module")
 def bindings(stack: Recording) -> list[Manifest]:
-    return [r.inputs for r in stack.of_type(BINDING)]
+    return [r.inputs for r in own(stack, BINDING)]
 
 
 @pytest.fixture(scope="module")
@@ -154,14 +159,14 @@ def test_every_expression_compiles_with_only_functions_kubernetes_has(policies: 
 def test_manifests_are_what_the_api_server_accepts(stack: Recording) -> None:
     require_refdata()
     validator = ManifestValidator()
-    manifests = [r.inputs for r in [*stack.of_type(VAP), *stack.of_type(BINDING)]]
+    manifests = [r.inputs for r in [*own(stack, VAP), *own(stack, BINDING)]]
     assert len(manifests) == 15
     for manifest in manifests:
         assert validator.validate(manifest) == []
 
 
 def test_bindings_deny_and_name_their_policy_and_gateway(stack: Recording) -> None:
-    bindings = {r.inputs["metadata"]["name"]: r.inputs["spec"] for r in stack.of_type(BINDING)}
+    bindings = {r.inputs["metadata"]["name"]: r.inputs["spec"] for r in own(stack, BINDING)}
     params = {name: spec.get("paramRef") for name, spec in bindings.items()}
     assert params == {
         "traffic-edge-dns-hostname-annotations": None,
@@ -176,8 +181,8 @@ def test_bindings_deny_and_name_their_policy_and_gateway(stack: Recording) -> No
             {"name": "team-c", "namespace": "team-c", "parameterNotFoundAction": "Allow"},
     }
     assert {spec["validationActions"] == ["Deny"] for spec in bindings.values()} == {True}
-    policy_of = {r.inputs["metadata"]["name"]: r.urn for r in stack.of_type(VAP)}
-    for registration in stack.of_type(BINDING):
+    policy_of = {r.inputs["metadata"]["name"]: r.urn for r in own(stack, VAP)}
+    for registration in own(stack, BINDING):
         assert policy_of[registration.inputs["spec"]["policyName"]] in registration.dependencies
 
 

@@ -8,14 +8,12 @@ the Gateways a ParamStore holds. Helpers and names are those of tests/test_admis
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
 
 from tests.conftest import RenderStack
 from tests.test_admission import (
-    ALICE,
     BINDING,
     DOMAIN,
     GATEWAYS_ARE_NAMESPACED,
@@ -39,7 +37,6 @@ from traffic_edge.conformance.admission import ParamStore, Request, admit
 from traffic_edge.offline.engine import Recording
 from traffic_edge.offline.render import PROJECT_DIR
 from traffic_edge.plan.admission import admission_manifests
-from traffic_edge.plan.guardrails import Tenancy
 
 Manifest = dict[str, Any]
 
@@ -53,7 +50,8 @@ CHALLENGE = {"path": {"type": "Exact", "value": "/.well-known/acme-challenge/x7k
 CATCH_ALL = {"path": {"type": "PathPrefix", "value": "/"}}
 # external-dns @ v0.22.0 : source/annotations/annotations.go (L21-22, L56-57) reads names from `<prefix>hostname`
 # and `<prefix>internal-hostname`; v0.21.0 images use the alpha prefix (same file, L22).
-DNS_NAME_ANNOTATIONS = [f"{prefix}{key}" for prefix in ("external-dns.kubernetes.io/", "external-dns.alpha.kubernetes.io/")
+DNS_NAME_ANNOTATIONS = [f"{prefix}{key}"
+                        for prefix in ("external-dns.kubernetes.io/", "external-dns.alpha.kubernetes.io/")
                         for key in ("hostname", "internal-hostname")]
 TENANT_GATEWAY_MESSAGE = (
     "a listener admits routes from namespaces of tenants this gateway was not given: admit by name "
@@ -296,3 +294,159 @@ def test_a_route_without_parents_is_no_business_of_the_port_80_policy(
     del orphan["spec"]["parentRefs"]  # optional in the CRD: a route that attaches to nothing yet
     assert refusal(policies["http-listener-routes"], bindings, create("httproutes", orphan, PLATFORM_NS), cluster) \
         is None
+
+
+# ---------------------------------------------------------------------------------- http-listener-routes: exemptions
+
+
+def solver_route(rules: list[Manifest], labels: dict[str, str] = SOLVER_LABELS, kind: str = "HTTPRoute") -> Manifest:
+    """A route on the port-80 listener shaped like cert-manager's solver route, but with `rules` and `labels`."""
+    obj = route(kind, "team-a", [f"shop.{TEAM_A}"], edge_ref("http"), name="cm-acme-http-solver-x7k2p", labels=labels)
+    obj["spec"]["rules"] = rules
+    return obj
+
+
+def test_cert_managers_own_solver_route_is_admitted(
+    policies: dict[str, Manifest], bindings: list[Manifest], cluster: ParamStore
+) -> None:
+    solver = solver_route([{"matches": [CHALLENGE], "backendRefs": [
+        {"group": "", "kind": "Service", "name": "cm-acme-http-solver-abcde", "namespace": "team-a", "port": 8089,
+         "weight": 1}]}])
+    solver["metadata"]["generateName"] = "cm-acme-http-solver-"
+    assert refusal(policies["http-listener-routes"], bindings, create("httproutes", solver, TEAM_A_NS), cluster) is None
+    two = solver_route([{"matches": [CHALLENGE]}, {"matches": [CHALLENGE, CHALLENGE]}])  # still only challenges
+    assert refusal(policies["http-listener-routes"], bindings, create("httproutes", two, TEAM_A_NS), cluster) is None
+
+
+@pytest.mark.parametrize("rules", [
+    [{"matches": [CHALLENGE, CATCH_ALL]}],  # a catch-all beside the challenge
+    [{"matches": [CATCH_ALL, CHALLENGE]}],
+    [{"matches": []}],  # no match: every request
+    [{"matches": [CHALLENGE]}, {"matches": []}],
+    [{"matches": [{"path": {"type": "Exact", "value": "/app/.well-known/acme-challenge/"}}]}],  # ends like one
+    [{"matches": [{"headers": [{"name": "x-acme", "value": "1"}]}]}],  # no path: every path
+], ids=["catch-all-after", "catch-all-before", "empty-matches", "second-rule-empty", "suffix-path", "headers-only"])
+def test_the_solver_label_on_a_route_serving_anything_else_is_no_exemption(
+    policies: dict[str, Manifest], bindings: list[Manifest], cluster: ParamStore, rules: list[Manifest]
+) -> None:
+    message = refusal(policies["http-listener-routes"], bindings,
+                      create("httproutes", solver_route(rules), TEAM_A_NS), cluster)
+    assert message == PORT_80_MESSAGE
+
+
+@pytest.mark.parametrize("labels", [
+    {**SOLVER_LABELS, "acme.cert-manager.io/http01-solver": "false"},
+    {key: value for key, value in SOLVER_LABELS.items() if key != "acme.cert-manager.io/http01-solver"},
+    {},
+], ids=["solver-false", "without-solver-label", "no-labels"])
+def test_challenge_paths_without_the_solver_label_are_no_exemption(
+    policies: dict[str, Manifest], bindings: list[Manifest], cluster: ParamStore, labels: dict[str, str]
+) -> None:
+    obj = solver_route([{"matches": [CHALLENGE]}], labels)
+    assert refusal(policies["http-listener-routes"], bindings, create("httproutes", obj, TEAM_A_NS), cluster) == \
+        PORT_80_MESSAGE
+
+
+def test_a_grpc_route_is_never_a_solver_route(
+    policies: dict[str, Manifest], bindings: list[Manifest], cluster: ParamStore
+) -> None:
+    obj = solver_route([{"matches": [CHALLENGE]}], kind="GRPCRoute")
+    assert refusal(policies["http-listener-routes"], bindings, create("grpcroutes", obj, TEAM_A_NS), cluster) == \
+        PORT_80_MESSAGE
+
+
+def test_each_port_80_listener_has_its_own_redirect_in_the_gateways_namespace(
+    policies: dict[str, Manifest], bindings: list[Manifest]
+) -> None:
+    two = with_edge(http_80("http"), http_80("http-alt"), listener("https", "HTTPS", 443, f"*.{DOMAIN}"))
+    policy = policies["http-listener-routes"]
+    for section in ("http", "http-alt"):
+        redirect = route("HTTPRoute", "gateway", None, edge_ref(section), name=f"edge-{section}-redirect")
+        assert refusal(policy, bindings, create("httproutes", redirect, PLATFORM_NS), two) is None, section
+        elsewhere = route("HTTPRoute", "team-a", None, edge_ref(section), name=f"edge-{section}-redirect")
+        assert refusal(policy, bindings, create("httproutes", elsewhere, TEAM_A_NS), two) == PORT_80_MESSAGE
+    other = route("HTTPRoute", "gateway", None, edge_ref("http-alt"), name="edge-http-redirect-2")
+    assert refusal(policy, bindings, create("httproutes", other, PLATFORM_NS), two) == PORT_80_MESSAGE
+
+
+def test_port_80_listeners_that_carry_routes_are_left_alone(
+    policies: dict[str, Manifest], bindings: list[Manifest]
+) -> None:
+    """The Gateway's annotation names the port-80 listeners that serve routes (httpMode: routes); the others and
+    listeners on other ports are guarded or not the policy's business."""
+    listeners = (http_80("http"), http_80("plain"), http_80("legacy"), listener("alt", "HTTP", 8080))
+    annotated = with_edge(*listeners, annotations={"traffic-edge.io/http-route-listeners": "legacy,plain"})
+    policy = policies["http-listener-routes"]
+    for section, refused in (("plain", False), ("legacy", False), ("alt", False), ("http", True)):
+        request = create("httproutes", route("HTTPRoute", "gateway", None, edge_ref(section)), PLATFORM_NS)
+        assert (refusal(policy, bindings, request, annotated) is not None) == refused, section
+    request = create("httproutes", route("HTTPRoute", "gateway", None, edge_ref("plain")), PLATFORM_NS)
+    assert refusal(policy, bindings, request, with_edge(*listeners)) == PORT_80_MESSAGE  # not annotated: guarded
+    none_guarded = with_edge(http_80("plain"), annotations={"traffic-edge.io/http-route-listeners": "plain"})
+    orphan = route("HTTPRoute", "gateway", None, edge_ref("plain"))
+    del orphan["spec"]["parentRefs"]
+    for obj in (route("HTTPRoute", "gateway", None, edge_ref("plain")), orphan):
+        assert refusal(policy, bindings, create("httproutes", obj, PLATFORM_NS), none_guarded) is None
+
+
+# ---------------------------------------------------------------------------------- http-listener-routes: attachment
+
+
+def selector(**parts: Any) -> Manifest:
+    return {"namespaces": {"from": "Selector", "selector": parts}}
+
+
+def expression(key: str, operator: str, *values: str) -> Manifest:
+    return {"key": key, "operator": operator, **({"values": list(values)} if values else {})}
+
+
+@pytest.mark.parametrize(("allowed_routes", "attached"), [
+    (None, False),  # from Same by default: only the Gateway's namespace
+    ({}, False),
+    ({"namespaces": {}}, False),
+    ({"namespaces": {"from": "Same"}}, False),
+    ({"namespaces": {"from": "All"}}, True),
+    ({"namespaces": {"from": "Selector"}}, True),  # no selector: counted as matching, to err towards refusing
+    (selector(), True),
+    (selector(matchLabels={"team": "apps"}), True),
+    (selector(matchLabels={"team": "apps", "tier": "web"}), False),
+    (selector(matchLabels={"team": "shop"}), False),
+    (selector(matchExpressions=[expression("team", "In", "shop", "apps")]), True),
+    (selector(matchExpressions=[expression("team", "In", "shop")]), False),
+    (selector(matchExpressions=[expression("tier", "In", "apps")]), False),
+    (selector(matchExpressions=[expression("team", "NotIn", "shop")]), True),
+    (selector(matchExpressions=[expression("team", "NotIn", "apps")]), False),
+    (selector(matchExpressions=[expression("tier", "NotIn", "web")]), True),
+    (selector(matchExpressions=[expression("team", "Exists")]), True),
+    (selector(matchExpressions=[expression("tier", "Exists")]), False),
+    (selector(matchExpressions=[expression("tier", "DoesNotExist")]), True),
+    (selector(matchExpressions=[expression("team", "DoesNotExist")]), False),
+    (selector(matchExpressions=[expression("team", "Exists"), expression("tier", "Exists")]), False),
+    (selector(matchLabels={"team": "apps"}, matchExpressions=[expression("tier", "Exists")]), False),
+    (selector(matchLabels={"tier": "web"}, matchExpressions=[expression("team", "Exists")]), False),
+    ({"namespaces": {"from": "All"}, "kinds": []}, True),  # no kinds: the protocol's, HTTPRoute among them
+    ({"namespaces": {"from": "All"}, "kinds": [{"kind": "HTTPRoute"}]}, True),
+    ({"namespaces": {"from": "All"}, "kinds": [{"group": GW, "kind": "HTTPRoute"}]}, True),
+    ({"namespaces": {"from": "All"}, "kinds": [{"group": GW, "kind": "GRPCRoute"}]}, False),
+    ({"namespaces": {"from": "All"}, "kinds": [{"group": "example.com", "kind": "HTTPRoute"}]}, False),
+])
+def test_a_route_without_section_is_judged_by_the_listeners_that_admit_it(
+    policies: dict[str, Manifest], bindings: list[Manifest], allowed_routes: Manifest | None, attached: bool
+) -> None:
+    """Without sectionName a route attaches to every listener that admits its namespace and kind (Gateway API v1.6.1
+    AllowedRoutes, RouteNamespaces, LabelSelector): refused exactly where a port-80 listener that redirects does."""
+    params = with_edge(http_80("http", allowed_routes), listener("https", "HTTPS", 443, f"*.{DOMAIN}"))
+    request = create("httproutes", route("HTTPRoute", "apps", None, edge_ref()), APPS_NS)
+    message = refusal(policies["http-listener-routes"], bindings, request, params)
+    assert (message is not None) == attached, message
+
+
+def test_from_the_gateways_own_namespace_a_route_without_section_attaches_by_default(
+    policies: dict[str, Manifest], bindings: list[Manifest]
+) -> None:
+    params = with_edge(http_80("http"))
+    for ref in (edge_ref(), {"name": "edge"}):  # the namespace defaults to the route's
+        request = create("httproutes", route("HTTPRoute", "gateway", None, ref), PLATFORM_NS)
+        assert refusal(policies["http-listener-routes"], bindings, request, params) == PORT_80_MESSAGE
+    from_apps = create("httproutes", route("HTTPRoute", "apps", None, {"name": "edge"}), APPS_NS)  # apps/edge
+    assert refusal(policies["http-listener-routes"], bindings, from_apps, params) is None

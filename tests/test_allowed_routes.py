@@ -133,8 +133,9 @@ def test_a_selector_is_the_listeners_one_way_to_admit(allowed: dict[str, Any], e
 
 def test_the_redirect_and_challenges_must_stay_admitted_on_a_selecting_port_80_listener() -> None:
     select = put("gateways[0].listeners[0].allowedRoutes", SELECT_APPS)
-    assert Issue("gateways[0].listeners[0].allowedRoutes.selector", "namespace gateway lacks the labels team=apps, "
-                 "and its redirect to HTTPS comes from there", "add them to namespaces.gateway.labels") in issues_of(select)
+    expected = Issue("gateways[0].listeners[0].allowedRoutes.selector", "namespace gateway lacks the labels "
+                     "team=apps, and its redirect to HTTPS comes from there", "add them to namespaces.gateway.labels")
+    assert expected in issues_of(select)
     plan = plan_of(select, put("namespaces.gateway", {"labels": {"team": "apps"}}))
     assert admitted(plan, "edge", "http") == {"from": "Selector", "selector": {"matchLabels": {"team": "apps"}}}
 

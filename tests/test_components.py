@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import runpy
 from collections.abc import Sequence
@@ -27,7 +26,6 @@ from traffic_edge.config.model import StackConfig, Versions
 from traffic_edge.conformance.validator import require_refdata, validate_helm_values
 from traffic_edge.controllers import CONTROLLERS
 from traffic_edge.controllers.base import ValuesContext
-from traffic_edge.data.versions import GATEWAY_API_BUNDLE_SHA256
 from traffic_edge.offline.engine import Recording, Registration
 from traffic_edge.offline.render import PROJECT_DIR, preflight_off
 from traffic_edge.plan import EdgePlan, edge_plan

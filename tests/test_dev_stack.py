@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import RenderStack, depends_on
-from traffic_edge.data.versions import GATEWAY_API_BUNDLE_SHA256
 from traffic_edge.offline.engine import Recording, Registration
 from traffic_edge.offline.plan import manifests, write
 from traffic_edge.offline.render import PROJECT_DIR, render

@@ -18,7 +18,6 @@ from traffic_edge.conformance.validator import ManifestValidator, require_refdat
 from traffic_edge.offline.engine import Recording
 from traffic_edge.offline.render import PROJECT_DIR
 from traffic_edge.plan import edge_plan
-from traffic_edge.plan.routes import EXTERNAL_DNS_HOSTNAME
 from traffic_edge.plan.vap import DNS_NAME_ANNOTATIONS
 
 Manifest = dict[str, Any]

@@ -227,7 +227,8 @@ def test_unprotected_zones_and_crds_are_flagged(multitenant: Plan) -> None:
     crd = resource(multitenant, "edge-gateway-api-bundle:gateways.gateway.networking.k8s.io")
     assert crd["type"] == "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"  # each object of the bundle
     crd["protect"] = False
-    add(multitenant, "kubernetes:yaml/v2:ConfigGroup", "group-bundle", {"yaml": "# Gateway API Standard channel install"})
+    add(multitenant, "kubernetes:yaml/v2:ConfigGroup", "group-bundle",
+        {"yaml": "# Gateway API Standard channel install"})
     # as the bundle was created before the program verified it: a ConfigFile of the release URL
     release = "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.6.1/standard-install.yaml"
     add(multitenant, "kubernetes:yaml/v2:ConfigFile", "file-bundle", {"file": release})

@@ -66,3 +66,36 @@ def test_the_readme_shows_the_generated_reference() -> None:
     readme = (PROJECT_DIR / "README.md").read_text()
     shown = readme.split(README_START, 1)[1].split(README_END, 1)[0].strip()
     assert shown == reference_markdown()
+
+
+def test_every_key_of_namespaces_tenants_guardrails_gateways_and_routes_says_what_it_is() -> None:
+    documented = ("namespaces", "tenants", "guardrails", "gateways", "routes")
+    rows = [row for row in reference_rows() if row.key.removeprefix(PREFIX).startswith(documented)]
+    assert [row.key for row in rows if not row.description or row.description == "a DNS-1123 label"] == []
+    assert len([row for row in rows if row.key.startswith(f"{PREFIX}namespaces.<name>.")]) == 13
+    assert len([row for row in rows if row.key.startswith(f"{PREFIX}tenants.<name>.")]) == 5
+
+
+def test_keys_of_one_platform_or_controller_say_so_and_so_do_the_keys_under_them() -> None:
+    rows = {row.key.removeprefix(PREFIX): row for row in reference_rows()}
+    assert rows["dns.rfc2136"].applies_to == rows["dns.rfc2136.nameserver"].applies_to == ["onprem"]
+    assert rows["tsigSecret"].applies_to == ["onprem"]
+    assert rows["dns.adopt.id"].applies_to == ["gke", "eks", "aks"]
+    assert rows["dns.zone"].applies_to == []
+    assert rows["controller.scheme"].applies_to == ["aws-load-balancer-controller"]
+    assert rows["controller.applicationGateway.subnetId"].applies_to == ["azure-alb"]
+    assert rows["gateways[].dataPlane.replicas"].applies_to == ["envoy-gateway"]
+    assert rows["gateways[].listeners[].certificateArn"].applies_to == ["aws-load-balancer-controller"]
+    assert rows["gateways[].listeners[].allowedRoutes.selector.matchLabels"].applies_to == []
+
+
+def test_types_defaults_and_descriptions_are_per_route_kind_where_they_differ() -> None:
+    rows = {row.key.removeprefix(PREFIX): row for row in reference_rows()}
+    assert rows["routes[].hostnames"].default == "`[]` (`HTTPRoute`, `GRPCRoute`); required (`TLSRoute`)"
+    assert rows["routes[].rules[].matches[].method"].type.endswith("(`HTTPRoute`); string (`GRPCRoute`)")
+    assert rows["routes[].rules"].description == (
+        "at most 16, matched in order of the Gateway API's precedence (`HTTPRoute`, `GRPCRoute`); exactly one "
+        "(`TLSRoute`, `TCPRoute`, `UDPRoute`)")
+    assert rows["routes[].kind"].type == "`HTTPRoute` \\| `GRPCRoute` \\| `TLSRoute` \\| `TCPRoute` \\| `UDPRoute`"
+    assert rows["routes[].kind"].default == '`"HTTPRoute"`'
+    assert rows["platform.identity"].default == '`"serviceAccount"` (`gke`); `"irsa"` (`eks`)'

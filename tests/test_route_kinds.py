@@ -12,7 +12,8 @@ import pytest
 
 from tests.conftest import Config, RenderStack, record_component, write_stack
 from traffic_edge.components.routes import Routes, RoutesArgs
-from traffic_edge.config.model import GrpcMatch, HeaderMatch, StackConfig
+from traffic_edge.config.model import StackConfig
+from traffic_edge.config.routes import GrpcMatch, HeaderMatch
 from traffic_edge.conformance.validator import ManifestValidator, require_refdata
 from traffic_edge.data.versions import ROUTE_API_VERSIONS
 from traffic_edge.offline.engine import Recording, Registration

@@ -84,8 +84,11 @@ def render_with_secret(stack: str, key: str) -> tuple[list[str], set[str]]:
 
 def recorded_values(recording: Recording) -> list[str]:
     """Every string of every input and output and every warning; not the resource names, which Pulumi never keeps
-    secret (the README says which config names become part of them)."""
-    inputs = [registration.inputs for registration in recording.resources.values()]
+    secret (the README says which config names become part of them), nor the Gateway API bundle's upstream text."""
+    bundles = {urn for urn, registration in recording.resources.items()
+               if registration.type == "traffic-edge:gateway_api:GatewayApiBundle"}
+    inputs = [registration.inputs for registration in recording.resources.values()
+              if registration.parent not in bundles]
     return [*_strings([inputs, recording.outputs]), *recording.warnings]
 
 

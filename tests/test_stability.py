@@ -17,8 +17,9 @@ import pytest
 import yaml
 
 from tests.conftest import PROJECT, STACK_FILES, RenderStack, parse_config
-from traffic_edge.config.model import Gateway, HttpRoute, Listener, Route, StackConfig
+from traffic_edge.config.model import Gateway, Listener, StackConfig
 from traffic_edge.config.queries import allowed_namespaces, namespace_owners
+from traffic_edge.config.routes import HttpRoute, Route
 from traffic_edge.config.tenancy import SUFFIX_LABEL, TENANT_LABEL
 from traffic_edge.data.route_kinds import ROUTE_KINDS
 from traffic_edge.offline import diff

@@ -28,7 +28,7 @@ def read(tmp_path: Path, config_lines: str) -> dict[str, str]:
     ("100000000000000000000000", "1e+23"), ("0x1F", "31"), ("0o17", "15"), ("+12", "12"), ("-0", "0"),
     ("-0.0", "0"), ("TRUE", "true"), ("~", ""), ("", ""), ('"yes"', "yes"), ("!!str 0443", "0443"),
     ("!!binary aGVsbG8=", "hello"), ("'it''s'", "it's"),
-], ids=lambda value: str(value))
+], ids=str)
 def test_a_top_level_scalar_reaches_the_program_as_the_cli_writes_it(tmp_path: Path, written: str, handed: str) -> None:
     assert read(tmp_path, f"  traffic-edge:value: {written}\n")["traffic-edge:value"] == handed
 
@@ -56,7 +56,7 @@ def test_merge_keys_merge_and_integer_and_boolean_keys_become_text(tmp_path: Pat
     ("by-key: {~: none}", "`~` is `<nil>`"),
     ("by-key: {1e3: thousand}", "`1e3` is `1000`"),
     ("ports: {0443: https}", "octal number to Pulumi"),
-], ids=lambda value: str(value))
+], ids=str)
 def test_what_the_cli_reads_otherwise_is_refused_with_its_key(tmp_path: Path, written: str, refusal: str) -> None:
     with pytest.raises(StackFileError, match=refusal.replace("(", r"\(").replace(")", r"\)")):
         read(tmp_path, f"  traffic-edge:{written}\n")

@@ -97,7 +97,7 @@ class GatewayApiBundle(pulumi.ComponentResource):
     """
 
     def __init__(self, name: str, text: str, opts: pulumi.ResourceOptions) -> None:
-        earlier = [pulumi.Alias(type_="kubernetes:yaml/v2:ConfigFile"), pulumi.Alias(type_="kubernetes:yaml/v2:ConfigGroup")]
+        earlier = [pulumi.Alias(type_=f"kubernetes:yaml/v2:{kind}") for kind in ("ConfigFile", "ConfigGroup")]
         super().__init__("traffic-edge:gateway_api:GatewayApiBundle", name, None,
                          pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=True, aliases=earlier)))
         keep = pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True)

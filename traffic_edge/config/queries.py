@@ -7,19 +7,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from traffic_edge.config.acme import http01_certificate_namespaces
-from traffic_edge.config.model import (
-    Gateway,
-    GrpcRoute,
-    GrpcRule,
-    HttpRoute,
-    HttpRule,
-    L4Rule,
-    Listener,
-    Route,
-    StackConfig,
-    TcpRoute,
-    UdpRoute,
-)
+from traffic_edge.config.model import Gateway, Listener, StackConfig
+from traffic_edge.config.routes import GrpcRoute, GrpcRule, HttpRoute, HttpRule, L4Rule, Route, TcpRoute, UdpRoute
 from traffic_edge.config.tenancy import NAMESPACE_LABEL, SUFFIX_LABEL, TENANT_LABEL, Tenant
 from traffic_edge.controllers import CONTROLLERS
 from traffic_edge.controllers.base import ControllerRelease, ControllerRow, GatewayClassRow

@@ -208,7 +208,9 @@ def http_listener_routes_policy() -> dict[str, Any]:
         f"(!has(r.port) || r.port == {HTTP_PORT}) && "
         "(has(r.sectionName) ? r.sectionName in variables.httpListeners : size(variables.admitting) > 0)"
     )
-    attaches = f"size(variables.httpListeners) > 0 && object.spec.parentRefs.exists(r, {targets} && {on_http})"
+    # parentRefs is optional (a route that attaches to nothing yet): reading it unguarded would error, and refuse.
+    attaches = (f"size(variables.httpListeners) > 0 && has(object.spec.parentRefs) && "
+                f"object.spec.parentRefs.exists(r, {targets} && {on_http})")
     return policy(
         "http-listener-routes",
         [resource_rule(GATEWAY_GROUP, ["httproutes", "grpcroutes"])],

@@ -12,9 +12,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from traffic_edge.config.model import (
+from traffic_edge.config.model import Gateway, StackConfig
+from traffic_edge.config.queries import attached_listeners
+from traffic_edge.config.routes import (
     Backend,
-    Gateway,
     GrpcMatch,
     GrpcRoute,
     GrpcRule,
@@ -23,12 +24,10 @@ from traffic_edge.config.model import (
     HttpRule,
     L4Rule,
     Route,
-    StackConfig,
     TcpRoute,
     TlsRoute,
     UdpRoute,
 )
-from traffic_edge.config.queries import attached_listeners
 from traffic_edge.data.api_limits import LIST_LIMITS
 from traffic_edge.data.versions import EXTERNAL_DNS_ANNOTATION_PREFIX, ROUTE_API_VERSIONS
 from traffic_edge.plan.objects import GATEWAY_GROUP, OBJECT_PREFIX, KubeObject, grant_parts, reference_grant_spec

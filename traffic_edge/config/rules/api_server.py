@@ -12,18 +12,9 @@ import re
 from collections.abc import Iterator, Sequence
 
 from traffic_edge.config.errors import Issue
-from traffic_edge.config.model import (
-    GrpcMatch,
-    GrpcRule,
-    HeaderMatch,
-    HttpMatch,
-    HttpRule,
-    Route,
-    StackConfig,
-    TcpRoute,
-    UdpRoute,
-)
+from traffic_edge.config.model import StackConfig
 from traffic_edge.config.queries import attached_listeners, route_hostnames, rules_of
+from traffic_edge.config.routes import GrpcMatch, GrpcRule, HeaderMatch, HttpMatch, HttpRule, Route, TcpRoute, UdpRoute
 from traffic_edge.data import api_limits
 from traffic_edge.data.api_limits import ListLimit
 

@@ -19,22 +19,13 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 
 from traffic_edge.config.errors import Issue
-from traffic_edge.config.model import (
-    Gateway,
-    GrpcRoute,
-    HeaderMatch,
-    HttpRoute,
-    Listener,
-    Route,
-    StackConfig,
-    TcpRoute,
-    UdpRoute,
-)
+from traffic_edge.config.model import Gateway, Listener, StackConfig
 from traffic_edge.config.queries import (
     attached_listeners,
     hostnames_intersect,
     rules_of,
 )
+from traffic_edge.config.routes import GrpcRoute, HeaderMatch, HttpRoute, Route, TcpRoute, UdpRoute
 
 Served = tuple[str | None, str]  # (hostname served on a listener, None for any; key path of the route's name for it)
 

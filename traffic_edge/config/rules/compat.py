@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from traffic_edge.config.errors import Issue
-from traffic_edge.config.model import Gateway, HttpRoute, Route, StackConfig, TcpRoute, UdpRoute
+from traffic_edge.config.model import Gateway, StackConfig
 from traffic_edge.config.platforms import Eks
 from traffic_edge.config.queries import (
     attached_listeners,
@@ -24,6 +24,7 @@ from traffic_edge.config.queries import (
     redirects_to_https,
     served,
 )
+from traffic_edge.config.routes import HttpRoute, Route, TcpRoute, UdpRoute
 from traffic_edge.controllers.base import L4_PROTOCOLS, L7_PROTOCOLS
 from traffic_edge.data.versions import ROUTE_API_VERSIONS, external_dns_image
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from traffic_edge.config.errors import Issue
-from traffic_edge.config.model import Gateway, HttpRoute, Listener, Route, StackConfig, TcpRoute, UdpRoute
+from traffic_edge.config.model import Gateway, Listener, StackConfig
 from traffic_edge.config.queries import (
     UNCHECKED_HOSTNAME_PROTOCOLS,
     Admission,
@@ -24,6 +24,7 @@ from traffic_edge.config.queries import (
     redirects_to_https,
     route_hostnames,
 )
+from traffic_edge.config.routes import HttpRoute, Route, TcpRoute, UdpRoute
 from traffic_edge.data.route_kinds import ROUTE_KINDS
 
 Admissions = dict[tuple[str, str], Admission]

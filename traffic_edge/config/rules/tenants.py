@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from traffic_edge.config.acme import tenant_issuer_source
 from traffic_edge.config.errors import Issue
-from traffic_edge.config.model import Gateway, Route, StackConfig, TcpRoute, UdpRoute
+from traffic_edge.config.model import Gateway, StackConfig
 from traffic_edge.config.queries import (
     admits_all,
     http01_listener,
@@ -22,6 +22,7 @@ from traffic_edge.config.queries import (
     suffix_owner,
     suffix_parents,
 )
+from traffic_edge.config.routes import Route, TcpRoute, UdpRoute
 from traffic_edge.config.rules.nested_tenants import ancestors, check_parent
 from traffic_edge.config.tenancy import RESERVED_LABEL_PREFIX, Tenant
 from traffic_edge.controllers import CONTROLLERS
