@@ -13,14 +13,13 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from kubernetes.dynamic import DynamicClient
 
 from e2e.cluster import Cluster, Obj, dry_run
 from traffic_edge.config.model import StackConfig
 from traffic_edge.config.tenancy import SUFFIX_LABEL
-from traffic_edge.conformance.admission import ParamStore, Request, UserInfo, admit
+from traffic_edge.conformance.admission import Decision, ParamStore, Request, UserInfo, admit
 from traffic_edge.conformance.validator import ManifestValidator
 from traffic_edge.plan.routes import EXTERNAL_DNS_HOSTNAME
 
@@ -188,14 +187,13 @@ def cases(config: StackConfig, bindings: list[Obj], gateways: list[Obj], live_na
     return found
 
 
-class Judge:
-    """Sends each case to the API server as the application team's user and to the offline evaluator."""
+class Evaluator:
+    """The offline evaluator over what the API server's admission sees: the policies, bindings and Gateways as
+    stored (defaults filled in), the request object after CRD defaulting, and the live Namespace."""
 
     def __init__(self, cluster: Cluster, validator: ManifestValidator) -> None:
         self.cluster = cluster
         self.validator = validator
-        cluster.grant("e2e-app-team", USER.username, APP_TEAM_RULES)
-        self.user: DynamicClient = cluster.as_user(USER.username, USER.groups[0])
         self.policies = self._list(*POLICY)
         self.bindings = self._list(*BINDING)
         self.gateways = self._list(f"{GW}/v1", "Gateway")
@@ -211,20 +209,29 @@ class Judge:
             raise KeyError(f"namespace {name} is not on the server")
         return found
 
-    def judge(self, case: Case) -> Outcome:
-        verdict = dry_run(self.user, case.operation, case.obj)
-        return Outcome(case, not verdict.allowed, not self.offline(case).allowed, verdict.message)
-
-    def offline(self, case: Case) -> Any:
-        obj = case.obj
+    def decide(self, operation: str, obj: Obj, user: UserInfo) -> Decision:
         checked = self.validator.check(obj)
         subject = checked.defaulted if checked.defaulted is not None else obj
         resource = self.cluster.dynamic.resources.get(api_version=obj["apiVersion"], kind=obj["kind"])
         namespace = obj["metadata"].get("namespace")
-        old = self.namespace(obj["metadata"]["name"]) if case.operation == "UPDATE" else None
-        request = Request(case.operation, resource.name, subject, USER, old=old,
+        old = self.namespace(obj["metadata"]["name"]) if operation == "UPDATE" else None
+        request = Request(operation, resource.name, subject, user, old=old,
                           namespace_object=self.namespace(namespace) if namespace else None)
         return admit(self.policies, self.bindings, self.params, request)
+
+
+class Judge(Evaluator):
+    """Sends each case to the API server as the application team's user and to the offline evaluator."""
+
+    def __init__(self, cluster: Cluster, validator: ManifestValidator) -> None:
+        super().__init__(cluster, validator)
+        cluster.grant("e2e-app-team", USER.username, APP_TEAM_RULES)
+        self.user: DynamicClient = cluster.as_user(USER.username, USER.groups[0])
+
+    def judge(self, case: Case) -> Outcome:
+        verdict = dry_run(self.user, case.operation, case.obj)
+        return Outcome(case, not verdict.allowed, not self.decide(case.operation, case.obj, USER).allowed,
+                       verdict.message)
 
     def deployed_policies(self) -> set[str]:
         return {p["metadata"]["name"].removeprefix("traffic-edge-") for p in self.policies

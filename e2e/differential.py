@@ -1,5 +1,6 @@
 """Differential: deliberately broken manifests, judged by the offline validator (traffic_edge.conformance) and by
-the real API server (a dry-run create, unknown fields refused). Both must give the same verdict.
+the real API server (a dry-run create, unknown fields refused). Both must give the same verdict; what the schema
+admits goes on to the stack's admission policies, offline through the evaluator.
 
 The corpus is made from the objects the stack itself renders (one of each kind), each broken in one way: a wrong
 type or enum, an unknown field, a CEL rule of the CRD, a limit, a missing required field, ObjectMeta, validation
@@ -16,10 +17,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from e2e.admission import Evaluator
 from e2e.cluster import Cluster, Obj, dry_run
 from e2e.gaps import KNOWN_GAPS
+from traffic_edge.conformance.admission import UserInfo
 from traffic_edge.conformance.validator import ManifestValidator
 
+# The e2e's admin (e2e/controlplane.py): kind's and kubeadm's admin.conf identity.
+ADMIN = UserInfo("kubernetes-admin", ("system:masters", "kubeadm:cluster-admins", "system:authenticated"))
 Mutation = Callable[[Obj], Obj | None]  # the broken copy, or None where the object has nothing to break
 
 
@@ -236,12 +241,17 @@ def corpus(objects: Mapping[str, Obj]) -> Iterator[Broken]:
                 yield Broken(f"{kind}/{mistake}", broken)
 
 
-def judge(cluster: Cluster, validator: ManifestValidator, case: Broken) -> Verdicts:
+def judge(cluster: Cluster, admission: Evaluator, case: Broken) -> Verdicts:
+    """The API server's verdict on the admin's dry-run create, against the validator's and then (for what the
+    schema admits) the admission policies' as the offline evaluator gives them: the stack's own policies hold
+    for the admin too, where they do not exempt the platform."""
     verdict = dry_run(cluster.dynamic, "CREATE", case.obj)
-    errors = validator.validate(case.obj)
+    errors = admission.validator.validate(case.obj)
+    if not errors:
+        errors = [str(denial) for denial in admission.decide("CREATE", case.obj, ADMIN).denials]
     detail = (
         f"API server: {'admitted' if verdict.allowed else verdict.message}; "
-        f"validator: {'admitted' if not errors else '; '.join(errors)[:300]}"
+        f"offline: {'admitted' if not errors else '; '.join(errors)[:300]}"
     )
     return Verdicts(case, verdict.allowed, not errors, detail)
 
@@ -250,7 +260,8 @@ def run(
     cluster: Cluster, validator: ManifestValidator, registrations: Iterable[Mapping[str, Any]]
 ) -> tuple[list[Verdicts], list[str], list[str]]:
     """(every verdict pair, disagreements that are bugs, disagreements that are known gaps)."""
-    results = [judge(cluster, validator, case) for case in corpus(exemplars(registrations))]
+    admission = Evaluator(cluster, validator)
+    results = [judge(cluster, admission, case) for case in corpus(exemplars(registrations))]
     bugs: list[str] = []
     gaps: list[str] = []
     for result in results:

@@ -14,24 +14,20 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kubernetes.dynamic.exceptions import DynamicApiError
-
-from e2e import statuses
+from e2e import crds, statuses
 from e2e.cluster import Cluster, Obj
 from traffic_edge.doctor.expected import Expected, Release
 from traffic_edge.doctor.findings import Finding, as_table
 from traffic_edge.plan.objects import KubeObject
+from traffic_edge.plan.preflight import CHANNEL_ANNOTATION
 
 CERT_MANAGER, ACME, GW = "cert-manager.io/v1", "acme.cert-manager.io/v1", "gateway.networking.k8s.io/v1"
-CHANNEL = "gateway.networking.k8s.io/channel"
-SAFE_UPGRADES = "safe-upgrades.gateway.networking.k8s.io"
 
 
 @dataclass(frozen=True)
@@ -163,24 +159,8 @@ def _owner(obj: Obj) -> Obj:
 
 
 def other_channel(writer: Writer) -> None:
-    """CRDs of the experimental channel over the standard ones, as an admin installs them: the bundle's own
-    safe-upgrades binding deleted first (its message says to), then the channel annotation they carry."""
-    bindings = writer.cluster.dynamic.resources.get(api_version="admissionregistration.k8s.io/v1",
-                                                    kind="ValidatingAdmissionPolicyBinding")
-    if writer.cluster.get("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicyBinding", SAFE_UPGRADES):
-        bindings.delete(name=SAFE_UPGRADES)
-    crds = writer.cluster.dynamic.resources.get(api_version="apiextensions.k8s.io/v1", kind="CustomResourceDefinition")
-    for name in sorted(writer.cluster.gateway_api_crds()):
-        deadline = time.monotonic() + 15
-        while True:  # the admission plugin learns of the deleted binding from a watch, a moment later
-            try:
-                crds.patch(name=name, body={"metadata": {"annotations": {CHANNEL: "experimental"}}},
-                           content_type="application/merge-patch+json")
-                break
-            except DynamicApiError as error:
-                if SAFE_UPGRADES not in str(error.body) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.5)
+    """CRDs of the experimental channel over the standard ones, as an admin installs them."""
+    crds.annotate(writer.cluster, writer.cluster.gateway_api_crds(), {CHANNEL_ANNOTATION: "experimental"})
 
 
 def inject(writer: Writer, expected: Expected) -> list[Fault]:
@@ -210,10 +190,12 @@ def inject(writer: Writer, expected: Expected) -> list[Fault]:
         writer.object_status(certs[0], statuses.certificate_status(10, writer.now))
         faults.append(Fault("Certificate expiring in 10 days", f"Certificate {certs[0].namespace}/{certs[0].name}",
                             "expires in 10 days", "renew"))
-    if len(certs) > 1:
-        stuck_challenge(writer, certs[1])
-        faults.append(Fault("Challenge stuck on DNS-01 propagation", f"Certificate {certs[1].namespace}/"
-                            f"{certs[1].name}", "DNS-01 challenge propagation", "_acme-challenge"))
+    acme = {issuer.name for issuers in expected.plan.issuers for issuer in issuers.acme}
+    pending = next((cert for cert in certs[1:] if cert.spec["issuerRef"]["name"] in acme), None)
+    if pending is not None:  # another certificate than the expiring one, from an ACME issuer
+        stuck_challenge(writer, pending)
+        faults.append(Fault("Challenge stuck on DNS-01 propagation", f"Certificate {pending.namespace}/"
+                            f"{pending.name}", "DNS-01 challenge propagation", "_acme-challenge"))
     other_channel(writer)
     faults.append(Fault("CRDs of another channel", "Gateway API CRDs", "experimental", "gatewayApiChannel"))
     return faults

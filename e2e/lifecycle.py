@@ -26,7 +26,7 @@ from kubernetes import client
 from kubernetes.dynamic.exceptions import DynamicApiError
 from pulumi import automation as auto
 
-from e2e import admission, differential, doctor
+from e2e import admission, crds, differential, doctor
 from e2e.alerts import judge as judge_alerts
 from e2e.charts import REFDATA, RefdataError, build_stub_charts, gateway_api_bundle
 from e2e.cluster import Cluster, ClusterError
@@ -36,7 +36,7 @@ from e2e.parity import judge as judge_parity
 from e2e.program import LocalSources, inline_program, overlay
 from e2e.results import PhaseResult, StackResult
 from e2e.steps import Steps, unexpected_for_added_route
-from e2e.upgrade import Upgrade
+from e2e.upgrade import OldProgramError, Upgrade
 from e2e.workspace import Workspace, first_error, project_name, stack_name
 from traffic_edge.config import ConfigError, StackConfig
 from traffic_edge.config.load import parse_engine_config
@@ -47,7 +47,7 @@ from traffic_edge.plan import Deployment, edge_plan
 from traffic_edge.progress import Progress
 
 PHASES = ("cluster", "prepare", "config-parity", "alerts", "up", "up-again", "refresh", "admission", "differential",
-          "add-route", "doctor", "destroy", "upgrade")
+          "add-route", "doctor", "destroy", "crds", "upgrade")
 ROUTE_KINDS = {"HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute"}
 ADDED_ROUTE, ADDED_BACKEND_NAMESPACE = "e2e-added", "e2e-backends"
 
@@ -150,6 +150,7 @@ class Lifecycle:
             self._phase(name, body, needs=("up",))
         if self.stack is not None and self.result.phases["up"].status in ("passed", "FAILED"):
             self._phase("destroy", self.destroy, needs=())
+            self._phase("crds", self.crds, needs=("destroy",))
         if not self.result.passed:
             self.result.notes.append(f"control-plane logs:\n{plane.describe_logs()}")
 
@@ -208,8 +209,7 @@ class Lifecycle:
                         "--out", str(offline)], cwd=self.stack_file.parent, check=True, capture_output=True)
         self.registrations = json.loads((offline / "plan.json").read_text())["resources"]
         build_stub_charts(self.charts)
-        versions = config.versions
-        self.bundle = gateway_api_bundle(versions.gateway_api, versions.gateway_api_channel, self.root / "sources")
+        self.bundle = self._bundle(self.stack_file, self.root / "sources")
         self.workspace = Workspace(self.stack_file, self.root / "project", self.root / "state", self.bin_dir,
                                    self.plane.kubeconfig)
         self.stack = self.workspace.stack(inline_program(self.stack_file.parent))
@@ -223,6 +223,13 @@ class Lifecycle:
         if any(str((r.get("inputs") or {}).get("apiVersion", "")).startswith("cilium.io/") for r in self.registrations):
             self.cluster.apply_crds(REFDATA / "cilium" / "crds" / "cilium.io_ciliumgatewayclassconfigs.yaml")
         self.existing_namespaces = set(self.cluster.namespaces())
+
+    def _bundle(self, stack_file: Path, into: Path) -> Path:
+        """The Gateway API bundle a stack file's versions name, rebuilt locally."""
+        project = read_project(stack_file.parent)
+        read = read_stack_config(stack_file, project)
+        versions = parse_engine_config(project.name, read.values, read.secret_keys).versions
+        return gateway_api_bundle(versions.gateway_api, versions.gateway_api_channel, into)
 
     def config_parity(self) -> None:
         """The config the real CLI hands a program for the user's stack file, against the offline reader's."""
@@ -390,6 +397,28 @@ class Lifecycle:
         if problems:
             raise PhaseError("; ".join(problems))
 
+    def crds(self) -> None:
+        """The CRDs the destroyed stack left behind, as another tool's install: a fresh stack refuses another
+        channel or a newer release, and adopts the pinned one (see e2e/crds.py)."""
+        assert self.plane is not None
+        assert self.cluster is not None
+        assert self.config is not None
+        assert self.bundle is not None
+        workspace = Workspace(self.stack_file, self.root / "crds" / "project", self.root / "crds" / "state",
+                              self.bin_dir, self.plane.kubeconfig)
+        stack = workspace.stack(inline_program(self.stack_file.parent))
+        project = project_name(workspace.dir)
+        layer = overlay(project, self.plane.kubeconfig, self.charts, self.bundle)
+        stack.remove_all_config(list(layer.remove))
+        stack.set_all_config({key: auto.ConfigValue(value) for key, value in layer.values.items()}, path=True)
+        versions = self.config.versions
+        with self._output("crds") as output:
+            notes, failures = crds.judge(stack, self.cluster, project, versions.gateway_api,
+                                         versions.gateway_api_channel, output)
+        self.result.notes += notes
+        if failures:
+            raise PhaseError("; ".join(failures))
+
     def upgrade(self) -> None:
         """The last landed program's deploy, then the current program over it, on a control plane of its own."""
         if self.old_project is None:
@@ -407,11 +436,23 @@ class Lifecycle:
             workspace = Workspace(self.stack_file, root / "project", root / "state", self.bin_dir, plane.kubeconfig)
             upgrade = Upgrade(self.old_project, sources, output)
             try:
-                upgrade.deploy_old(workspace, self.old_project / self.stack_file.name)
-                workspace.file.write_text(self.stack_file.read_text())
+                try:
+                    old_file = upgrade.deploy_old(workspace, self.old_project / self.stack_file.name)
+                except OldProgramError as error:
+                    raise NotApplicableError(f"the last landed program cannot deploy this stack here: {error}"
+                                             ) from error
+                if old_file:  # its Gateway API release and channel may differ from today's file
+                    try:
+                        bundle = self._bundle(self.old_project / self.stack_file.name, root / "sources")
+                    except ConfigError as error:
+                        raise NotApplicableError(f"each program refuses the other's stack file; today's says: "
+                                                 f"{error}") from error
+                else:
+                    workspace.file.write_text(self.stack_file.read_text())
+                    assert self.bundle is not None
+                    bundle = self.bundle
                 stack = workspace.select(inline_program(self.stack_file.parent))
-                assert self.bundle is not None
-                layer = overlay(project_name(workspace.dir), plane.kubeconfig, self.charts, self.bundle)
+                layer = overlay(project_name(workspace.dir), plane.kubeconfig, self.charts, bundle)
                 stack.remove_all_config(list(layer.remove))
                 stack.set_all_config({k: auto.ConfigValue(v) for k, v in layer.values.items()}, path=True)
                 failures = upgrade.judge(stack, self.root)

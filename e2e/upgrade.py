@@ -4,7 +4,8 @@ Certificate or Secret never.
 
 The last landed program predates the cluster connection and the artifact sources: it reaches the control plane
 through KUBECONFIG, and its charts and bundle through e2e.program.LocalSources. It deploys the user's stack file
-where it can read it, else the file as it was at that commit (a config change rides along then; said in the notes).
+where it can read it, else the file as it was at that commit, which the current program then takes as well (an
+upgrade of the program, not of the config; said in the notes).
 """
 
 from __future__ import annotations
@@ -57,6 +58,10 @@ def importable(project_dir: Path) -> Iterator[None]:
                 del sys.modules[name]
 
 
+class OldProgramError(Exception):
+    """The last landed program cannot deploy the stack here (its own defect, or a refusal): nothing to upgrade."""
+
+
 @dataclass
 class Upgrade:
     old_project: Path
@@ -64,22 +69,29 @@ class Upgrade:
     log: Callable[[str], None]
     notes: list[str] = field(default_factory=list)
 
-    def deploy_old(self, workspace: Workspace, old_stack_file: Path) -> None:
-        """`pulumi up` of the last landed program: the user's file, else the file of that commit."""
+    def deploy_old(self, workspace: Workspace, old_stack_file: Path) -> bool:
+        """`pulumi up` of the last landed program: the user's file, else the file of that commit (returns True
+        then). Raises OldProgramError where that program cannot deploy the stack at all."""
         program = inline_program(self.old_project, (self.sources.transform,))
         stack = workspace.stack(program)
         try:
             with importable(self.old_project):
                 stack.up(on_output=self.log, color="never")
-            return
+            return False
         except auto.CommandError as error:
             if "config error" not in str(error) or not old_stack_file.exists():
-                raise
+                raise OldProgramError(first_error(error)) from error
             self.notes.append(f"the last landed program refuses the current stack file ({first_error(error)}); it "
-                              f"deploys {old_stack_file.name} as of {LAST_LANDED}")
+                              f"deploys {old_stack_file.name} as of {LAST_LANDED}, and the current program takes "
+                              "that file too (a program upgrade; this commit's config changes are the other "
+                              "phases' to judge)")
         workspace.file.write_text(old_stack_file.read_text())
-        with importable(self.old_project):
-            stack.up(on_output=self.log, color="never")
+        try:
+            with importable(self.old_project):
+                stack.up(on_output=self.log, color="never")
+        except auto.CommandError as error:
+            raise OldProgramError(first_error(error)) from error
+        return True
 
     def judge(self, stack: auto.Stack, out: Path) -> list[str]:
         """The current program's preview, then up, over the old deployment: the step lists, and what they may not

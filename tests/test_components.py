@@ -158,6 +158,9 @@ def test_gateway_api_crds_are_the_release_bundle_kept_on_delete(version: str, ch
         for doc in documents
     )
     assert {(r.protect, r.retain_on_delete) for r in objects} == {(True, True)}
+    # Installed or adopted, the bundle is the edge's alone: its apply takes over fields another manager set
+    # (kubectl apply --server-side, another stack), which server-side apply would otherwise refuse.
+    assert {r.inputs["metadata"]["annotations"].get("pulumi.com/patchForce") for r in objects} == {"true"}
     assert bundle.protect
     # A ConfigFile of the release URL, then a ConfigGroup of the verified text, before the program registered the
     # objects itself: the objects keep their URNs (named as the provider named them), nothing is replaced.

@@ -13,11 +13,12 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import yaml
 
-from traffic_edge.components.kube import kube_object
+from traffic_edge.components.kube import PATCH_FORCE, kube_object
 from traffic_edge.plan.objects import KubeObject
 from traffic_edge.plan.sources import BundleLocation
 
@@ -85,6 +86,14 @@ class GatewayApiCrds(pulumi.ComponentResource):
         self.register_outputs({"release": self.release, "sha256": self.sha256})
 
 
+def forced(metadata: dict[str, Any]) -> dict[str, Any]:
+    """The edge is the bundle's one owner once it installs or adopts it: its apply takes over fields another field
+    manager set (an earlier install with `kubectl apply --server-side`, another stack), where server-side apply
+    would refuse each changed field (measured by the e2e's crds phase: adopting failed on the safe-upgrades
+    policy's spec.matchConstraints)."""
+    return {**metadata, "annotations": {**(metadata.get("annotations") or {}), PATCH_FORCE: "true"}}
+
+
 class GatewayApiBundle(pulumi.ComponentResource):
     """The bundle's objects (CRDs, and its safe-upgrades policy and binding), each registered by the program.
 
@@ -103,7 +112,8 @@ class GatewayApiBundle(pulumi.ComponentResource):
         keep = pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True)
         self.objects = [
             kube_object(f"{name}:{document['metadata']['name']}", KubeObject(
-                document["apiVersion"], document["kind"], document["metadata"], document.get("spec") or {}), keep)
+                document["apiVersion"], document["kind"], forced(document["metadata"]), document.get("spec") or {}),
+                keep)
             for document in yaml.safe_load_all(text) if document
         ]
         self.register_outputs({})
