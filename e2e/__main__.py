@@ -18,6 +18,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import yaml
+
 from e2e.charts import PROJECT_DIR
 from e2e.controlplane import unwind_on_sigterm
 from e2e.lifecycle import PHASES
@@ -26,7 +28,6 @@ from e2e.results import PhaseResult, StackResult
 from e2e.upgrade import LAST_LANDED, export_commit
 from e2e.workspace import environment, stack_name
 
-ON_PREM_STACKS = ("dev", "functions", "multitenant", "cilium")
 BINARIES = ("pulumi", "pulumi-resource-kubernetes", "kube-apiserver", "kube-controller-manager", "etcd", "promtool",
             "prometheus-operator-crds")
 CORPUS = "(corpus)"
@@ -50,6 +51,17 @@ def toolchain(bin_dir: Path | None, root: Path) -> Path:
     for name in BINARIES:
         (pinned / name).symlink_to((bin_dir / name).resolve())
     return pinned
+
+
+def on_prem_stacks(project: Path) -> list[Path]:
+    """Every stack file of the project whose platform is on-prem: the cloud halves cannot run here."""
+    found = []
+    for stack_file in sorted(project.glob("Pulumi.*.yaml")):
+        config = (yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}
+        platform = next((value for key, value in config.items() if key.endswith(":platform")), None)
+        if isinstance(platform, dict) and platform.get("kind") == "onprem":
+            found.append(stack_file)
+    return found
 
 
 def run_child(module: str, args: list[str], name: str, root: Path, bin_dir: Path, cwd: Path) -> StackResult:
@@ -88,8 +100,7 @@ def main() -> None:
                         help="run only this phase (repeatable) and those it needs; default: every phase")
     args = parser.parse_args()
     unwind_on_sigterm()
-    stack_files = [path.resolve() for path in
-                   args.config or [args.project / f"Pulumi.{name}.yaml" for name in ON_PREM_STACKS]]
+    stack_files = [path.resolve() for path in args.config or on_prem_stacks(args.project)]
     root = (args.workdir or Path(tempfile.mkdtemp(prefix="traffic-edge-e2e-"))).resolve()
     bin_dir = toolchain(args.bin, root)
     print(f"[e2e] run dir {root}", flush=True)

@@ -69,22 +69,31 @@ def bare_program(registrations: list[Registration], kubeconfig: Path) -> Callabl
                                 enable_server_side_apply=provider_inputs.get("enableServerSideApply") == "true",
                                 upsert_existing_objects=provider_inputs.get("upsertExistingObjects") == "true")
         waits_for = _descendants(registrations)
+        by_urn = {r["urn"]: r for r in registrations}
         made: dict[str, pulumi.Resource] = {}
-        for registration in registrations:  # in registration order: dependencies come first
-            type_ = registration["type"]
-            if not type_.startswith("kubernetes:"):
-                continue
-            depends = [made[urn] for dep in registration["dependencies"] for urn in waits_for.get(dep, [])
-                       if urn in made]
-            opts = pulumi.ResourceOptions(provider=provider, depends_on=depends, protect=registration["protect"],
+
+        def make(urn: str) -> list[pulumi.Resource]:
+            """The resource of `urn` (a component: the custom ones under it), its dependencies made first: plan.json
+            lists registrations sorted, not in the order the program made them."""
+            registration = by_urn[urn]
+            if urn in made or not registration["type"].startswith("kubernetes:"):
+                return [made[urn]] if urn in made else []
+            depends = [resource for dep in registration["dependencies"] for target in waits_for.get(dep, [])
+                       if target != urn for resource in make(target)]
+            opts = pulumi.ResourceOptions(depends_on=depends, protect=registration["protect"],
                                           retain_on_delete=registration["retainOnDelete"])
             inputs = dict(registration["inputs"])
             if registration["custom"]:
-                made[registration["urn"]] = pulumi.CustomResource(type_, registration["name"], inputs, opts)
-            else:
+                opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(provider=provider))
+                made[urn] = pulumi.CustomResource(registration["type"], registration["name"], inputs, opts)
+            else:  # a remote component hands its provider to the objects it makes
                 opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(providers=[provider]))
-                made[registration["urn"]] = pulumi.ComponentResource(type_, registration["name"], inputs, opts,
-                                                                     remote=True)
+                made[urn] = pulumi.ComponentResource(registration["type"], registration["name"], inputs, opts,
+                                                     remote=True)
+            return [made[urn]]
+
+        for registration in registrations:
+            make(registration["urn"])
 
     return run
 

@@ -312,6 +312,21 @@ def test_an_aliased_move_under_a_new_parent_is_neither_a_delete_nor_a_create() -
     assert result.summary() == "dev: 1 to add, 0 to change, 0 to replace, 0 to delete, 2 moved by alias"
 
 
+def test_a_render_that_put_the_root_stack_in_its_urns_is_the_same_deployment() -> None:
+    """Renders of this tool before its own engine (e88c2aa, the base of the first pull requests after the package
+    layout) wrote `pulumi:pulumi:Stack$` into every top-level resource's type chain; the engine never does. A diff
+    against such a render finds every resource, and the aliases still move them."""
+    stack_type = "pulumi:pulumi:Stack"
+    old_component = resource(ROUTES, "routes", {})
+    old_component["urn"] = urn(ROUTES, "routes", (stack_type,))
+    old_route = route("web", parent=(ROUTES, "routes"))
+    old_route["urn"] = urn(ROUTE, "routes-apps.web", (stack_type, ROUTES))
+    old_route["parent"] = old_component["urn"]
+    unchanged = plan(resource(ROUTES, "routes", {}), route("web"))
+
+    assert diff.diff_stack("dev", plan(old_component, old_route), unchanged).resources == ()
+
+
 def test_a_new_api_version_behind_an_alias_updates_the_object_in_place() -> None:
     """The provider replaces a Kubernetes object only for its name, namespace and the kind's forceNew fields; the
     alias keeps the resource, so v1beta1 → v1 is a move with a change, not a delete and create."""

@@ -149,9 +149,15 @@ def _masked(value: Any) -> Any:
 
 
 def resource_key(urn: str) -> str:
-    """A URN without its stack segment (`urn:pulumi:<stack>::project::type::name`)."""
+    """A URN without its stack segment (`urn:pulumi:<stack>::project::type::name`), and without the root stack in
+    its type chain: the engine never puts it there (pulumi/pulumi sdk/go/common/resource/urn.go `NewURN`: a parent
+    of the root stack type adds no prefix), but renders of this tool before its own engine (e88c2aa and older) did,
+    and a diff against such a render must still find every resource."""
     head, sep, rest = urn.partition("::")
-    return rest if sep and head.startswith("urn:pulumi:") else urn
+    if not (sep and head.startswith("urn:pulumi:")):
+        return urn
+    project, _, qualified = rest.partition("::")
+    return f"{project}::{qualified.removeprefix(STACK_TYPE + '$')}"
 
 
 # Resource options worth a reviewer's eye, with their defaults; dependencies follow the inputs.
