@@ -105,7 +105,8 @@ def main() -> None:
     bin_dir = toolchain(args.bin, root)
     print(f"[e2e] run dir {root}", flush=True)
     started = time.monotonic()
-    upgrade = ["--old-project", str(export_commit(PROJECT_DIR, LAST_LANDED, root / "old"))]
+    old_project = export_commit(PROJECT_DIR, LAST_LANDED, root / "old")
+    upgrade = ["--old-project", str(old_project)] if old_project is not None else []
     upgrade += [f"--phase={name}" for name in args.phase]
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         jobs = [] if args.phase and "config-parity" not in args.phase else [

@@ -34,11 +34,14 @@ INTENDED: dict[str, str] = {
 }
 
 
-def export_commit(project_dir: Path, commit: str, into: Path) -> Path:
-    """`git archive <commit>` of the project, unpacked into `into` (once per run)."""
+def export_commit(project_dir: Path, commit: str, into: Path) -> Path | None:
+    """`git archive <commit>` of the project, unpacked into `into` (once per run); None outside a clone that has
+    the commit (an exported tree): the upgrade phase then says so."""
     if not (into / "__main__.py").exists():
+        archive = subprocess.run(["git", "-C", str(project_dir), "archive", commit], capture_output=True, check=False)
+        if archive.returncode != 0:
+            return None
         into.mkdir(parents=True, exist_ok=True)
-        archive = subprocess.run(["git", "-C", str(project_dir), "archive", commit], capture_output=True, check=True)
         subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
     return into
 

@@ -32,7 +32,8 @@ def said(found: Obj | None) -> str:
 # Gateway API route parent reasons (gateway.networking.k8s.io/v1 RouteConditionReason) → what to change here.
 ROUTE_FIXES: Mapping[str, str] = {
     "NotAllowedByListeners": "admit the route's namespace on the listener: add the gateway to "
-    "namespaces.<namespace>.gateways (listeners select namespaces by kubernetes.io/metadata.name), or move the route",
+    "namespaces.<namespace>.gateways (by name), give the namespace the labels of the listener's "
+    "allowedRoutes.selector, or set allowedRoutes.all; or move the route",
     "NoMatchingListenerHostname": "use a route hostname the listener serves, or change the listener's hostname",
     "NoMatchingParent": "name a listener (sectionName) the gateway has, of the route's protocol",
     "RefNotPermitted": "a backend in another namespace needs a ReferenceGrant there: set the backend's `namespace` "
