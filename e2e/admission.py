@@ -24,6 +24,7 @@ from traffic_edge.conformance.validator import ManifestValidator
 from traffic_edge.plan.routes import EXTERNAL_DNS_HOSTNAME
 
 GW = "gateway.networking.k8s.io"
+PROBE_NAMESPACE = "e2e-platform"  # an application namespace no tenant owns, made for the cases that need one
 USER = UserInfo("e2e-app-developer", ("e2e-app-developers", "system:authenticated"))
 POLICY = ("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicy")
 BINDING = ("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicyBinding")
@@ -135,12 +136,16 @@ def gateway(namespace: str, hostname: str, admitted: str) -> Obj:
 
 
 def domain_cases(config: StackConfig) -> Iterator[Case]:
-    """A route naming a hostname outside the stack's domain, and one inside, in a platform namespace."""
-    first = config.gateways[0]
+    """A route naming a hostname outside the stack's domain, and one inside, from a namespace no tenant owns: the
+    first Gateway's, else (every Gateway in a tenant's namespace, where the tenant policies would answer first)
+    PROBE_NAMESPACE."""
+    tenants = {namespace for tenant in config.tenants.values() for namespace in tenant.namespaces}
+    first = next((g for g in config.gateways if g.namespace not in tenants), config.gateways[0])
+    namespace = first.namespace if first.namespace not in tenants else PROBE_NAMESPACE
     parent = {"name": first.name, "namespace": first.namespace,
               "sectionName": _https_listener(config, first.namespace, first.name)}
     for hostname, denied in (("hijack.example.invalid", True), (f"e2e.{config.domain}", False)):
-        yield Case("domain-hostnames", hostname, "CREATE", route(first.namespace, "e2e-domain", parent, [hostname]),
+        yield Case("domain-hostnames", hostname, "CREATE", route(namespace, "e2e-domain", parent, [hostname]),
                    denied)
 
 
@@ -240,6 +245,7 @@ class Judge(Evaluator):
 
 def run(cluster: Cluster, config: StackConfig, validator: ManifestValidator) -> tuple[list[Outcome], list[str]]:
     """(every outcome, every failure): each deployed policy needs cases, each case the verdicts it must have."""
+    cluster.ensure_namespace(PROBE_NAMESPACE)
     judge = Judge(cluster, validator)
     found = cases(config, judge.bindings, judge.gateways, judge.namespace)
     outcomes = [judge.judge(case) for case in found]

@@ -48,6 +48,21 @@ from traffic_edge.progress import Progress
 
 PHASES = ("cluster", "prepare", "config-parity", "alerts", "up", "up-again", "refresh", "admission", "differential",
           "add-route", "doctor", "destroy", "crds", "upgrade")
+# What each phase runs on, beyond cluster and prepare (which always run).
+NEEDS = {"up": ("alerts",), "up-again": ("up",), "refresh": ("up",), "admission": ("up",), "differential": ("up",),
+         "add-route": ("up",), "doctor": ("up",), "destroy": ("up",), "crds": ("destroy",)}
+
+
+def with_needs(asked: frozenset[str]) -> frozenset[str]:
+    """The phases asked for and every phase they run on (`--phase doctor` deploys the stack first)."""
+    found = set(asked)
+    while True:
+        more = {need for name in found for need in NEEDS.get(name, ())} - found
+        if not more:
+            return frozenset(found)
+        found |= more
+
+
 ROUTE_KINDS = {"HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute"}
 ADDED_ROUTE, ADDED_BACKEND_NAMESPACE = "e2e-added", "e2e-backends"
 
@@ -97,7 +112,7 @@ class Lifecycle:
     def __init__(self, stack_file: Path, bin_dir: Path, root: Path, old_project: Path | None,
                  only: frozenset[str] | None = None) -> None:
         self.stack_file = stack_file
-        self.only = only
+        self.only = with_needs(only) if only is not None else None
         self.name = stack_name(stack_file)
         self.bin_dir = bin_dir
         self.root = root

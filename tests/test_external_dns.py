@@ -68,6 +68,27 @@ def test_sources_are_the_route_kinds_with_a_name_to_publish() -> None:
     assert plan.sources == external_dns_sources(every_kind())
 
 
+@pytest.mark.parametrize(("listeners", "sources"), [
+    ([{"name": "https", "protocol": "HTTPS", "port": 443, "certificate": "c"}], ("gateway-httproute",)),
+    ([{"name": "http", "protocol": "HTTP", "port": 80}], ("gateway-httproute",)),  # carries routes: no HTTPS
+    ([{"name": "http", "protocol": "HTTP", "port": 80, "httpMode": "redirect"},
+      {"name": "api", "protocol": "TLS", "port": 6443, "hostname": f"api.{DOMAIN}", "tlsMode": "Passthrough"}], ()),
+], ids=["https", "http-routes", "redirect-and-passthrough"])
+def test_httproutes_of_application_charts_are_published_where_a_listener_serves_httproutes(
+    listeners: list[Config], sources: tuple[str, ...]
+) -> None:
+    """A stack with no routes of its own (the charts bring theirs, as in Pulumi.craft-gke.yaml) still watches
+    HTTPRoutes; without any --source external-dns would not start."""
+    config = StackConfig.model_validate({
+        "platform": {"kind": "onprem"},
+        "domain": DOMAIN,
+        "dns": {"rfc2136": {"nameserver": "10.0.0.53", "tsigKeyName": f"edge-key.{DOMAIN}"}},
+        "gateways": [{"name": "edge", "listeners": listeners,
+                      "certificates": [{"name": "c", "issuer": "internal-ca", "dnsNames": [f"*.{DOMAIN}"]}]}],
+    })
+    assert external_dns_sources(config) == sources
+
+
 @pytest.mark.parametrize(
     ("version", "channel", "kinds", "tag"),
     [

@@ -18,7 +18,7 @@ import yaml
 
 from tests.conftest import PROJECT, STACK_FILES, RenderStack, parse_config
 from traffic_edge.config.model import Gateway, Listener, StackConfig
-from traffic_edge.config.queries import allowed_namespaces, namespace_owners
+from traffic_edge.config.queries import admits, known_labels, listener_admission, managed_namespaces, namespace_owners
 from traffic_edge.config.routes import HttpRoute, Route
 from traffic_edge.config.tenancy import SUFFIX_LABEL, TENANT_LABEL
 from traffic_edge.data.route_kinds import ROUTE_KINDS
@@ -99,7 +99,8 @@ def probe_route(config: StackConfig, backend_namespace: str | None) -> Config:
         namespace = gateway.namespace
         host = listener.hostname
         hostnames = [] if host is None else [f"{PROBE}.{host[2:]}" if host.startswith("*.") else host]
-    assert namespace in {n for item in gateway.listeners for n in allowed_namespaces(config, gateway, item)}
+    labels = known_labels(managed_namespaces(config), namespace)
+    assert any(admits(listener_admission(config, gateway, item), namespace, labels) for item in gateway.listeners)
     backend: Config = {"service": PROBE, "port": 8080}
     if backend_namespace is not None:
         backend["namespace"] = backend_namespace

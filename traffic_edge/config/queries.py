@@ -141,7 +141,15 @@ def published(route: Route) -> bool:
 
 
 def published_route_kinds(config: StackConfig) -> frozenset[str]:
-    return frozenset(route.kind for route in config.routes if published(route))
+    """The route kinds external-dns watches: the stack's own, and HTTPRoute wherever a listener serves HTTPRoutes,
+    since application charts attach theirs there (README, "Routes from application charts"); external-dns refuses
+    to start without a --source (kubernetes-sigs/external-dns @ v0.20.0 : pkg/apis/externaldns/types.go, `source`
+    is Required)."""
+    kinds = {route.kind for route in config.routes if published(route)}
+    if any(listener.protocol == "HTTPS" or (listener.protocol == "HTTP" and not redirects_to_https(gateway, listener))
+           for gateway in config.gateways for listener in gateway.listeners):
+        kinds.add("HTTPRoute")
+    return frozenset(kinds)
 
 
 def external_dns_runs(config: StackConfig) -> bool:
