@@ -29,7 +29,7 @@ from traffic_edge.conformance.admission import (
 from traffic_edge.conformance.validator import REFDATA, ManifestValidator, require_refdata
 from traffic_edge.offline.engine import Recording, Registration
 from traffic_edge.offline.render import PROJECT_DIR
-from traffic_edge.plan.admission import ACME_CHALLENGE_PATH, ACME_SOLVER_LABEL, admission_manifests
+from traffic_edge.plan.admission import admission_manifests
 from traffic_edge.plan.guardrails import Tenancy
 from traffic_edge.plan.routes import EXTERNAL_DNS_HOSTNAME
 
@@ -45,6 +45,11 @@ PLATFORM_GROUP = "kubeadm:cluster-admins"  # guardrails.platformGroups of the ex
 ALICE = UserInfo("alice", ("system:authenticated", "team-a-developers"))
 PLATFORM = UserInfo("alice", ("system:authenticated", PLATFORM_GROUP))
 GATEWAYS_ARE_NAMESPACED = {(GW, "Gateway"): True}  # the scope the Gateway CRD declares
+# What cert-manager v1.21.1 writes on its HTTP-01 solver route, as literals so that a typo in the program's copy
+# fails here: pkg/apis/acme/v1/types.go (SolverIdentificationLabelKey) and pkg/issuer/acme/http/httproute.go
+# (an Exact match of fmt.Sprintf("/.well-known/acme-challenge/%s", token)).
+ACME_SOLVER_LABEL = "acme.cert-manager.io/http01-solver"
+ACME_CHALLENGE_PATH = "/.well-known/acme-challenge/"
 
 
 # ---------------------------------------------------------------------------------- fixtures

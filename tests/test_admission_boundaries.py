@@ -118,6 +118,26 @@ def test_every_refusal_of_the_program_is_forbidden(policies: dict[str, Manifest]
         assert {validation.get("reason") for validation in policy["spec"]["validations"]} == {"Forbidden"}, name
 
 
+def test_every_policy_of_the_program_fails_closed(
+    policies: dict[str, Manifest], bindings: list[Manifest], cluster: ParamStore
+) -> None:
+    """failurePolicy Fail: an expression that cannot be evaluated refuses the request (Ignore would admit it)."""
+    ours = [policy for policy in policies.values() if policy["metadata"]["name"].startswith("traffic-edge-")]
+    assert {policy["spec"]["failurePolicy"] for policy in ours} == {"Fail"}
+    no_listeners = {**gateway("team-a"), "kind": "ListenerSet", "spec": {}}  # object.spec.listeners errors
+    decision = admit(ours, bindings, cluster, create("listenersets", no_listeners, TEAM_A_NS))
+    assert not decision.allowed
+
+
+def test_the_platforms_exemption_is_one_named_match_condition(policies: dict[str, Manifest]) -> None:
+    """The API server requires each matchCondition to carry a qualified name, unique in its policy."""
+    conditions = {name: [condition["name"] for condition in policy["spec"].get("matchConditions", [])]
+                  for name, policy in policies.items() if policy["metadata"]["name"].startswith("traffic-edge-")}
+    assert conditions == {"dns-hostname-annotations": [], "domain-hostnames": ["not-the-platform"],
+                          "gateway-hostnames": [], "gateway-tenant-namespaces": [], "http-listener-routes": [],
+                          "route-hostnames": [], "tenant-labels": ["not-the-platform"]}
+
+
 def test_a_refusal_reaches_the_client_as_forbidden(policies: dict[str, Manifest], bindings: list[Manifest]) -> None:
     request = create("httproutes", route("HTTPRoute", "team-a", [f"shop.{TEAM_B}"]), TEAM_A_NS)
     decision = admit([policies["route-hostnames"]], bindings, ParamStore({}), request)
@@ -428,6 +448,7 @@ def expression(key: str, operator: str, *values: str) -> Manifest:
     ({"namespaces": {"from": "All"}, "kinds": [{"kind": "HTTPRoute"}]}, True),
     ({"namespaces": {"from": "All"}, "kinds": [{"group": GW, "kind": "HTTPRoute"}]}, True),
     ({"namespaces": {"from": "All"}, "kinds": [{"group": GW, "kind": "GRPCRoute"}]}, False),
+    ({"namespaces": {"from": "All"}, "kinds": [{"kind": "GRPCRoute"}, {"kind": "HTTPRoute"}]}, True),  # one of two
     ({"namespaces": {"from": "All"}, "kinds": [{"group": "example.com", "kind": "HTTPRoute"}]}, False),
 ])
 def test_a_route_without_section_is_judged_by_the_listeners_that_admit_it(

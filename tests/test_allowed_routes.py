@@ -15,12 +15,12 @@ import pytest
 import yaml
 
 from tests.conftest import DEPLOYMENT, PROJECT, Config, parse_config, set_key
+from tests.test_admission import ACME_CHALLENGE_PATH, ACME_SOLVER_LABEL
 from traffic_edge.config import ConfigError, Issue
 from traffic_edge.conformance.admission import ParamStore, Request, UserInfo, admit
 from traffic_edge.conformance.validator import ManifestValidator, require_refdata
 from traffic_edge.offline.render import PROJECT_DIR
 from traffic_edge.plan import EdgePlan, edge_plan
-from traffic_edge.plan.admission import ACME_CHALLENGE_PATH, ACME_SOLVER_LABEL
 
 DOMAIN = "example.test"
 GW = "gateway.networking.k8s.io"

@@ -232,9 +232,27 @@ LISTENER_MESSAGE = ("a listener admits routes from namespaces of tenants this ga
     ("team-c", "team-c", by_name("team-c", "team-a"), True),  # a tenant's gateway admitting another tenant
     ("gateway", "other", by_name("gateway", "team-a"), True),  # a gateway of no config gives no tenant
     ("gateway", "other", by_name("gateway", "monitoring"), False),
+    ("gateway", "edge", by_labels({"kubernetes.io/metadata.name": "monitoring"}), False),  # no tenant's namespace
+    ("gateway", "edge", by_labels({"kubernetes.io/metadata.name": "team-a-jobs"}), False),  # a given tenant's
+    ("gateway", "edge", by_labels({"traffic-edge.io/tenant": "team-c"}), True),
+    ("gateway", "edge", by_labels({}, {"key": "traffic-edge.io/tenant", "operator": "In", "values": ["team-a"]}),
+     False),
+    ("gateway", "edge", by_labels({}, {"key": "traffic-edge.io/tenant", "operator": "In",
+                                       "values": ["team-a", "team-c"]}), True),  # one of them not given
+    ("gateway", "edge", by_labels({}, {"key": "traffic-edge.io/tenant", "operator": "NotIn", "values": ["team-b"]}),
+     True),  # leaves team-c in
+    ("gateway", "other", by_labels({}, {"key": "traffic-edge.io/tenant", "operator": "NotIn",
+                                        "values": ["team-a", "team-b"]}), True),  # every other but one
+    ("gateway", "other", by_labels({}, {"key": "traffic-edge.io/tenant", "operator": "NotIn",
+                                        "values": ["team-a", "team-b", "team-c"]}), False),
+    ("gateway", "edge", by_labels({}, {"key": "team", "operator": "In", "values": ["team-a"]}), True),  # any label
+    ("gateway", "edge", by_labels({}, {"key": "env", "operator": "In", "values": ["prod"]}, NOT_TEAM_C), False),
 ], ids=["shared-as-rendered", "shared-other-tenant", "shared-all", "shared-any-labels", "shared-labels-without-others",
         "shared-by-tenant-label", "shared-by-name-label", "shared-no-tenants", "same", "own-as-rendered",
-        "own-other-tenant", "unknown-gateway-tenant", "unknown-gateway-platform"])
+        "own-other-tenant", "unknown-gateway-tenant", "unknown-gateway-platform", "shared-by-name-label-platform",
+        "shared-by-name-label-given", "shared-by-tenant-label-other", "shared-tenant-in-given",
+        "shared-tenant-in-one-other", "shared-tenant-notin-not-every-other", "unknown-gateway-notin-but-one",
+        "unknown-gateway-notin-every-tenant", "shared-other-label-in", "shared-one-requirement-pins"])
 def test_no_gateway_admits_a_tenant_it_was_not_given(
     policies: dict[str, Manifest], bindings: list[Manifest], ns: str, name: str, namespaces: Manifest, refused: bool
 ) -> None:
@@ -244,6 +262,21 @@ def test_no_gateway_admits_a_tenant_it_was_not_given(
     assert (message is not None) == refused, message
     if refused:
         assert message == LISTENER_MESSAGE
+
+
+def test_listeners_that_leave_namespaces_at_their_default_admit_only_their_own(
+    policies: dict[str, Manifest], bindings: list[Manifest]
+) -> None:
+    """allowedRoutes.namespaces.from defaults to Same, allowedListeners to None: nothing to refuse."""
+    policy = policies["gateway-tenant-namespaces"]
+    unset = listener(f"*.{DOMAIN}")
+    assert "allowedRoutes" not in unset
+    for item in (unset, {**unset, "allowedRoutes": {}}, {**unset, "allowedRoutes": {"namespaces": {}}}):
+        assert refusal(policy, bindings, create("gateways", gateway("gateway", item, name="edge"))) is None, item
+    defaults: list[Manifest] = [{}, {"namespaces": {}}]
+    for allowed in defaults:
+        obj = gateway("gateway", unset, name="edge", allowedListeners=allowed)
+        assert refusal(policy, bindings, create("gateways", obj)) is None, allowed
 
 
 def test_listener_sets_from_tenants_not_given_are_refused_too(

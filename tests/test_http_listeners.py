@@ -219,3 +219,15 @@ def test_the_policy_guards_only_the_redirecting_one_of_two_port_80_listeners() -
     assert not allowed("gateway", {})  # the gateway's namespace is admitted by secure too: it would attach there
     del gateway["metadata"]["annotations"]  # without the annotation every port-80 listener is guarded
     assert not allowed("fn-api", {"sectionName": "http"})
+
+
+def test_only_a_gateway_with_port_80_listeners_of_both_kinds_names_those_that_carry_routes() -> None:
+    """The annotation tells the policy which port-80 listeners to leave alone; where all of them carry routes (no
+    binding) or all redirect (all guarded), the Gateway carries none."""
+    carrying = plan_of().gateways[0].gateway.manifest()  # `http` carries routes: no binding judges this Gateway
+    assert ROUTE_LISTENERS_ANNOTATION not in carrying["metadata"].get("annotations", {})
+    assert [item for item in plan_of().admission if "http-listener-routes" in item.manifest()["metadata"]["name"]] \
+        == []
+    redirecting = plan_of(with_https, put("gateways[0].listeners[0].httpMode", "redirect"))
+    assert ROUTE_LISTENERS_ANNOTATION not in redirecting.gateways[0].gateway.manifest()["metadata"].get(
+        "annotations", {})

@@ -47,10 +47,15 @@ AKS: Config = {
 ZONE_ID = f"/subscriptions/{fakes.AZURE_SUBSCRIPTION}/resourceGroups/dns/providers/Microsoft.Network/dnszones/" \
     "aks.example.com"
 DNS_GROUP_ID = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/dns"
-# Azure's built-in role IDs: https://learn.microsoft.com/azure/role-based-access-control/built-in-roles
+# Azure's built-in role IDs, as Microsoft documents them (the `name` of each role's JSON): Networking
+# https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/networking (DNS Zone Contributor,
+# Private DNS Zone Contributor, Network Contributor, AppGw for Containers Configuration Manager) and General
+# https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/general (Reader).
 DNS_ZONE_CONTRIBUTOR = "befefa01-2a29-4197-83a8-272ff33ce314"
 PRIVATE_DNS_ZONE_CONTRIBUTOR = "b12aa53e-6015-4669-85d0-8515ebb3ae7f"
 READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
+APPGW_FOR_CONTAINERS_CONFIGURATION_MANAGER = "fbc52c3f-28ad-4303-a892-8a056630b8f1"
 IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
 CREDENTIAL = "azure-native:managedidentity:FederatedIdentityCredential"
 ASSIGNMENT = "azure-native:authorization:RoleAssignment"
@@ -107,6 +112,17 @@ def test_subject_and_role_definitions() -> None:
     )
     assert AZURE_ROLES["Private DNS Zone Contributor"] == PRIVATE_DNS_ZONE_CONTRIBUTOR
     assert AZURE_ROLES["Reader"] == READER
+
+
+def test_every_built_in_role_is_the_one_microsoft_documents_under_that_name() -> None:
+    """A mistyped GUID assigns another role (or none): each is pinned against Microsoft's published value."""
+    assert AZURE_ROLES == {
+        "DNS Zone Contributor": DNS_ZONE_CONTRIBUTOR,
+        "Private DNS Zone Contributor": PRIVATE_DNS_ZONE_CONTRIBUTOR,
+        "Reader": READER,
+        "AppGw for Containers Configuration Manager": APPGW_FOR_CONTAINERS_CONFIGURATION_MANAGER,
+        "Network Contributor": NETWORK_CONTRIBUTOR,
+    }
 
 
 def test_zone_is_public_protected_and_delegated() -> None:

@@ -23,12 +23,15 @@ DEFAULT_MODULES = (
     "traffic_edge/data/permissions",
     "traffic_edge/controllers/aws_load_balancer_controller.py",
     "traffic_edge/plan/admission.py",
+    "traffic_edge/plan/vap.py",
+    "traffic_edge/plan/guardrails.py",
     "traffic_edge/config/rules",
     "traffic_edge/config/queries.py",
     "traffic_edge/plan/routes.py",
     "traffic_edge/plan/gateways.py",
     "traffic_edge/offline/diff/replace_rules.py",
     "traffic_edge/offline/diff/compare.py",
+    "traffic_edge/offline/diff/render.py",
 )
 OWN_TESTS = ("tests/test_mutate.py",)
 

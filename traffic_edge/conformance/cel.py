@@ -172,7 +172,11 @@ LIBRARY_VARIABLES: dict[str, Value] = {"format": celtypes.MapType()}
 
 
 class _Evaluator(Evaluator):
-    """celpy's evaluator with cel-go's `has(e.f)`: an error in `e` (e.g. a field of null) is an error, not false."""
+    """celpy's evaluator with cel-go's `has(e.f)`: an error in `e` (e.g. a field of null) is an error, not false, also
+    inside macros (`all`, `exists`, `filter`, `map`), whose bodies celpy evaluates with a plain Evaluator."""
+
+    def sub_evaluator(self, ast: lark.Tree[Any]) -> Evaluator:
+        return _Evaluator(ast, activation=self.activation)
 
     def macro_has_eval(self, exprlist: lark.Tree[Any]) -> Any:
         node = exprlist.children[0]

@@ -69,7 +69,7 @@ def suffix_variables(child_suffixes: Sequence[str]) -> list[dict[str, str]]:
     return [SUFFIX_VARIABLE, {"name": "children", "expression": below}]
 
 
-def under_suffix(hostname: str, nested: bool = False) -> str:
+def under_suffix(hostname: str, nested: bool) -> str:
     """CEL: `hostname` (possibly `*.x`) is the suffix or lies under it (and, `nested`, under no child's suffix)."""
     own = f"({hostname} == {SUFFIX} || {hostname}.endsWith('.' + {SUFFIX}))"
     if not nested:
