@@ -89,6 +89,7 @@ class Upgrade:
                               "that file too (a program upgrade; this commit's config changes are the other "
                               "phases' to judge)")
         workspace.file.write_text(old_stack_file.read_text())
+        workspace.readable_secrets(stack)
         try:
             with importable(self.old_project):
                 stack.up(on_output=self.log, color="never")

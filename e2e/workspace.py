@@ -99,6 +99,11 @@ class Workspace:
             self.notes.append(f"stack file's encryption salt: {first_error(error)}")
             self._drop([key for key, value in self.config().items() if _secure(value)], salt=True)
             stack = auto.create_stack(self.name, project_name=project, program=program, opts=self.options())
+        self.readable_secrets(stack)
+        return stack
+
+    def readable_secrets(self, stack: auto.Stack) -> None:
+        """Secure values the CLI cannot decrypt are set again as a user would, with test values."""
         secure = [key for key, value in self.config().items() if _secure(value)]
         if secure:
             try:
@@ -109,7 +114,6 @@ class Workspace:
                 for key in secure:
                     short = key.split(":", 1)[-1]
                     stack.set_config(key, auto.ConfigValue(TEST_SECRETS.get(short, "e2e-test-secret"), secret=True))
-        return stack
 
     def config(self) -> dict[str, Any]:
         """The scratch stack file's `config`, as YAML reads it."""
