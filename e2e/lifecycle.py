@@ -295,6 +295,19 @@ class Lifecycle:
         if not self.gateway_api_crds:
             raise PhaseError("no Gateway API CRDs on the server after up")
         self.result.figures["resources"] = len(steps.items)
+        leaked = self._secrets_in_clear()
+        if leaked:
+            raise PhaseError(f"secret values in clear after up: {'; '.join(leaked)}")
+
+    def _secrets_in_clear(self) -> list[str]:
+        """Files of the stack's state and engine output that hold a secret config value in clear (values of six
+        characters or more: shorter ones match by chance)."""
+        assert self.stack is not None
+        values = [str(item.value) for item in self.stack.get_all_config().values() if item.secret]
+        needles = [value for value in values if len(value) >= 6]
+        files = [path for folder in (self.root / "state", self.logs) for path in folder.rglob("*") if path.is_file()]
+        return sorted({f"{path.relative_to(self.root)}" for path in files for needle in needles
+                       if needle in path.read_text(errors="replace")})
 
     def up_again(self) -> None:
         assert self.stack is not None
