@@ -30,6 +30,7 @@ from tests.test_admission import (
     gateway,
     listener,
     namespace,
+    own,
     refusal,
     route,
 )
@@ -68,12 +69,12 @@ def stack(render_stack: RenderStack) -> Recording:
 
 @pytest.fixture(scope="module")
 def policies(stack: Recording) -> dict[str, Manifest]:
-    return {r.inputs["metadata"]["name"].removeprefix("traffic-edge-"): r.inputs for r in stack.of_type(VAP)}
+    return {r.inputs["metadata"]["name"].removeprefix("traffic-edge-"): r.inputs for r in own(stack, VAP)}
 
 
 @pytest.fixture(scope="module")
 def bindings(stack: Recording) -> list[Manifest]:
-    return [r.inputs for r in stack.of_type(BINDING)]
+    return [r.inputs for r in own(stack, BINDING)]
 
 
 @pytest.fixture(scope="module")
@@ -112,9 +113,8 @@ def annotated_object(kind: str, ns: str, annotations: dict[str, str]) -> Manifes
 
 def test_every_refusal_of_the_program_is_forbidden(policies: dict[str, Manifest]) -> None:
     """Without `reason` the API server answers 422 Invalid; a guardrail's refusal is 403 Forbidden."""
-    ours = {name: policy for name, policy in policies.items() if policy["metadata"]["name"].startswith("traffic-edge-")}
-    assert len(ours) == 7
-    for name, policy in ours.items():
+    assert len(policies) == 7
+    for name, policy in policies.items():
         assert {validation.get("reason") for validation in policy["spec"]["validations"]} == {"Forbidden"}, name
 
 
@@ -122,7 +122,7 @@ def test_every_policy_of_the_program_fails_closed(
     policies: dict[str, Manifest], bindings: list[Manifest], cluster: ParamStore
 ) -> None:
     """failurePolicy Fail: an expression that cannot be evaluated refuses the request (Ignore would admit it)."""
-    ours = [policy for policy in policies.values() if policy["metadata"]["name"].startswith("traffic-edge-")]
+    ours = list(policies.values())
     assert {policy["spec"]["failurePolicy"] for policy in ours} == {"Fail"}
     no_listeners = {**gateway("team-a"), "kind": "ListenerSet", "spec": {}}  # object.spec.listeners errors
     decision = admit(ours, bindings, cluster, create("listenersets", no_listeners, TEAM_A_NS))
@@ -132,7 +132,7 @@ def test_every_policy_of_the_program_fails_closed(
 def test_the_platforms_exemption_is_one_named_match_condition(policies: dict[str, Manifest]) -> None:
     """The API server requires each matchCondition to carry a qualified name, unique in its policy."""
     conditions = {name: [condition["name"] for condition in policy["spec"].get("matchConditions", [])]
-                  for name, policy in policies.items() if policy["metadata"]["name"].startswith("traffic-edge-")}
+                  for name, policy in policies.items()}
     assert conditions == {"dns-hostname-annotations": [], "domain-hostnames": ["not-the-platform"],
                           "gateway-hostnames": [], "gateway-tenant-namespaces": [], "http-listener-routes": [],
                           "route-hostnames": [], "tenant-labels": ["not-the-platform"]}

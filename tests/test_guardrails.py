@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from tests.conftest import DEPLOYMENT, PROJECT, Config, RenderStack, parse_config
+from tests.test_admission import own
 from traffic_edge.config import ConfigError, Issue
 from traffic_edge.conformance.admission import ParamStore, Request, UserInfo, admit, compile_policy
 from traffic_edge.conformance.validator import ManifestValidator, require_refdata
@@ -38,12 +39,12 @@ def stack(render_stack: RenderStack) -> Recording:
 
 @pytest.fixture(scope="module")
 def policies(stack: Recording) -> dict[str, Manifest]:
-    return {r.inputs["metadata"]["name"].removeprefix("traffic-edge-"): r.inputs for r in stack.of_type(VAP)}
+    return {r.inputs["metadata"]["name"].removeprefix("traffic-edge-"): r.inputs for r in own(stack, VAP)}
 
 
 @pytest.fixture(scope="module")
 def bindings(stack: Recording) -> list[Manifest]:
-    return [r.inputs for r in stack.of_type(BINDING)]
+    return [r.inputs for r in own(stack, BINDING)]
 
 
 def refusal(policy: Manifest, bindings: list[Manifest], request: Request) -> str | None:
