@@ -1,4 +1,5 @@
-"""`python -m e2e [--config Pulumi.<stack>.yaml ...]`: on-prem stacks through the real engine and a real API server.
+"""`python -m e2e [--config Pulumi.<stack>.yaml ...]`: on-prem stacks through the real engine and a real API server,
+and the Kubernetes objects of cloud stacks on a real API server (doctor's checks).
 
 Prints one table (stack × phase: verdict and seconds), the figures (differential counts, doctor findings, upgrade
 steps), the failures with their engine errors and log paths, and exits 1 if any phase failed. The config-parity
@@ -21,6 +22,7 @@ from pathlib import Path
 import yaml
 
 from e2e.charts import PROJECT_DIR
+from e2e.cloud_objects import row_name
 from e2e.controlplane import unwind_on_sigterm
 from e2e.lifecycle import PHASES
 from e2e.report import report
@@ -53,15 +55,18 @@ def toolchain(bin_dir: Path | None, root: Path) -> Path:
     return pinned
 
 
-def on_prem_stacks(project: Path) -> list[Path]:
-    """Every stack file of the project whose platform is on-prem: the cloud halves cannot run here."""
-    found = []
-    for stack_file in sorted(project.glob("Pulumi.*.yaml")):
-        config = (yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}
-        platform = next((value for key, value in config.items() if key.endswith(":platform")), None)
-        if isinstance(platform, dict) and platform.get("kind") == "onprem":
-            found.append(stack_file)
-    return found
+def platform_kind(stack_file: Path) -> str | None:
+    config = (yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}
+    platform = next((value for key, value in config.items() if key.endswith(":platform")), None)
+    return str(platform.get("kind")) if isinstance(platform, dict) else None
+
+
+def example_stacks(project: Path) -> tuple[list[Path], list[Path]]:
+    """(on-prem stack files, cloud ones) of the project: the on-prem ones run whole; of a cloud one, whose cloud
+    cannot run here, its Kubernetes objects meet the API server (e2e.cloud_objects)."""
+    kinds = {stack_file: platform_kind(stack_file) for stack_file in sorted(project.glob("Pulumi.*.yaml"))}
+    return ([file for file, kind in kinds.items() if kind == "onprem"],
+            [file for file, kind in kinds.items() if kind not in ("onprem", None)])
 
 
 def run_child(module: str, args: list[str], name: str, root: Path, bin_dir: Path, cwd: Path) -> StackResult:
@@ -89,8 +94,8 @@ def run_child(module: str, args: list[str], name: str, root: Path, bin_dir: Path
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m e2e", description=__doc__.splitlines()[0])
     parser.add_argument("--config", action="append", type=Path, metavar="FILE",
-                        help="an on-prem Pulumi.<stack>.yaml beside the project's Pulumi.yaml (repeatable); "
-                        "default: the on-prem example stacks of --project")
+                        help="a Pulumi.<stack>.yaml beside the project's Pulumi.yaml (repeatable): an on-prem one "
+                        "runs every phase, a cloud one its objects' doctor phase; default: every example stack")
     parser.add_argument("--project", type=Path, default=PROJECT_DIR,
                         help="project whose example stacks run by default, e.g. an exported commit")
     parser.add_argument("--bin", type=Path, help="toolchain bin dir; default: what e2e/toolchain/build.sh prints")
@@ -100,7 +105,13 @@ def main() -> None:
                         help="run only this phase (repeatable) and those it needs; default: every phase")
     args = parser.parse_args()
     unwind_on_sigterm()
-    stack_files = [path.resolve() for path in args.config or on_prem_stacks(args.project)]
+    if args.config:
+        on_prem = [path.resolve() for path in args.config if platform_kind(path) == "onprem"]
+        cloud = [path.resolve() for path in args.config if platform_kind(path) != "onprem"]
+    else:
+        on_prem, cloud = example_stacks(args.project)
+    if args.phase and "doctor" not in args.phase:
+        cloud = []
     root = (args.workdir or Path(tempfile.mkdtemp(prefix="traffic-edge-e2e-"))).resolve()
     bin_dir = toolchain(args.bin, root)
     print(f"[e2e] run dir {root}", flush=True)
@@ -112,7 +123,9 @@ def main() -> None:
         jobs = [] if args.phase and "config-parity" not in args.phase else [
             pool.submit(run_child, "e2e.parity_corpus", [], CORPUS, root / "corpus", bin_dir, PROJECT_DIR)]
         jobs += [pool.submit(run_child, "e2e.lifecycle", [*upgrade, str(file)], stack_name(file),
-                             root / stack_name(file), bin_dir, file.parent) for file in stack_files]
+                             root / stack_name(file), bin_dir, file.parent) for file in on_prem]
+        jobs += [pool.submit(run_child, "e2e.cloud_objects", [str(file)], row_name(file),
+                             root / f"{stack_name(file)}-objects", bin_dir, file.parent) for file in cloud]
         results = [job.result() for job in jobs]
     print(report(results, PHASES, time.monotonic() - started), flush=True)
     sys.exit(0 if all(result.passed for result in results) else 1)

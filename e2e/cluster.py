@@ -81,18 +81,22 @@ class Cluster:
 
     def apply_crds(self, path: Path) -> list[str]:
         """Creates the CRDs in `path` (a file or a directory of them) and waits until they are Established."""
-        names = []
-        for file in sorted(path.glob("*.yaml")) if path.is_dir() else [path]:
-            for document in yaml.safe_load_all(file.read_text()):
-                if document and document.get("kind") == "CustomResourceDefinition":
-                    crd = client.V1CustomResourceDefinition.from_dict(document)
-                    assert crd is not None
-                    self.crds.create_custom_resource_definition(crd)
-                    names.append(document["metadata"]["name"])
+        documents = [document for file in (sorted(path.glob("*.yaml")) if path.is_dir() else [path])
+                     for document in yaml.safe_load_all(file.read_text())
+                     if document and document.get("kind") == "CustomResourceDefinition"]
+        return self.create_crds(documents, str(path))
+
+    def create_crds(self, documents: list[Obj], source: str) -> list[str]:
+        """Creates these CRDs and waits until they are Established; returns their names."""
+        for document in documents:
+            crd = client.V1CustomResourceDefinition.from_dict(document)
+            assert crd is not None
+            self.crds.create_custom_resource_definition(crd)
+        names = [str(document["metadata"]["name"]) for document in documents]
         deadline = time.monotonic() + 30
         while not all(self._established(name) for name in names):
             if time.monotonic() > deadline:
-                raise ClusterError(f"CRDs from {path} not Established after 30 s")
+                raise ClusterError(f"CRDs from {source} not Established after 30 s")
             time.sleep(0.2)
         return names
 

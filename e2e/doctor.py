@@ -63,6 +63,11 @@ class Writer:
         created: Obj = resource.create(body=obj, namespace=obj["metadata"].get("namespace")).to_dict()
         return created
 
+    def patch(self, api_version: str, kind: str, name: str, namespace: str | None, merge: Obj) -> None:
+        """A JSON merge patch (a key set to None is removed), as `kubectl patch --type merge`."""
+        resource = self.cluster.dynamic.resources.get(api_version=api_version, kind=kind)
+        resource.patch(body=merge, name=name, namespace=namespace, content_type="application/merge-patch+json")
+
     def object_status(self, obj: KubeObject, status: Obj) -> None:
         self.status(obj.api_version, obj.kind, obj.name, obj.namespace, status)
 
@@ -204,6 +209,15 @@ def inject(writer: Writer, expected: Expected) -> list[Fault]:
                             f"{pending.name}", "DNS-01 challenge propagation", "_acme-challenge"))
     other_channel(writer)
     faults.append(Fault("CRDs of another channel", "Gateway API CRDs", "experimental", "gatewayApiChannel"))
+    account = next((account for release in expected.releases if (account := service_account(release)) is not None
+                    and account["metadata"]["annotations"]), None)
+    if account is not None:  # a stack with workload identities: the annotation a chart upgrade or an admin dropped
+        meta = account["metadata"]
+        writer.patch("v1", "ServiceAccount", meta["name"], meta["namespace"],
+                     {"metadata": {"annotations": dict.fromkeys(meta["annotations"])}})
+        faults.append(Fault("service account without its identity annotation",
+                            f"ServiceAccount {meta['namespace']}/{meta['name']}", "lacks the identity annotation",
+                            "cloud identity"))
     return faults
 
 

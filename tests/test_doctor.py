@@ -154,8 +154,15 @@ def test_a_certificate_expiring_in_ten_days_is_a_warning_and_in_two_an_error(dev
     assert next(f for f in findings_of(dev, cluster) if f.object.startswith("Certificate")).severity == "error"
 
 
-def test_a_challenge_stuck_on_dns01_propagation_is_named_with_its_fix(dev: Expected) -> None:
-    cluster = healthy(dev)
+@pytest.mark.parametrize(("stack", "where"), [
+    ("dev", "the zone's authoritative servers"),  # on-prem, no RFC 2136: the user's own DNS-01 solver
+    ("functions", "ns1.example.net:53 (dns.rfc2136.nameserver)"),  # on-prem: the server the updates go to
+    ("gke", "the dnsZone output's name servers"),  # a cloud zone the stack creates
+])
+def test_a_challenge_stuck_on_dns01_propagation_is_named_with_its_fix(stack: str, where: str) -> None:
+    require_refdata()
+    expected = read_expected(PROJECT_DIR / f"Pulumi.{stack}.yaml")
+    cluster = healthy(expected)
     certificate = next(obj for key, obj in cluster.objects.items() if key[1] == "Certificate")
     namespace, name = certificate["metadata"]["namespace"], certificate["metadata"]["name"]
     certificate["status"] = {"conditions": [statuses.cond("Ready", False, "InProgress", "Issuing certificate")]}
@@ -174,10 +181,12 @@ def test_a_challenge_stuck_on_dns01_propagation_is_named_with_its_fix(dev: Expec
                  "spec": {"type": "DNS-01", "dnsName": "www.example.test"},
                  "status": {"state": "pending", "reason": "Waiting for DNS-01 challenge propagation: DNS record "
                             "for \"www.example.test\" not yet propagated"}})
-    finding = next(f for f in errors(findings_of(dev, cluster)) if f.object.startswith("Certificate"))
+    finding = next(f for f in errors(findings_of(expected, cluster))
+                   if f.object == f"Certificate {namespace}/{name}")
     assert "Challenge" in finding.problem
     assert "DNS-01 challenge propagation" in finding.problem
     assert "_acme-challenge" in finding.fix
+    assert where in finding.fix
 
 
 def test_a_service_account_without_its_identity_annotation() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from e2e.__main__ import on_prem_stacks
+from e2e.__main__ import example_stacks
 from e2e.admission import admitted_namespace
 from e2e.differential import ANY_KIND, BY_KIND, Broken, Verdicts, corpus, exemplars
 from e2e.gaps import KNOWN_GAPS
@@ -28,12 +28,14 @@ ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
 # ---------------------------------------------------------------------------------- which stacks run
 
 
-def test_every_on_prem_stack_file_runs_and_no_cloud_one(tmp_path: Path) -> None:
-    """A new on-prem example runs in CI without anyone listing it; a cloud stack never does."""
-    for name, kind in (("lab", "onprem"), ("prod", "gke"), ("other", "onprem")):
+def test_every_on_prem_stack_file_runs_whole_and_every_cloud_one_as_objects(tmp_path: Path) -> None:
+    """A new example runs in CI without anyone listing it: on-prem through the engine, a cloud one's objects only."""
+    for name, kind in (("lab", "onprem"), ("prod", "gke"), ("other", "onprem"), ("aws", "eks")):
         (tmp_path / f"Pulumi.{name}.yaml").write_text(f"config:\n  traffic-edge:platform:\n    kind: {kind}\n")
     (tmp_path / "Pulumi.empty.yaml").write_text("")
-    assert [path.name for path in on_prem_stacks(tmp_path)] == ["Pulumi.lab.yaml", "Pulumi.other.yaml"]
+    on_prem, cloud = example_stacks(tmp_path)
+    assert [path.name for path in on_prem] == ["Pulumi.lab.yaml", "Pulumi.other.yaml"]
+    assert [path.name for path in cloud] == ["Pulumi.aws.yaml", "Pulumi.prod.yaml"]
 
 
 # ---------------------------------------------------------------------------------- the overlay

@@ -76,10 +76,17 @@ def stuck_step(cluster: Cluster, certificate: KubeObject) -> str:
             f"is {status.get('state') or 'pending'}: {status.get('reason', '')}").strip()
 
 
-def _stuck_fix(step: str) -> str:
+def _stuck_fix(step: str, expected: Expected) -> str:
     if "DNS-01" in step or "dns-01" in step.lower() or "propagation" in step:
-        return ("the TXT record at _acme-challenge.<name> is not visible yet: check that the zone is delegated "
-                "(the dnsZone output's name servers) and the DNS-01 identity may write it")
+        rfc2136 = expected.config.dns.rfc2136
+        if rfc2136 is not None:
+            where = (f"the zone is served by {rfc2136.nameserver} (dns.rfc2136.nameserver) and the TSIG key "
+                     f"{rfc2136.tsig_key_name} may update it")
+        elif expected.config.platform.kind == "onprem":
+            where = "the zone's authoritative servers answer for the name and the issuer's DNS-01 solver may write it"
+        else:
+            where = "the zone is delegated (the dnsZone output's name servers) and the DNS-01 identity may write it"
+        return f"the TXT record at _acme-challenge.<name> is not visible yet: check that {where}"
     if "HTTP-01" in step or "http-01" in step.lower():
         return ("the challenge path is not reachable on port 80: check the gateway's HTTP listener, its address in DNS "
                 "and that the solver's namespace is admitted there")
@@ -113,7 +120,7 @@ def check_certificates(
             status = live.get("status") or {}
             if not is_true(status, "Ready"):
                 step = stuck_step(cluster, certificate)
-                yield Finding("error", group, obj, f"not Ready: {step}", _stuck_fix(step))
+                yield Finding("error", group, obj, f"not Ready: {step}", _stuck_fix(step, expected))
                 continue
             if not status.get("notAfter"):
                 yield ok(group, obj, "Ready")
