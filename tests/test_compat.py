@@ -1,8 +1,5 @@
-"""Every compatibility rule trips on the combination it names and stays quiet on the one beside it.
-
-CASES is keyed by rule id and the tests are parametrized over RULES, so a rule added without its two
-cases fails here.
-"""
+"""Every compatibility rule trips on the combination it names and stays quiet on the one beside it (the contract
+of tests/rule_tables.py over CASES), and the messages people read."""
 
 from __future__ import annotations
 
@@ -15,9 +12,10 @@ import pytest
 import yaml
 
 from tests.conftest import STACK_FILES, Rejection, parse_config, write_stack
+from tests.rule_tables import RuleCase, contract_tests, rule_ids
 from traffic_edge.config import ConfigError
 from traffic_edge.config.model import StackConfig
-from traffic_edge.config.rules.compat import RULES, Rule, check, release
+from traffic_edge.config.rules.compat import RULES, check, release
 
 Config = dict[str, Any]
 DOMAIN = "lab.example.test"
@@ -179,41 +177,10 @@ def model(raw: Config) -> StackConfig:
     return StackConfig.model_validate(raw)
 
 
-def rule_ids(config: StackConfig) -> set[str]:
-    return {issue.message.split("[", 1)[1].split("]", 1)[0] for issue in check(config)}
-
-
-RULE_IDS = [rule.id for rule in RULES]
-
-
-def test_every_rule_has_a_case_and_every_case_a_rule() -> None:
-    assert sorted(CASES) == sorted(RULE_IDS)
-    assert len(set(RULE_IDS)) == len(RULE_IDS)
-
-
-@pytest.mark.parametrize("rule", RULES, ids=RULE_IDS)
-def test_rule_is_documented(rule: Rule) -> None:
-    assert rule.reason
-    assert rule.fix
-    assert rule.source.startswith("https://")
-
-
-@pytest.mark.parametrize("rule", RULES, ids=RULE_IDS)
-def test_rule_trips(rule: Rule) -> None:
-    tripping, paths, also, _ = CASES[rule.id]
-    config = model(tripping)
-    assert [trip.path for trip in rule.trips(config)] == paths
-    assert rule_ids(config) == {rule.id} | also
-    issue = next(issue for issue in check(config) if f"[{rule.id}]" in issue.message)
-    assert issue.path == paths[0]
-    assert issue.message.endswith(rule.reason)
-    assert issue.fix == rule.fix
-
-
-@pytest.mark.parametrize("rule", RULES, ids=RULE_IDS)
-def test_rule_passes_beside(rule: Rule) -> None:
-    _, _, _, passing = CASES[rule.id]
-    assert check(model(passing)) == []
+(test_every_rule_has_a_case_and_every_case_a_rule, test_rule_is_documented, test_rule_trips,
+ test_rule_passes_beside) = contract_tests(
+    RULES, {rule: RuleCase(tripping, paths, passing, frozenset(also))
+            for rule, (tripping, paths, also, passing) in CASES.items()}, check, model)
 
 
 def test_tls_route_is_unsupported_on_application_gateway_for_containers() -> None:
@@ -247,7 +214,7 @@ def test_without_dns_external_dns_rules_do_not_apply() -> None:
 def test_controller_reading_v1alpha2_routes_passes_where_they_are_served() -> None:
     config = lab(controller="nginx-gateway-fabric", listeners=[HTTP, HTTPS, listener("dns", "UDP", 53)],
                  routes=[route("web"), route("dns", "UDPRoute")])
-    assert rule_ids(model(config)) == {"controller-reads-unserved-version"}
+    assert rule_ids(check(model(config))) == {"controller-reads-unserved-version"}
     assert check(model(with_versions(config, gatewayApiChannel="experimental"))) == []
 
 

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import parse_config
+from tests.rule_tables import RuleCase, contract_tests
 from tests.test_compat import HTTP, HTTPS, cilium, lab
 from traffic_edge.config import ConfigError
 from traffic_edge.config.model import Gateway, StackConfig
-from traffic_edge.config.rules.compat import Rule
 from traffic_edge.config.rules.data_plane import RULES, SETTING_ATTRIBUTES, check
 from traffic_edge.controllers import CONTROLLERS
 from traffic_edge.controllers.base import GATEWAY_SETTINGS
@@ -97,39 +97,9 @@ CASES: dict[str, tuple[Config, list[str], Config]] = {
         CILIUM,
     ),
 }
-RULE_IDS = [rule.id for rule in RULES]
-
-
-def rule_ids(config: StackConfig) -> set[str]:
-    return {issue.message.split(" [", 1)[1].split("]", 1)[0] for issue in check(config)}
-
-
-def test_every_rule_has_a_case_and_every_case_a_rule() -> None:
-    assert sorted(CASES) == sorted(RULE_IDS)
-
-
-@pytest.mark.parametrize("rule", RULES, ids=RULE_IDS)
-def test_rule_is_documented(rule: Rule) -> None:
-    assert rule.reason
-    assert rule.fix
-    assert rule.source.startswith("https://")
-
-
-@pytest.mark.parametrize("rule", RULES, ids=RULE_IDS)
-def test_rule_trips(rule: Rule) -> None:
-    tripping, paths, _ = CASES[rule.id]
-    config = StackConfig.model_validate(tripping)
-    assert [trip.path for trip in rule.trips(config)] == paths
-    assert rule_ids(config) == {rule.id}
-    issue = next(issue for issue in check(config) if f"[{rule.id}]" in issue.message)
-    assert (issue.path, issue.fix) == (paths[0], rule.fix)
-    assert issue.message.endswith(rule.reason)
-
-
-@pytest.mark.parametrize("rule", RULES, ids=RULE_IDS)
-def test_rule_passes_beside(rule: Rule) -> None:
-    _, _, passing = CASES[rule.id]
-    assert check(StackConfig.model_validate(passing)) == []
+(test_every_rule_has_a_case_and_every_case_a_rule, test_rule_is_documented, test_rule_trips,
+ test_rule_passes_beside) = contract_tests(
+    RULES, {rule: RuleCase(tripping, paths, passing) for rule, (tripping, paths, passing) in CASES.items()}, check)
 
 
 # ------------------------------------------------------------------------------------------ what each row says
