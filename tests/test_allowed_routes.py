@@ -7,16 +7,15 @@ v1.6.1, RouteNamespaces), so a selector replaces the whitelist by name instead o
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.conftest import DEPLOYMENT, PROJECT, Config, parse_config, set_key
+from tests.conftest import DEPLOYMENT, PROJECT, Config, parse_config
+from tests.edits import Edit, edited, issues_of, plan_of, put
 from tests.test_admission import ACME_CHALLENGE_PATH, ACME_SOLVER_LABEL
-from traffic_edge.config import ConfigError, Issue
+from traffic_edge.config import Issue
 from traffic_edge.conformance.admission import ParamStore, Request, UserInfo, admit
 from traffic_edge.conformance.validator import ManifestValidator, require_refdata
 from traffic_edge.offline.render import PROJECT_DIR
@@ -41,34 +40,12 @@ BASE: Config = {
     "routes": [{"name": "web", "namespace": "apps", "gateway": "edge", "hostnames": [f"www.{DOMAIN}"],
                 "rules": BACKEND}],
 }
-Edit = Callable[[Config], None]
-
-
-def put(path: str, value: Any) -> Edit:
-    return lambda config: set_key(config, path, copy.deepcopy(value))
 
 
 def route_from(namespace: str) -> Edit:
     return lambda config: config["routes"].append(
         {"name": "web", "namespace": namespace, "gateway": "edge", "hostnames": [f"{namespace}.{DOMAIN}"],
          "rules": BACKEND})
-
-
-def edited(*edits: Edit, base: Config = BASE) -> Config:
-    config = copy.deepcopy(base)
-    for edit in edits:
-        edit(config)
-    return config
-
-
-def plan_of(*edits: Edit, base: Config = BASE) -> EdgePlan:
-    return edge_plan(parse_config(edited(*edits, base=base)), DEPLOYMENT)
-
-
-def issues_of(*edits: Edit, base: Config = BASE) -> list[Issue]:
-    with pytest.raises(ConfigError) as raised:
-        parse_config(edited(*edits, base=base))
-    return raised.value.issues
 
 
 def admitted(plan: EdgePlan, gateway: str, listener: str) -> dict[str, Any]:
@@ -82,7 +59,7 @@ def admitted(plan: EdgePlan, gateway: str, listener: str) -> dict[str, Any]:
 
 
 def test_a_selector_admits_the_namespaces_carrying_its_labels() -> None:
-    plan = plan_of()
+    plan = plan_of(BASE)
     assert admitted(plan, "edge", "https") == {"from": "Selector", "selector": {"matchLabels": {"team": "apps"}}}
     assert [ref["sectionName"] for ref in plan.routes.routes["apps.web"].spec["parentRefs"]] == ["https"]
     require_refdata()
@@ -92,15 +69,15 @@ def test_a_selector_admits_the_namespaces_carrying_its_labels() -> None:
 def test_a_namespace_created_here_without_the_labels_is_refused_with_the_fix() -> None:
     assert Issue("routes[1].namespace", "namespace web lacks the labels listener https of gateway edge selects "
                  "(team=apps)", "add them to namespaces.web.labels") in issues_of(
-        put("namespaces.web", {}), route_from("web"))
-    parse_config(edited(put("namespaces.web", {"labels": {"team": "apps"}}), route_from("web")))
+        BASE, put("namespaces.web", {}), route_from("web"))
+    parse_config(edited(BASE, put("namespaces.web", {"labels": {"team": "apps"}}), route_from("web")))
 
 
 @pytest.mark.parametrize("edit", [put("namespaces.legacy", {"create": False}), put("namespaces", {})],
                          ids=["create-false", "not-listed"])
 def test_a_namespace_made_elsewhere_is_taken_to_carry_the_labels(edit: Edit) -> None:
     """Its labels are not known here: the Gateway's status says whether it attached."""
-    config = parse_config(edited(edit, route_from("legacy")))
+    config = parse_config(edited(BASE, edit, route_from("legacy")))
     assert "legacy" not in edge_plan(config, DEPLOYMENT).namespaces
 
 
@@ -109,8 +86,8 @@ def test_routes_come_from_namespaces_the_stack_does_not_create() -> None:
     by_name = put("gateways[0].listeners[1].allowedRoutes", {"namespaces": ["legacy"]})
     assert Issue("routes[1].namespace", "namespace legacy may not attach routes to gateway edge",
                  "add edge to namespaces.legacy.gateways") in issues_of(
-        put("gateways[0].listeners[1].allowedRoutes", {}), route_from("legacy"))
-    plan = plan_of(by_name, put("namespaces.apps", {"gateways": ["edge"]}), route_from("legacy"))
+        BASE, put("gateways[0].listeners[1].allowedRoutes", {}), route_from("legacy"))
+    plan = plan_of(BASE, by_name, put("namespaces.apps", {"gateways": ["edge"]}), route_from("legacy"))
     assert admitted(plan, "edge", "https")["selector"]["matchExpressions"][0]["values"] == ["apps", "gateway", "legacy"]
     assert set(plan.namespaces) == {"apps", "cert-manager", "envoy-gateway-system", "gateway"}
 
@@ -128,15 +105,15 @@ def test_routes_come_from_namespaces_the_stack_does_not_create() -> None:
            "after validation, not 0")),
 ], ids=["with-namespaces", "with-all", "no-labels"])
 def test_a_selector_is_the_listeners_one_way_to_admit(allowed: dict[str, Any], expected: Issue) -> None:
-    assert expected in issues_of(put("gateways[0].listeners[1].allowedRoutes", allowed))
+    assert expected in issues_of(BASE, put("gateways[0].listeners[1].allowedRoutes", allowed))
 
 
 def test_the_redirect_and_challenges_must_stay_admitted_on_a_selecting_port_80_listener() -> None:
     select = put("gateways[0].listeners[0].allowedRoutes", SELECT_APPS)
     expected = Issue("gateways[0].listeners[0].allowedRoutes.selector", "namespace gateway lacks the labels "
                      "team=apps, and its redirect to HTTPS comes from there", "add them to namespaces.gateway.labels")
-    assert expected in issues_of(select)
-    plan = plan_of(select, put("namespaces.gateway", {"labels": {"team": "apps"}}))
+    assert expected in issues_of(BASE, select)
+    plan = plan_of(BASE, select, put("namespaces.gateway", {"labels": {"team": "apps"}}))
     assert admitted(plan, "edge", "http") == {"from": "Selector", "selector": {"matchLabels": {"team": "apps"}}}
 
 
@@ -161,7 +138,7 @@ def http_route(namespace: str, parent: dict[str, Any], rules: list[dict[str, Any
 def test_all_is_honoured_on_the_port_80_listener_for_challenges_from_any_namespace() -> None:
     """cert-manager writes HTTP-01 challenge routes in the Certificate's namespace, wherever an application made
     its Certificate: `all` on port 80 admits them, and http-listener-routes still refuses any other route there."""
-    plan = plan_of(put("gateways[0].listeners[0].allowedRoutes", {"all": True}))
+    plan = plan_of(BASE, put("gateways[0].listeners[0].allowedRoutes", {"all": True}))
     assert admitted(plan, "edge", "http") == {"from": "All"}
     assert list(plan.gateways[0].redirects) == ["http"]
     policies, bindings, store = cluster_of(plan)
@@ -201,8 +178,8 @@ def test_a_selector_never_admits_a_tenant_the_gateway_was_not_given() -> None:
     assert Issue("gateways[0].listeners[1].allowedRoutes.selector", "selects team-c, tenant team-c's namespace, on "
                  "listener https of gateway edge, which tenant team-c was not given",
                  "narrow the selector, or give it the gateway: edge in namespaces.team-c.gateways") in issues_of(
-        select, team_c_prod, base=tenants_base())
-    plan = plan_of(select, given_prod, base=tenants_base())
+        tenants_base(), select, team_c_prod)
+    plan = plan_of(tenants_base(), select, given_prod)
     assert admitted(plan, "edge", "https") == {"from": "Selector", "selector": {
         "matchLabels": {"env": "prod"},
         "matchExpressions": [{"key": "traffic-edge.io/tenant", "operator": "NotIn", "values": ["team-c"]}]}}
@@ -215,7 +192,7 @@ def test_a_tenant_kept_out_by_the_selector_is_told_why() -> None:
     def on_edge(config: Config) -> None:
         config["routes"][-1]["hostnames"] = ["www.team-c.edge.example.com"]
 
-    found = issues_of(select, steal, on_edge, base=tenants_base())
+    found = issues_of(tenants_base(), select, steal, on_edge)
     assert Issue("routes[5].namespace", "team-c is tenant team-c's namespace, and listener https of gateway edge "
                  "admits no tenant it was not given", "give it the gateway: add edge to namespaces.team-c.gateways"
                  ) in found

@@ -8,16 +8,14 @@ gateway. Each case changes one thing in it.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from typing import Any
 
-import pytest
-
-from tests.conftest import DEPLOYMENT, Config, parse_config, set_key
-from traffic_edge.config import ConfigError, Issue
+from tests.conftest import Config, parse_config
+from tests.edits import edited, issues_of, plan_of, put
+from traffic_edge.config import Issue
 from traffic_edge.conformance.admission import ParamStore, Request, UserInfo, admit
 from traffic_edge.conformance.validator import ManifestValidator, require_refdata
-from traffic_edge.plan import EdgePlan, edge_plan
+from traffic_edge.plan import EdgePlan
 from traffic_edge.plan.admission import ROUTE_LISTENERS_ANNOTATION
 from traffic_edge.plan.gateways import listener_whitelists
 
@@ -45,34 +43,12 @@ BASE: Config = {
          "rules": [{"backends": [{"service": "invoker", "port": 10081}]}]},
     ],
 }
-Edit = Callable[[Config], None]
-
-
-def put(path: str, value: Any) -> Edit:
-    return lambda config: set_key(config, path, copy.deepcopy(value))
 
 
 def with_https(config: Config) -> None:
     """TLS for the API; the function names stay on HTTP."""
     config["gateways"][0]["listeners"].insert(1, copy.deepcopy(HTTPS))
     del config["routes"][1]
-
-
-def edited(*edits: Edit) -> Config:
-    config = copy.deepcopy(BASE)
-    for edit in edits:
-        edit(config)
-    return config
-
-
-def plan_of(*edits: Edit) -> EdgePlan:
-    return edge_plan(parse_config(edited(*edits)), DEPLOYMENT)
-
-
-def issues_of(*edits: Edit) -> list[Issue]:
-    with pytest.raises(ConfigError) as raised:
-        parse_config(edited(*edits))
-    return raised.value.issues
 
 
 def sections(plan: EdgePlan, route: str) -> list[str]:
@@ -92,7 +68,7 @@ def port_80_policies(plan: EdgePlan) -> list[str]:
 
 
 def test_without_tls_on_the_gateway_the_http_listener_carries_routes() -> None:
-    plan = plan_of()
+    plan = plan_of(BASE)
     assert sections(plan, "api") == ["http"]
     assert sections(plan, "invocation") == ["http"]
     assert plan.gateways[0].redirects == {}
@@ -103,7 +79,7 @@ def test_without_tls_on_the_gateway_the_http_listener_carries_routes() -> None:
 
 def test_the_function_platform_renders_valid_objects() -> None:
     require_refdata()
-    plan = plan_of()
+    plan = plan_of(BASE)
     validator = ManifestValidator()
     objects = [plan.gateways[0].gateway, *plan.gateways[0].certificates.values(), *plan.routes.routes.values()]
     for item in objects:
@@ -114,26 +90,26 @@ def test_the_function_platform_renders_valid_objects() -> None:
 
 
 def test_beside_https_the_http_listener_redirects_unless_told_to_carry_routes() -> None:
-    redirecting = plan_of(with_https)
+    redirecting = plan_of(BASE, with_https)
     assert sections(redirecting, "api") == ["https"]
     assert list(redirecting.gateways[0].redirects) == ["http"]
     assert listener(redirecting, "http")["allowedRoutes"]["namespaces"]["selector"]["matchExpressions"][0][
         "values"] == ["gateway"]
-    carrying = plan_of(with_https, put("gateways[0].listeners[0].httpMode", "routes"))
+    carrying = plan_of(BASE, with_https, put("gateways[0].listeners[0].httpMode", "routes"))
     assert sections(carrying, "api") == ["http", "https"]  # said so: clear text beside TLS
     assert carrying.gateways[0].redirects == {}
     assert port_80_policies(carrying) == []
 
 
 def test_a_listener_told_to_redirect_redirects() -> None:
-    plan = plan_of(with_https, put("gateways[0].listeners[0].httpMode", "redirect"))
+    plan = plan_of(BASE, with_https, put("gateways[0].listeners[0].httpMode", "redirect"))
     assert list(plan.gateways[0].redirects) == ["http"]
     assert port_80_policies(plan) == ["traffic-edge-http-listener-routes",
                                                      "traffic-edge-http-listener-routes.gateway.edge"]
 
 
 def test_all_namespaces_are_admitted_on_a_carrying_listener_where_configured() -> None:
-    config = parse_config(edited(put("gateways[0].listeners[0].allowedRoutes", {"all": True})))
+    config = parse_config(edited(BASE, put("gateways[0].listeners[0].allowedRoutes", {"all": True})))
     assert listener_whitelists(config, config.gateways[0])["http"] is None
 
 
@@ -144,21 +120,21 @@ def test_a_route_naming_a_redirecting_listener_is_refused_with_the_fix() -> None
     route_on_http = put("routes[0].listener", "http")
     assert Issue("routes[0].listener", "listener http of gateway edge only redirects to HTTPS",
                  "attach it to https, or set gateways[0].listeners[0].httpMode: routes to serve the route there in "
-                 "clear text") in issues_of(with_https, route_on_http)
-    plan = plan_of(with_https, route_on_http, put("gateways[0].listeners[0].httpMode", "routes"))
+                 "clear text") in issues_of(BASE, with_https, route_on_http)
+    plan = plan_of(BASE, with_https, route_on_http, put("gateways[0].listeners[0].httpMode", "routes"))
     assert sections(plan, "api") == ["http"]
 
 
 def test_http_mode_is_for_http_listeners_only() -> None:
     assert Issue("gateways[0].listeners[1].httpMode", "only HTTP listeners take httpMode, not TCP", "remove it") in \
-        issues_of(put("gateways[0].listeners[1].httpMode", "routes"))
-    assert plan_of(put("gateways[0].listeners[0].httpMode", "routes")).gateways[0].redirects == {}
+        issues_of(BASE, put("gateways[0].listeners[1].httpMode", "routes"))
+    assert plan_of(BASE, put("gateways[0].listeners[0].httpMode", "routes")).gateways[0].redirects == {}
 
 
 def test_a_redirect_needs_an_https_listener_to_redirect_to() -> None:
     assert Issue("gateways[0].listeners[0].httpMode", "http redirects to HTTPS, and gateway edge has no HTTPS listener "
                  "to redirect to", "set httpMode: routes to serve routes there in clear text, or add an HTTPS listener"
-                 ) in issues_of(put("gateways[0].listeners[0].httpMode", "redirect"))
+                 ) in issues_of(BASE, put("gateways[0].listeners[0].httpMode", "redirect"))
     terminating = {"name": "tls", "protocol": "TLS", "port": 8443, "hostname": f"db.{DOMAIN}", "tlsMode": "Terminate",
                    "certificate": "public"}
 
@@ -169,8 +145,8 @@ def test_a_redirect_needs_an_https_listener_to_redirect_to() -> None:
     assert Issue("gateways[0].listeners[0].httpMode", "http redirects to HTTPS (the default beside a TLS-terminating "
                  "listener), and gateway edge has no HTTPS listener to redirect to",
                  "set httpMode: routes to serve routes there in clear text, or add an HTTPS listener") in \
-        issues_of(add_tls)
-    assert sections(plan_of(add_tls, put("gateways[0].listeners[0].httpMode", "routes")), "api") == ["http"]
+        issues_of(BASE, add_tls)
+    assert sections(plan_of(BASE, add_tls, put("gateways[0].listeners[0].httpMode", "routes")), "api") == ["http"]
 
 
 # ---------------------------------------------------------------------------------- two port-80 listeners, one policy
@@ -200,7 +176,7 @@ def namespace(name: str) -> dict[str, Any]:
 
 
 def test_the_policy_guards_only_the_redirecting_one_of_two_port_80_listeners() -> None:
-    plan = plan_of(two_on_port_80)
+    plan = plan_of(BASE, two_on_port_80)
     gateway = plan.gateways[0].gateway.manifest()
     assert gateway["metadata"]["annotations"] == {ROUTE_LISTENERS_ANNOTATION: "http"}
     manifests = [item.manifest() for item in plan.admission]
@@ -224,10 +200,10 @@ def test_the_policy_guards_only_the_redirecting_one_of_two_port_80_listeners() -
 def test_only_a_gateway_with_port_80_listeners_of_both_kinds_names_those_that_carry_routes() -> None:
     """The annotation tells the policy which port-80 listeners to leave alone; where all of them carry routes (no
     binding) or all redirect (all guarded), the Gateway carries none."""
-    carrying = plan_of().gateways[0].gateway.manifest()  # `http` carries routes: no binding judges this Gateway
+    carrying = plan_of(BASE).gateways[0].gateway.manifest()  # `http` carries routes: no binding judges this Gateway
     assert ROUTE_LISTENERS_ANNOTATION not in carrying["metadata"].get("annotations", {})
-    assert [item for item in plan_of().admission if "http-listener-routes" in item.manifest()["metadata"]["name"]] \
+    assert [item for item in plan_of(BASE).admission if "http-listener-routes" in item.manifest()["metadata"]["name"]] \
         == []
-    redirecting = plan_of(with_https, put("gateways[0].listeners[0].httpMode", "redirect"))
+    redirecting = plan_of(BASE, with_https, put("gateways[0].listeners[0].httpMode", "redirect"))
     assert ROUTE_LISTENERS_ANNOTATION not in redirecting.gateways[0].gateway.manifest()["metadata"].get(
         "annotations", {})

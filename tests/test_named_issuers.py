@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
 
-from tests.conftest import DEPLOYMENT, Config, RenderStack, parse_config, set_key, write_stack
+from tests.conftest import Config, RenderStack, parse_config, write_stack
+from tests.edits import edited, issues_of, plan_of, put
 from tests.test_doctor import FakeCluster
 from traffic_edge.components.issuers import acme_issuer_spec
 from traffic_edge.config import ConfigError, Issue
@@ -27,7 +27,6 @@ from traffic_edge.doctor.expected import Expected
 from traffic_edge.doctor.live import Cluster
 from traffic_edge.graph import graph_of
 from traffic_edge.offline.plan import plan_document
-from traffic_edge.plan import EdgePlan, edge_plan
 from traffic_edge.plan.contracts import Dns01Solver
 from traffic_edge.plan.issuers import ca_certificate
 from traffic_edge.policy.plan import check_plan
@@ -67,28 +66,6 @@ BASE: Config = {
         ],
     }],
 }
-Edit = Callable[[Config], None]
-
-
-def put(path: str, value: Any) -> Edit:
-    return lambda config: set_key(config, path, copy.deepcopy(value))
-
-
-def edited(*edits: Edit) -> Config:
-    config = copy.deepcopy(BASE)
-    for edit in edits:
-        edit(config)
-    return config
-
-
-def plan_of(*edits: Edit) -> EdgePlan:
-    return edge_plan(parse_config(edited(*edits)), DEPLOYMENT)
-
-
-def issues_of(*edits: Edit) -> list[Issue]:
-    with pytest.raises(ConfigError) as raised:
-        parse_config(edited(*edits))
-    return raised.value.issues
 
 
 # ---------------------------------------------------------------------------------- which solver takes a name
@@ -131,7 +108,7 @@ def test_the_solver_for_a_name_is_the_one_cert_manager_picks(
 
 def test_named_acme_issuers_render_as_cert_manager_v1_21_reads_them() -> None:
     require_refdata()
-    [cluster] = plan_of().issuers
+    [cluster] = plan_of(BASE).issuers
     assert cluster.names == ["letsencrypt-staging", "letsencrypt-prod", "selfsigned-root", "ca-issuer"]
     staging, production = cluster.acme
     dns01 = Dns01Solver(solver=RFC2136)
@@ -158,11 +135,11 @@ def test_named_acme_issuers_render_as_cert_manager_v1_21_reads_them() -> None:
 def test_certificates_take_the_secret_and_labels_they_name() -> None:
     require_refdata()
     labelled = put("gateways[0].certificates[0].labels", {"team": "platform"})
-    certificate = plan_of(labelled).gateways[0].certificates["platform"]
+    certificate = plan_of(BASE, labelled).gateways[0].certificates["platform"]
     assert certificate.metadata == {"name": "edge-platform", "namespace": "apps", "labels": {"team": "platform"}}
     assert certificate.spec["secretName"] == "platform-tls"
     assert certificate.spec["issuerRef"] == {"name": "letsencrypt-staging", "kind": "ClusterIssuer", "group": CM}
-    listener = plan_of().gateways[0].gateway.spec["listeners"][1]
+    listener = plan_of(BASE).gateways[0].gateway.spec["listeners"][1]
     assert listener["tls"]["certificateRefs"] == [{"group": "", "kind": "Secret", "name": "platform-tls",
                                                    "namespace": "apps"}]
     assert ManifestValidator().validate(certificate.manifest()) == []
@@ -170,15 +147,15 @@ def test_certificates_take_the_secret_and_labels_they_name() -> None:
 
 def test_http01_names_admit_their_certificates_namespace_on_port_80() -> None:
     """api.<domain> is solved by HTTP-01, so cert-manager's challenge route in `apps` must attach to `http`."""
-    http = plan_of().gateways[0].gateway.spec["listeners"][0]
+    http = plan_of(BASE).gateways[0].gateway.spec["listeners"][0]
     assert http["allowedRoutes"]["namespaces"]["selector"]["matchExpressions"][0]["values"] == ["apps", "gateway"]
     dns_only = put("gateways[0].certificates[0].dnsNames", [f"*.{DOMAIN}"])
-    http = plan_of(dns_only).gateways[0].gateway.spec["listeners"][0]
+    http = plan_of(BASE, dns_only).gateways[0].gateway.spec["listeners"][0]
     assert http["allowedRoutes"]["namespaces"]["selector"]["matchExpressions"][0]["values"] == ["gateway"]
 
 
 def test_a_named_internal_ca_is_named_everywhere() -> None:
-    plan = plan_of(put("certManager", {"expiryAlerts": {"enabled": True}}))
+    plan = plan_of(BASE, put("certManager", {"expiryAlerts": {"enabled": True}}))
     [cluster] = plan.issuers
     assert cluster.internal_ca is not None
     certificate = ca_certificate(cluster, cluster.internal_ca)
@@ -187,7 +164,7 @@ def test_a_named_internal_ca_is_named_everywhere() -> None:
     assert plan.certificate_alerts is not None
     expiry = plan.certificate_alerts.spec["groups"][0]["rules"][0]["expr"]
     assert '{namespace="cert-manager",name=~"ca-issuer"}' in expiry  # the expiry alert follows the rename
-    config = parse_config(edited())
+    config = parse_config(edited(BASE))
     findings = list(check_issuers(Expected(config, plan, "lab"), cast(Cluster, FakeCluster())))
     assert [finding.object for finding in findings] == [f"ClusterIssuer {name}" for name in cluster.names]
 
@@ -200,8 +177,8 @@ def test_a_production_issuer_outside_production_is_the_users_decision() -> None:
     assert Issue("issuers.acmeIssuers.letsencrypt-prod.server", "is Let's Encrypt production, and this stack is not "
                  "marked production: its rate limits and real certificates belong to production",
                  "use server: staging, set `production: true`, or decide so with "
-                 "issuers.acmeIssuers.letsencrypt-prod.allowOutsideProduction: true") in issues_of(undecided)
-    assert plan_of(undecided, put("production", True)).issuers[0].acme[1].name == "letsencrypt-prod"
+                 "issuers.acmeIssuers.letsencrypt-prod.allowOutsideProduction: true") in issues_of(BASE, undecided)
+    assert plan_of(BASE, undecided, put("production", True)).issuers[0].acme[1].name == "letsencrypt-prod"
 
 
 def test_the_one_account_of_acme_may_hold_production_outside_production_when_told() -> None:
@@ -210,9 +187,9 @@ def test_the_one_account_of_acme_may_hold_production_outside_production_when_tol
                                                       "dnsNames": [f"*.{DOMAIN}"]}])
     assert Issue("gateways[0].certificates[0].issuer", "letsencrypt-production is for production stacks and this "
                  "one is not marked as such", "use letsencrypt-staging, set `production: true`, or decide so with "
-                 "issuers.acme.allowOutsideProduction: true") in issues_of(legacy, on_production)
+                 "issuers.acme.allowOutsideProduction: true") in issues_of(BASE, legacy, on_production)
     told = put("issuers.acme.allowOutsideProduction", True)
-    plan = plan_of(legacy, on_production, told)
+    plan = plan_of(BASE, legacy, on_production, told)
     assert plan.issuers[0].names == ["letsencrypt-staging", "letsencrypt-production", "selfsigned-root",
                                      "internal-ca"]
 
@@ -220,16 +197,16 @@ def test_the_one_account_of_acme_may_hold_production_outside_production_when_tol
 def test_each_cluster_issuer_name_is_declared_once() -> None:
     both = put("issuers.acme", {"email": "ops@example.test", "solver": "dns01"})
     assert Issue("issuers.acmeIssuers.letsencrypt-staging", "the ClusterIssuer letsencrypt-staging is declared by "
-                 "issuers.acme too", "give this issuer another name") in issues_of(both)
+                 "issuers.acme too", "give this issuer another name") in issues_of(BASE, both)
     ca_named_alike = put("issuers.internalCa.name", "letsencrypt-prod")
     assert Issue("issuers.acmeIssuers.letsencrypt-prod", "the ClusterIssuer letsencrypt-prod is declared by "
-                 "issuers.internalCa.name too", "give this issuer another name") in issues_of(ca_named_alike)
+                 "issuers.internalCa.name too", "give this issuer another name") in issues_of(BASE, ca_named_alike)
 
 
 def test_a_certificate_names_an_issuer_of_the_stack() -> None:
     assert Issue("gateways[0].certificates[1].issuer", "internal-ca is no issuer of this stack",
                  "use one of letsencrypt-staging, letsencrypt-prod, ca-issuer, or declare it under "
-                 "issuers.acmeIssuers") in issues_of(put("gateways[0].certificates[1].issuer", "internal-ca"))
+                 "issuers.acmeIssuers") in issues_of(BASE, put("gateways[0].certificates[1].issuer", "internal-ca"))
 
 
 def test_every_name_has_a_solver() -> None:
@@ -237,27 +214,27 @@ def test_every_name_has_a_solver() -> None:
     assert Issue("gateways[0].certificates[0].dnsNames[0]", f"no DNS-01 solver of issuer letsencrypt-staging takes "
                  f"*.{DOMAIN}, and HTTP-01 cannot prove a wildcard name",
                  "add a dns01 solver to issuers.acmeIssuers.letsencrypt-staging.solvers (selector dnsNames: "
-                 f"['*.{DOMAIN}'] for only it)") in issues_of(http_only)
+                 f"['*.{DOMAIN}'] for only it)") in issues_of(BASE, http_only)
     selected_only = put("issuers.acmeIssuers.letsencrypt-staging.solvers",
                         [{"type": "dns01", "selector": {"dnsNames": [f"*.{DOMAIN}"]}}])
     assert Issue("gateways[0].certificates[0].dnsNames[1]", f"no solver of issuer letsencrypt-staging selects "
                  f"api.{DOMAIN}", f"add api.{DOMAIN} (or its zone) to a selector of "
                  "issuers.acmeIssuers.letsencrypt-staging.solvers, or a solver without selector") in \
-        issues_of(selected_only)
+        issues_of(BASE, selected_only)
 
 
 def test_solvers_have_what_they_solve_through() -> None:
     no_port_80 = put("gateways[0].listeners[0].port", 8080)
     assert Issue("issuers.acmeIssuers.letsencrypt-staging.solvers[1].gateway", "gateway edge has no HTTP listener on "
                  "port 80 for HTTP-01", "add a listener {protocol: HTTP, port: 80} or use type: dns01") in \
-        issues_of(no_port_80)
+        issues_of(BASE, no_port_80)
     no_dns = put("dns", {})
 
     def without_tsig(config: Config) -> None:
         del config["tsigSecret"]
 
     assert Issue("issuers.acmeIssuers.letsencrypt-prod.solvers[0].type", "dns01 on-prem needs an RFC 2136 server",
-                 "configure dns.rfc2136 or use type: http01") in issues_of(no_dns, without_tsig)
+                 "configure dns.rfc2136 or use type: http01") in issues_of(BASE, no_dns, without_tsig)
 
 
 def test_dns01_needs_a_zone_let_s_encrypt_can_read() -> None:
@@ -275,16 +252,16 @@ def test_dns01_needs_a_zone_let_s_encrypt_can_read() -> None:
 def test_secret_names_stay_unique_per_namespace() -> None:
     assert Issue("gateways[0].certificates[1].secretName", "derives the Secret platform-tls in namespace apps, as "
                  "gateways[0].certificates[0].secretName does", "rename one of them") in issues_of(
-        put("gateways[0].certificates[1].namespace", "apps"), put("gateways[0].certificates[1].secretName",
+        BASE, put("gateways[0].certificates[1].namespace", "apps"), put("gateways[0].certificates[1].secretName",
                                                                    "platform-tls"))
     assert Issue("issuers.internalCa.secretName", "derives the Secret le-prod-account in namespace cert-manager, as "
                  "issuers.acmeIssuers.letsencrypt-prod.accountKeySecret does", "rename one of them") in issues_of(
-        put("issuers.internalCa.secretName", "le-prod-account"))
+        BASE, put("issuers.internalCa.secretName", "le-prod-account"))
     assert Issue("issuers.acmeIssuers.letsencrypt-prod.accountKeySecret", "derives the Secret rfc2136-tsig in "
                  "namespace cert-manager, as issuers.acmeIssuers.letsencrypt-staging.solvers[0].type (the TSIG key of "
                  "dns.rfc2136) does", "rename one of them") in issues_of(
-        put("issuers.acmeIssuers.letsencrypt-prod.accountKeySecret", "rfc2136-tsig"))
-    parse_config(edited(put("gateways[0].certificates[1].secretName", "platform-tls")))  # another namespace
+        BASE, put("issuers.acmeIssuers.letsencrypt-prod.accountKeySecret", "rfc2136-tsig"))
+    parse_config(edited(BASE, put("gateways[0].certificates[1].secretName", "platform-tls")))  # another namespace
 
 
 def test_a_tenants_gateway_takes_certificates_only_from_its_own_issuers() -> None:
@@ -298,8 +275,8 @@ def test_a_tenants_gateway_takes_certificates_only_from_its_own_issuers() -> Non
 
     assert Issue("gateways[1].certificates[0].issuer", "letsencrypt-prod is no Issuer of the tenant's own: a tenant's "
                  "gateway takes certificates from Issuers in its namespace",
-                 "use one of letsencrypt-staging, letsencrypt-production, ca-issuer") in issues_of(tenant)
-    plan = plan_of(tenant, put("gateways[1].certificates[0].issuer", "ca-issuer"))
+                 "use one of letsencrypt-staging, letsencrypt-production, ca-issuer") in issues_of(BASE, tenant)
+    plan = plan_of(BASE, tenant, put("gateways[1].certificates[0].issuer", "ca-issuer"))
     [own] = plan.issuers[1:]
     assert (own.kind, own.namespace, own.names) == ("Issuer", "team-c", ["selfsigned-root", "ca-issuer"])
     assert own.internal_ca is not None

@@ -6,14 +6,14 @@ label."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.conftest import DEPLOYMENT, PROJECT, Config, parse_config, set_key
-from traffic_edge.config import ConfigError, Issue
+from tests.conftest import DEPLOYMENT, PROJECT, Config, parse_config
+from tests.edits import Edit, issues_of, put
+from traffic_edge.config import Issue
 from traffic_edge.config.tenancy import SUFFIX_LABEL, TENANT_LABEL
 from traffic_edge.conformance.admission import ParamStore, Request, UserInfo, admit
 from traffic_edge.offline.render import PROJECT_DIR
@@ -27,7 +27,6 @@ PARENT = f"team-c.{DOMAIN}"
 CHILD = f"eu.{PARENT}"
 ALICE = UserInfo("alice", ("system:authenticated",))
 PLATFORM = UserInfo("deployer", ("kubeadm:cluster-admins",))
-Edit = Callable[[Config], None]
 
 
 def nested() -> Config:
@@ -44,19 +43,6 @@ def nested() -> Config:
     raw["routes"].append({"name": "app", "namespace": "team-c-eu", "gateway": "team-c-eu",
                           "hostnames": [f"app.{CHILD}"], "rules": [{"backends": [{"service": "app", "port": 8080}]}]})
     return raw
-
-
-def put(path: str, value: Any) -> Edit:
-    return lambda config: set_key(config, path, copy.deepcopy(value))
-
-
-def issues_of(*edits: Edit) -> list[Issue]:
-    config = nested()
-    for edit in edits:
-        edit(config)
-    with pytest.raises(ConfigError) as raised:
-        parse_config(config)
-    return raised.value.issues
 
 
 @pytest.fixture(scope="module")
@@ -87,12 +73,12 @@ def claim(path: str, hostname: str) -> tuple[Edit, Issue]:
 ], ids=["route", "route-wildcard", "listener", "certificate-apex"])
 def test_the_parent_claims_none_of_its_childs_names(path: str, hostname: str) -> None:
     edit, expected = claim(path, hostname)
-    assert expected in issues_of(edit)
+    assert expected in issues_of(nested(), edit)
 
 
 def test_the_child_claims_none_of_its_parents_names() -> None:
     assert Issue("routes[5].hostnames[0]", f"www.{PARENT} is outside tenant team-c-eu's suffix {CHILD}",
-                 f"use a name under {CHILD}") in issues_of(put("routes[5].hostnames", [f"www.{PARENT}"]))
+                 f"use a name under {CHILD}") in issues_of(nested(), put("routes[5].hostnames", [f"www.{PARENT}"]))
 
 
 def test_the_parents_own_names_and_wildcard_stay_its_own() -> None:
@@ -128,7 +114,7 @@ def test_the_parents_own_names_and_wildcard_stay_its_own() -> None:
            "characters")),
 ], ids=["unknown-parent", "own-parent", "cycle", "not-under-parent", "no-parent", "same-suffix", "not-a-name"])
 def test_each_nesting_mistake_is_an_issue_with_its_fix(edit: Edit, expected: Issue) -> None:
-    assert expected in issues_of(edit)
+    assert expected in issues_of(nested(), edit)
 
 
 def test_a_platform_route_in_a_childs_suffix_names_the_child() -> None:
@@ -138,7 +124,7 @@ def test_a_platform_route_in_a_childs_suffix_names_the_child() -> None:
 
     assert Issue("routes[6].hostnames[0]", f"promo.{CHILD} lies in tenant team-c-eu's suffix {CHILD}, and gateway (of "
                  "HTTPRoute promo) is no namespace of tenant team-c-eu", "serve it from one of tenant team-c-eu's "
-                 "namespaces, or use a name outside the tenants' suffixes") in issues_of(promo)
+                 "namespaces, or use a name outside the tenants' suffixes") in issues_of(nested(), promo)
 
 
 # ---------------------------------------------------------------------------------- at the API server
