@@ -10,8 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from e2e.__main__ import example_stacks
 from e2e.admission import admitted_namespace
+from e2e.charts import RefdataError
+from e2e.cloud_objects import CHART_CRDS, chart_crds
 from e2e.differential import ANY_KIND, BY_KIND, Broken, Verdicts, corpus, exemplars
 from e2e.gaps import KNOWN_GAPS
 from e2e.lifecycle import _paths, backend_services, referenced_namespaces
@@ -19,6 +23,7 @@ from e2e.parity import CorpusFile, EngineConfig, case_failures, differences
 from e2e.program import overlay
 from e2e.steps import Step, destructive, unexpected_for_added_route
 from e2e.upgrade import INTENDED
+from traffic_edge.controllers import chart_pins
 from traffic_edge.offline.stackfile import StackConfig
 
 CRD = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
@@ -36,6 +41,17 @@ def test_every_on_prem_stack_file_runs_whole_and_every_cloud_one_as_objects(tmp_
     on_prem, cloud = example_stacks(tmp_path)
     assert [path.name for path in on_prem] == ["Pulumi.lab.yaml", "Pulumi.other.yaml"]
     assert [path.name for path in cloud] == ["Pulumi.aws.yaml", "Pulumi.prod.yaml"]
+
+
+def test_a_cloud_stack_s_chart_crds_come_from_refdata_at_the_program_s_pins() -> None:
+    """The cloud rows create each release's CRDs as its chart would: the table holds the program's own pins, and a
+    chart refdata lacks fails the row by name."""
+    pins = chart_pins()
+    for name in ("cert-manager", "envoy-gateway", "external-dns"):
+        assert (pins[name].chart.rsplit("/", 1)[-1], pins[name].version) in CHART_CRDS
+    istiod = {"type": "kubernetes:helm.sh/v3:Release", "inputs": {"chart": "istiod", "version": "1.30.6"}}
+    with pytest.raises(RefdataError, match=r"no CRDs of chart istiod 1\.30\.6"):
+        chart_crds([istiod])
 
 
 # ---------------------------------------------------------------------------------- the overlay
