@@ -45,6 +45,14 @@ class Grant:
 
 
 GRANT = Grant("roles/dns.reader", scope="zone", source="https://example.com/upstream-doc")
+DOC = "https://example.com/replace-rules"
+
+
+def _rule(kind: str, reason: str, source: str) -> tuple[str, str, str]:
+    return kind, reason, source
+
+
+RULE = _rule("kubernetes:*", "names are identity", DOC)
 
 
 def cel(suffix: str) -> str:
@@ -157,6 +165,9 @@ def test_each_mutant_is_one_change_in_place(project: Path, mutants: dict[str, Mu
     assert not any(identity.startswith("Grant.frozen") for identity in mutants)  # decorators are left alone
     assert not any("READER" in identity for identity in mutants)  # `x["key"]` lookups are left alone
     assert not any(identity.startswith("GRANT.source") for identity in mutants)  # prose: config.toml [prose]
+    assert not any(identity.startswith("DOC") for identity in mutants)  # a link is prose wherever it stands
+    assert not any("names are identity" in identity for identity in mutants)  # bound to `reason` by position
+    assert "RULE | near-miss | 'kubernetes:*' → 'kubernetes:'" in mutants  # the rule's data is still mutated
     assert not any(identity.startswith("Scope") for identity in mutants)  # a Literal type alias is typing
     assert cel.runtime
     assert not dropped.runtime

@@ -31,6 +31,7 @@ class Prose:
 
     calls: tuple[str, ...] = ("Issue", "*Error", "*Exception", "*Warning", "warn")
     keys: tuple[str, ...] = ("source", "reason", "message", "messageExpression", "description", "help")
+    texts: tuple[str, ...] = ("https://*",)  # strings that are prose wherever they stand: links to sources
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,8 @@ class Context:
         self.prose: set[int] = set()
         self.mappings = {t.id for s in tree.body if isinstance(s, ast.Assign) and isinstance(s.value, ast.Dict)
                          for t in s.targets if isinstance(t, ast.Name)}
+        # a module function's parameters by position: `_rule(types, paths, "why", SOURCE)` passes prose positionally
+        self.parameters = {f.name: [a.arg for a in f.args.args] for f in tree.body if isinstance(f, ast.FunctionDef)}
         for node in ast.walk(tree):
             self._mark(node)
 
@@ -115,8 +118,15 @@ class Context:
                                                 for p in prose.calls):
             for argument in [*node.args, *node.keywords]:
                 self._skip_all(argument, self.prose)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in self.parameters:
+            for name, argument in zip(self.parameters[node.func.id], node.args, strict=False):
+                if name in prose.keys:
+                    self._skip_all(argument, self.prose)
         elif isinstance(node, ast.keyword) and node.arg in prose.keys:
             self._skip_all(node.value, self.prose)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and any(
+                fnmatchcase(node.value, pattern) for pattern in prose.texts):
+            self.prose.add(id(node))
         elif isinstance(node, ast.Dict):
             for key, value in zip(node.keys, node.values, strict=True):
                 if isinstance(key, ast.Constant) and key.value in prose.keys:

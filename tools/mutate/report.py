@@ -31,7 +31,8 @@ def load_settings(path: Path = SETTINGS) -> Settings:
     prose = data.get("prose", {})
     defaults = Prose()
     return Settings(
-        prose=Prose(tuple(prose.get("calls", defaults.calls)), tuple(prose.get("keys", defaults.keys))),
+        prose=Prose(tuple(prose.get("calls", defaults.calls)), tuple(prose.get("keys", defaults.keys)),
+                    tuple(prose.get("texts", defaults.texts))),
         widen={key: list(value) for key, value in data.get("widen", {}).items()},
     )
 
