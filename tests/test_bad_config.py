@@ -187,6 +187,9 @@ CASES: list[tuple[str, list[Edit], str]] = [
      "gateways[0].listeners[2].hostname: TCP listeners carry no hostname"),
     ("tls-listener-without-mode", [put("gateways[0].listeners[2].protocol", "TLS")],
      "gateways[0].listeners[2].tlsMode: a TLS listener needs a mode"),
+    ("secret-and-acm-certificate", [put("gateways[0].listeners[1].certificateArn",
+                                        "arn:aws:acm:eu-west-1:123456789012:certificate/0f0e0d0c-0b0a-0908-0706-050403020100")],
+     "gateways[0].listeners[1].certificateArn: names an ACM certificate beside `certificate`"),
 ]
 MISTAKES = [pytest.param(edits, expected, id=name) for name, edits, expected in CASES]
 

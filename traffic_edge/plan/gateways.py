@@ -136,7 +136,7 @@ def gateway_parameters(config: StackConfig, gateway: Gateway, context: ValuesCon
 
 def certificate_grants(gateway: Gateway) -> dict[str, dict[str, Any]]:
     """Certificate namespace → ReferenceGrant spec admitting this Gateway to exactly the Secrets its listeners use."""
-    used = {item.certificate for item in gateway.listeners if item.certificate and not item.certificate_arn}
+    used = {item.certificate for item in gateway.listeners if item.certificate}  # never beside an ACM ARN (rules)
     secrets: dict[str, set[str]] = defaultdict(set)
     for certificate in gateway.certificates:
         namespace = certificate_namespace(gateway, certificate)

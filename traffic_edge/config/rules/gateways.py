@@ -60,6 +60,13 @@ def _listener(config: StackConfig, gateway: Gateway, listener: Listener, at: str
             f"a {listener.protocol} listener that terminates TLS needs a certificate",
             f"name one of {at.rsplit('.', 1)[0]}.certificates",
         )
+    if listener.certificate is not None and listener.certificate_arn is not None:
+        yield Issue(
+            f"{at}.certificateArn",
+            "names an ACM certificate beside `certificate`: the load balancer serves the ACM one, the Secret would "
+            "go unused",
+            "keep one of certificate and certificateArn",
+        )
     if listener.certificate is not None:
         if not needs_certificate:
             yield Issue(
