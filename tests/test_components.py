@@ -32,7 +32,7 @@ from traffic_edge.plan import EdgePlan, edge_plan
 from traffic_edge.plan.contracts import WorkloadIdentity
 from traffic_edge.plan.gateways import allowed_routes, listener_whitelists
 from traffic_edge.plan.issuers import AcmeIssuer, AcmeSolver, CaChain, Http01Gateway, IssuerSet
-from traffic_edge.plan.routes import reference_grants, route_spec, routes_plan
+from traffic_edge.plan.routes import backend_refs, reference_grants, route_spec, routes_plan
 from traffic_edge.plan.sources import bundle_location, chart_location
 
 CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile"
@@ -751,6 +751,22 @@ def test_same_namespace_backends_need_no_grant() -> None:
     config = parse_config({**LAB, "routes": [LAB["routes"][2]]})
     recording = build_routes(config)
     assert recording.of_type("kubernetes:gateway.networking.k8s.io/v1:ReferenceGrant") == []
+
+
+def test_backend_refs_say_only_what_differs_from_the_api_server_s_defaults() -> None:
+    """A backend in the route's own namespace names none and a lone backend of weight 1 no weight, as the API server
+    reads a missing field: writing the default would show as a change in every preview diff of an upgrade."""
+    own = {"service": "postgres", "port": 5432, "namespace": "data"}
+    other = {"service": "replica", "port": 5432, "namespace": "governance"}
+    route = {**LAB["routes"][2], "rules": [{"backends": [own]}]}
+    [parsed] = parse_config({**LAB, "routes": [route]}).routes
+    assert backend_refs(parsed, parsed.rules[0].backends) == [
+        {"group": "", "kind": "Service", "name": "postgres", "port": 5432}]
+    route["rules"] = [{"backends": [{**own, "weight": 3}, {**other, "weight": 1}]}]
+    [parsed] = parse_config({**LAB, "routes": [route]}).routes
+    assert backend_refs(parsed, parsed.rules[0].backends) == [
+        {"group": "", "kind": "Service", "name": "postgres", "port": 5432, "weight": 3},
+        {"group": "", "kind": "Service", "name": "replica", "port": 5432, "namespace": "governance", "weight": 1}]
 
 
 # ---------------------------------------------------------------------------------------------------- wiring
