@@ -751,6 +751,8 @@ def test_same_namespace_backends_need_no_grant() -> None:
     config = parse_config({**LAB, "routes": [LAB["routes"][2]]})
     recording = build_routes(config)
     assert recording.of_type("kubernetes:gateway.networking.k8s.io/v1:ReferenceGrant") == []
+    named = {**LAB["routes"][2], "rules": [{"backends": [{"service": "postgres", "port": 5432, "namespace": "data"}]}]}
+    assert reference_grants(parse_config({**LAB, "routes": [named]}).routes) == {}  # its own namespace, written out
 
 
 def test_backend_refs_say_only_what_differs_from_the_api_server_s_defaults() -> None:
