@@ -267,6 +267,11 @@ def test_a_replacing_path_matches_below_and_above_it() -> None:
     assert replace_rules.replace_rules_for("kubernetes:core/v1:ConfigMap", 'data["config.yaml"]')
     assert replace_rules.replace_rules_for(crd, "spec.names")  # the whole names object added or removed
     assert not replace_rules.replace_rules_for(crd, "spec.names.shortNames[0]")
+    deployment = "kubernetes:apps/v1:Deployment"
+    assert replace_rules.replace_rules_for(deployment, "spec.selector.matchLabels.app")  # below, by key
+    service = "kubernetes:core/v1:Service"
+    assert not replace_rules.replace_rules_for(service, "spec.clusterIPs")  # a sibling whose name extends the rule's
+    assert not replace_rules.replace_rules_for(service, "spec.cluster")  # nor one whose name the rule's extends
 
 
 def test_every_rule_cites_a_source() -> None:
