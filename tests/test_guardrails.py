@@ -126,6 +126,8 @@ def test_listener_hostnames_lie_in_the_domain(policies: dict[str, Manifest], bin
     assert refusal(policy, bindings, create("gateways", gateway("apps", listener(f"*.{DOMAIN}"), listener()))) is None
     assert refusal(policy, bindings, create("gateways", gateway("apps", listener("login.bank.example")))) == (
         f"every listener hostname must lie in {DOMAIN}")
+    mixed = gateway("apps", listener(f"shop.{DOMAIN}"), listener("login.bank.example"))  # one good listener is not all
+    assert refusal(policy, bindings, create("gateways", mixed)) == f"every listener hostname must lie in {DOMAIN}"
     listener_set = {**gateway("apps", listener("www.example.org")), "kind": "ListenerSet"}
     assert refusal(policy, bindings, create("listenersets", listener_set))
 
@@ -137,9 +139,10 @@ def test_external_dns_names_lie_in_the_domain_under_every_prefix(
     policy = policies["domain-hostnames"]
     for value, refused in ((f"db.{DOMAIN}, Cache.{DOMAIN.upper()}", False), (f"db.{DOMAIN},www.example.org", True)):
         tcp = route("apps", None, {annotation: value}, kind="TCPRoute")
+        udp = route("apps", None, {annotation: value}, kind="UDPRoute")
         service = {"apiVersion": "v1", "kind": "Service",
                    "metadata": {"name": "db", "namespace": "apps", "annotations": {annotation: value}}, "spec": {}}
-        for resource, obj in (("tcproutes", tcp), ("services", service), ("gateways", {
+        for resource, obj in (("tcproutes", tcp), ("udproutes", udp), ("services", service), ("gateways", {
                 **gateway("apps", listener()), "metadata": {"name": "g", "namespace": "apps",
                                                             "annotations": {annotation: value}}})):
             message = refusal(policy, bindings, create(resource, obj))
