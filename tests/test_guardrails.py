@@ -268,6 +268,15 @@ def test_no_gateway_admits_a_tenant_it_was_not_given(
         assert message == LISTENER_MESSAGE
 
 
+def test_one_good_listener_does_not_let_an_open_one_through(
+    policies: dict[str, Manifest], bindings: list[Manifest]
+) -> None:
+    good = listener(f"*.{DOMAIN}", by_name("gateway", "team-a"))
+    opened = {**listener(f"*.{DOMAIN}", {"from": "All"}), "name": "open"}
+    request = create("gateways", gateway("gateway", good, opened, name="edge"), PLATFORM)
+    assert refusal(policies["gateway-tenant-namespaces"], bindings, request) == LISTENER_MESSAGE
+
+
 def test_listeners_that_leave_namespaces_at_their_default_admit_only_their_own(
     policies: dict[str, Manifest], bindings: list[Manifest]
 ) -> None:
