@@ -61,10 +61,10 @@ def platform_kind(stack_file: Path) -> str | None:
     return str(platform.get("kind")) if isinstance(platform, dict) else None
 
 
-def example_stacks(project: Path) -> tuple[list[Path], list[Path]]:
-    """(on-prem stack files, cloud ones) of the project: the on-prem ones run whole; of a cloud one, whose cloud
-    cannot run here, its Kubernetes objects meet the API server (e2e.cloud_objects)."""
-    kinds = {stack_file: platform_kind(stack_file) for stack_file in sorted(project.glob("Pulumi.*.yaml"))}
+def by_platform(stack_files: list[Path]) -> tuple[list[Path], list[Path]]:
+    """(on-prem stack files, cloud ones): the on-prem ones run whole; of a cloud one, whose cloud cannot run here,
+    its Kubernetes objects meet the API server (e2e.cloud_objects). A file naming no platform is neither."""
+    kinds = {stack_file.resolve(): platform_kind(stack_file) for stack_file in stack_files}
     return ([file for file, kind in kinds.items() if kind == "onprem"],
             [file for file, kind in kinds.items() if kind not in ("onprem", None)])
 
@@ -105,11 +105,7 @@ def main() -> None:
                         help="run only this phase (repeatable) and those it needs; default: every phase")
     args = parser.parse_args()
     unwind_on_sigterm()
-    if args.config:
-        on_prem = [path.resolve() for path in args.config if platform_kind(path) == "onprem"]
-        cloud = [path.resolve() for path in args.config if platform_kind(path) != "onprem"]
-    else:
-        on_prem, cloud = example_stacks(args.project)
+    on_prem, cloud = by_platform(args.config or sorted(args.project.glob("Pulumi.*.yaml")))
     if args.phase and "doctor" not in args.phase:
         cloud = []
     root = (args.workdir or Path(tempfile.mkdtemp(prefix="traffic-edge-e2e-"))).resolve()

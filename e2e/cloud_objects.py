@@ -17,25 +17,21 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import yaml
-from kubernetes import client
-from kubernetes.dynamic.exceptions import DynamicApiError
 
 from e2e import doctor
 from e2e.charts import REFDATA, RefdataError
-from e2e.cluster import Cluster, ClusterError
+from e2e.cluster import Cluster
 from e2e.controlplane import ControlPlaneError, control_plane, unwind_on_sigterm
-from e2e.lifecycle import PhaseError, backend_services, referenced_namespaces
+from e2e.lifecycle import PHASE_FAILURES, PhaseError, backend_services, referenced_namespaces
 from e2e.results import PhaseResult, StackResult
 from e2e.workspace import stack_name
-from traffic_edge.config import ConfigError
 from traffic_edge.doctor.expected import read_expected
 from traffic_edge.doctor.findings import Finding
-from traffic_edge.offline.stackfile import StackFileError
 from traffic_edge.progress import Progress
 
 # (chart, version) → the CRDs that chart installs, as refdata holds them at that version (refdata/README.md).
@@ -45,7 +41,6 @@ CHART_CRDS = {
     ("external-dns", "1.21.1"): "external-dns/external-dns-helm-chart-1.21.1/crds",
 }
 LAST = ("ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding")  # the engine's order: they bind what exists
-PHASES = ("cluster", "prepare", "doctor")
 
 
 def row_name(stack_file: Path) -> str:
@@ -106,11 +101,8 @@ def run(stack_file: Path, bin_dir: Path, root: Path) -> StackResult:
         with control_plane(bin_dir, root / "cluster") as plane:
             result.phases["cluster"] = PhaseResult("cluster", "passed", time.monotonic() - started)
             cluster = Cluster(plane)
-            objects: list[dict[str, Any]] = []
-            registrations: list[dict[str, Any]] = []
 
             def prepare() -> None:
-                nonlocal objects, registrations
                 objects, registrations = manifests(stack_file, root / "offline")
                 result.figures["objects"] = apply(cluster, objects, registrations, bin_dir)
 
@@ -141,15 +133,14 @@ def run(stack_file: Path, bin_dir: Path, root: Path) -> StackResult:
     return result
 
 
-def timed(name: str, body: Any, label: str, progress: Progress, log: Path) -> PhaseResult:
+def timed(name: str, body: Callable[[], None], label: str, progress: Progress, log: Path) -> PhaseResult:
     """Runs one phase; a failure's detail also goes to `log`, where the report points."""
     started = time.monotonic()
     progress.started(label)
     try:
         body()
         phase = PhaseResult(name, "passed", time.monotonic() - started)
-    except (PhaseError, ClusterError, client.ApiException, DynamicApiError, ConfigError, StackFileError,
-            RefdataError, subprocess.CalledProcessError) as error:
+    except PHASE_FAILURES as error:
         detail = str(error)
         if isinstance(error, subprocess.CalledProcessError):
             detail += f": {(error.stderr or '')[-600:]}"

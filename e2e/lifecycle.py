@@ -75,6 +75,11 @@ class NotApplicableError(Exception):
     """The phase has nothing to judge for this stack; the message says why."""
 
 
+# What a phase that ran reports as its failure (anything else is a bug of the harness and propagates).
+PHASE_FAILURES = (auto.CommandError, PhaseError, ClusterError, client.ApiException, DynamicApiError, ConfigError,
+                  StackFileError, RefdataError, ControlPlaneError, subprocess.CalledProcessError)
+
+
 def referenced_namespaces(registrations: list[dict[str, Any]]) -> tuple[set[str], set[str]]:
     """(namespaces objects live in, namespaces the program creates), from an offline preview's plan.json."""
     used: set[str] = set()
@@ -185,8 +190,7 @@ class Lifecycle:
             result = PhaseResult(name, "passed", time.monotonic() - started)
         except NotApplicableError as reason:
             result = PhaseResult(name, "n/a", time.monotonic() - started, str(reason))
-        except (auto.CommandError, PhaseError, ClusterError, client.ApiException, DynamicApiError, ConfigError,
-                StackFileError, RefdataError, ControlPlaneError, subprocess.CalledProcessError) as error:
+        except PHASE_FAILURES as error:
             detail = first_error(error) if isinstance(error, auto.CommandError) else str(error)
             result = PhaseResult(name, "FAILED", time.monotonic() - started, detail)
         self.result.phases[name] = result

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from e2e.__main__ import example_stacks
+from e2e.__main__ import by_platform
 from e2e.admission import admitted_namespace
 from e2e.charts import RefdataError
 from e2e.cloud_objects import CHART_CRDS, chart_crds
@@ -38,7 +38,7 @@ def test_every_on_prem_stack_file_runs_whole_and_every_cloud_one_as_objects(tmp_
     for name, kind in (("lab", "onprem"), ("prod", "gke"), ("other", "onprem"), ("aws", "eks")):
         (tmp_path / f"Pulumi.{name}.yaml").write_text(f"config:\n  traffic-edge:platform:\n    kind: {kind}\n")
     (tmp_path / "Pulumi.empty.yaml").write_text("")
-    on_prem, cloud = example_stacks(tmp_path)
+    on_prem, cloud = by_platform(sorted(tmp_path.glob("Pulumi.*.yaml")))
     assert [path.name for path in on_prem] == ["Pulumi.lab.yaml", "Pulumi.other.yaml"]
     assert [path.name for path in cloud] == ["Pulumi.aws.yaml", "Pulumi.prod.yaml"]
 
