@@ -89,7 +89,8 @@ def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--list", action="store_true", help="list the mutants' identities and stop")
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="the project (default: here)")
     parser.add_argument("--package", default="traffic_edge", help="the measured package (default traffic_edge)")
-    parser.add_argument("--tests", default="tests/test_*.py", help="test files, a glob under root")
+    parser.add_argument("--tests", action="append", metavar="GLOB",
+                        help="test files, a glob under root (repeatable; default tests/test_*.py)")
     parser.add_argument("--reuse-map", action="store_true", help="use the cached line → tests map even if sources"
                         " or tests changed since (a map takes minutes to build)")
     parser.add_argument("--equivalent", type=Path, default=EQUIVALENT, help="the equivalent-mutants file")
@@ -106,11 +107,12 @@ def run(args: argparse.Namespace) -> list[Outcome]:
         for mutant in mutants:
             print(f"{mutant.module}:{mutant.line}\t{mutant.identity}")
         return []
-    tests = sorted(p.relative_to(root).as_posix() for p in root.glob(args.tests))
+    globs = args.tests or ["tests/test_*.py"]
+    tests = sorted({p.relative_to(root).as_posix() for pattern in globs for p in root.glob(pattern)})
     cache = root / "build" / "mutate" / "map.json"
     test_map = load(root, args.package, cache, [t for t in tests if t not in OWN_TESTS], args.jobs,
                     reuse=args.reuse_map)
-    tests_dir = args.tests.split("/", 1)[0]
+    tests_dir = globs[0].split("/", 1)[0]
     jobs, known = plan(root, args.package, mutants, test_map, equivalents, args.timeout, tests_dir)
     print(f"{len(mutants)} mutants in {len({m.module for m in mutants})} modules: {len(jobs)} to run, "
           f"{len(known)} settled without running", flush=True)
