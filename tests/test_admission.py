@@ -319,6 +319,15 @@ def test_objects_without_the_annotation_are_left_alone(policies: dict[str, Manif
     assert refusal(policies["dns-hostname-annotations"], bindings, create("services", service, TEAM_A_NS)) is None
 
 
+def test_dns_annotations_outside_tenant_namespaces_are_the_platforms(
+    policies: dict[str, Manifest], bindings: list[Manifest]
+) -> None:
+    """A namespace without the suffix label has no suffix to stay under: the policy does not reach it."""
+    service = {"apiVersion": "v1", "kind": "Service",
+               "metadata": {"name": "edge", "namespace": "gateway", "annotations": {EXTERNAL_DNS_HOSTNAME: DOMAIN}}}
+    assert refusal(policies["dns-hostname-annotations"], bindings, create("services", service, PLATFORM_NS)) is None
+
+
 # ---------------------------------------------------------------------------------- tenant-labels
 
 
@@ -414,7 +423,8 @@ def test_only_the_redirect_and_acme_challenges_attach_to_port_80(
               "spec": {**redirect["spec"], "parentRefs": [edge_ref("http")]}}
     assert judged({**redirect, **copied}, TEAM_A_NS) is not None
     prefix = {"matches": [{"path": {"type": "PathPrefix", "value": ACME_CHALLENGE_PATH}}]}
-    rule_sets: list[list[Manifest]] = [[{}], [challenge, {}], [prefix]]
+    look_alike = {"matches": [{"path": {"type": "Exact", "value": "/.well-known/acme-challenges"}}]}  # not under it
+    rule_sets: list[list[Manifest]] = [[{}], [challenge, {}], [prefix], [look_alike]]
     for rules in rule_sets:
         assert judged({**solver, "spec": {**solver["spec"], "rules": rules}}, TEAM_A_NS) is not None, rules
     # A route in the gateway's namespace is no exemption either, unless it is one of the two.
