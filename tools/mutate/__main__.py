@@ -90,7 +90,8 @@ def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="the project (default: here)")
     parser.add_argument("--package", default="traffic_edge", help="the measured package (default traffic_edge)")
     parser.add_argument("--tests", action="append", metavar="GLOB",
-                        help="test files, a glob under root (repeatable; default tests/test_*.py)")
+                        help="test files, a glob under root, or one test function by its pytest id"
+                        " (file::name); repeatable, default tests/test_*.py")
     parser.add_argument("--reuse-map", action="store_true", help="use the cached line → tests map even if sources"
                         " or tests changed since (a map takes minutes to build)")
     parser.add_argument("--equivalent", type=Path, default=EQUIVALENT, help="the equivalent-mutants file")
@@ -108,7 +109,8 @@ def run(args: argparse.Namespace) -> list[Outcome]:
             print(f"{mutant.module}:{mutant.line}\t{mutant.identity}")
         return []
     globs = args.tests or ["tests/test_*.py"]
-    tests = sorted({p.relative_to(root).as_posix() for pattern in globs for p in root.glob(pattern)})
+    tests = sorted({p.relative_to(root).as_posix() for pattern in globs if "::" not in pattern
+                    for p in root.glob(pattern)} | {pattern for pattern in globs if "::" in pattern})
     cache = root / "build" / "mutate" / "map.json"
     test_map = load(root, args.package, cache, [t for t in tests if t not in OWN_TESTS], args.jobs,
                     reuse=args.reuse_map)
