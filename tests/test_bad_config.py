@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import Config, Rejection, RenderStack, delete_key, parse_config, set_key, write_stack
 from traffic_edge.cli import main
+from traffic_edge.config import ConfigError
 
 RFC2136 = {"nameserver": "10.0.0.53", "tsigKeyName": "edge-key.example.test"}
 
@@ -187,6 +188,22 @@ CASES: list[tuple[str, list[Edit], str]] = [
      "gateways[0].listeners[2].hostname: TCP listeners carry no hostname"),
     ("tls-listener-without-mode", [put("gateways[0].listeners[2].protocol", "TLS")],
      "gateways[0].listeners[2].tlsMode: a TLS listener needs a mode"),
+    ("http01-gateway-unknown", [put("issuers.acme.gateway", "edg")],
+     "issuers.acme.gateway: http01 needs a gateway to serve challenges; edg is not one (fix: name one of `gateways`)"),
+    ("header-matched-twice", [put("routes[0].rules[0].matches[0].headers", [{"name": "X-Env", "value": "a"},
+                                                                              {"name": "x-env", "value": "b"}])],
+     "routes[0].rules[0].matches[0].headers[1].name: x-env is matched already by headers[0]"),
+    ("header-name-too-long", [put("routes[0].rules[0].matches[0].headers", [{"name": "x" * 257, "value": "a"}])],
+     "routes[0].rules[0].matches[0].headers[0].name: is longer than 256 characters"),
+    ("header-value-empty", [put("routes[0].rules[0].matches[0].headers", [{"name": "x-env", "value": ""}])],
+     "routes[0].rules[0].matches[0].headers[0].value: must be 1 to 4096 characters"),
+    ("header-value-too-long", [put("routes[0].rules[0].matches[0].headers", [{"name": "x-env", "value": "v" * 4097}])],
+     "routes[0].rules[0].matches[0].headers[0].value: must be 1 to 4096 characters (fix: match the header's value"),
+    ("apex-ownership-outside-zone", [put("dns", {"rfc2136": RFC2136}), put("tsigSecret", {"secure": "v1:c2VjcmV0"}),
+                                     put("externalDns", {"txtPrefix": "edns-"}),
+                                     put("routes[0].hostnames[0]", "example.test")],
+     "externalDns.txtPrefix: routes[0].hostnames[0] publishes the zone apex example.test, whose ownership record the "
+     "prefix 'edns-' would put outside the zone"),
     ("secret-and-acm-certificate", [put("gateways[0].listeners[1].certificateArn",
                                         "arn:aws:acm:eu-west-1:123456789012:certificate/0f0e0d0c-0b0a-0908-0706-050403020100")],
      "gateways[0].listeners[1].certificateArn: names an ACM certificate beside `certificate`"),
@@ -274,3 +291,42 @@ def test_cli_refuses_invalid_stack(tmp_path: Path, capsys: pytest.CaptureFixture
         assert f"  - {line}" in captured.err.splitlines()
     assert "Traceback" not in captured.err
     assert not out.exists()
+
+
+
+def _listener(name: str, port: int, hostname: str | None, certificate: str) -> Config:
+    return {"name": name, "protocol": "HTTPS", "port": port, "certificate": certificate,
+            **({"hostname": hostname} if hostname else {})}
+
+
+def _on_gateway(key: str, item: Config) -> Edit:
+    return lambda config: config["gateways"][0][key].append(copy.deepcopy(item))
+
+
+NAME = "a.b.example.test"  # one label below the reach of the wildcard certificate *.example.test
+
+
+@pytest.mark.parametrize(("wide", "specific", "dns_names", "covered"), [
+    ("*.b.example.test", _listener("api", 443, NAME, "api"), [NAME], True),  # an exact name beats a wildcard
+    (None, _listener("b", 443, "*.b.example.test", "api"), ["*.b.example.test"], True),  # a wildcard beats none
+    ("*.b.example.test", _listener("api", 8443, NAME, "api"), [NAME], False),  # another port takes nothing
+    ("*.b.example.test", _listener("b", 443, "*.example.test", "api"), ["*.example.test"], False),  # a wider one
+], ids=["exact-over-wildcard", "wildcard-over-none", "other-port", "less-specific"])
+def test_a_name_a_more_specific_listener_takes_needs_no_cover_from_the_wider_one(
+    wide: str | None, specific: Config, dns_names: list[str], covered: bool
+) -> None:
+    """Gateway API v1.6.1 GatewaySpec.Listeners: a request goes to the most specific listener on its port (an exact
+    name, then more dots, then no hostname), which presents its own certificate: the wider one's need not name it."""
+    config = edited(put("gateways[0].listeners[1]", _listener("https", 443, wide, "wildcard")),
+                    _on_gateway("listeners", specific),
+                    _on_gateway("certificates", {"name": "api", "issuer": "internal-ca", "dnsNames": dns_names}),
+                    put("routes[0].hostnames", [NAME]))
+    if covered:
+        parse_config(config)
+        return
+    with pytest.raises(ConfigError) as raised:
+        parse_config(config)
+    assert [str(issue) for issue in raised.value.issues] == [
+        f"routes[0].hostnames[0]: {NAME} is served by listener https of gateway edge, whose certificate wildcard "
+        f"does not cover it (it names *.example.test): every TLS handshake for it would fail (fix: add {NAME} to "
+        "gateways[0].certificates[0].dnsNames)"]

@@ -14,6 +14,7 @@ import yaml
 from tests.conftest import STACK_FILES, Config, parse_config, record_component
 from traffic_edge.config import ConfigError, StackConfig, load_stack_config
 from traffic_edge.config.messages import key_path
+from traffic_edge.config.queries import crds_owner
 from traffic_edge.config.schema import stack_file_schema
 from traffic_edge.config.types import SecretRef
 from traffic_edge.controllers import chart_pins, envoy_gateway
@@ -38,6 +39,7 @@ def test_defaults_of_a_minimal_stack() -> None:
     assert config.production is False
     assert config.tsig_secret is None
     assert config.zone_name == "example.test"
+    assert crds_owner(config) == "install"  # the Gateway API CRDs are this program's to install
 
 
 def test_pinned_versions_table() -> None:

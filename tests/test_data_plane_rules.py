@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import parse_config
 from tests.rule_tables import RuleCase, contract_tests
-from tests.test_compat import HTTP, HTTPS, cilium, lab
+from tests.test_compat import DOMAIN, HTTP, HTTPS, cilium, lab, listener
 from traffic_edge.config import ConfigError
 from traffic_edge.config.model import Gateway, StackConfig
 from traffic_edge.config.rules.data_plane import RULES, SETTING_ATTRIBUTES, check
@@ -267,3 +267,16 @@ def test_the_settings_as_the_gitops_stack_writes_them() -> None:
     assert (edge.min_tls_version, edge.addresses) == ("1.2", [LB_IP])
     assert edge.data_plane is not None
     assert edge.data_plane.service.annotations == NLB
+
+
+@pytest.mark.parametrize(("mode", "refused"), [("Passthrough", True), ("Terminate", False)])
+def test_a_tls_listener_carries_a_minimum_only_where_the_gateway_terminates_it(mode: str, refused: bool) -> None:
+    """A passed-through TLS stream is the backend's to terminate: a gateway minimum would be set on nothing."""
+    tls = listener("tls", "TLS", 8443, hostname=f"db.{DOMAIN}", tlsMode=mode,
+                   **({"certificate": "wildcard"} if mode == "Terminate" else {}))
+    config = gateway(lab(listeners=[tls], routes=[]), minTlsVersion="1.3")
+    if not refused:
+        parse_config(config)
+        return
+    assert [line.split(" [")[0] for line in refusal(config)] == [
+        "gateways[0].minTlsVersion: gateway edge terminates no TLS"]

@@ -58,6 +58,7 @@ def test_a_route_lands_only_on_listeners_whose_hostnames_it_shares(
     ("badexample.com", False),  # a suffix look-alike
     ("*.badexample.com", False),
     ("example.com.evil.org", False),  # the domain as a label of another
+    ("*xexample.com", False),  # a `*` not followed by `.` is no wildcard label (an object the policy pack reads)
     ("*.com", False),  # wider than the domain
     ("example.org", False),
 ], ids=str)
