@@ -11,6 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.conftest import parse_config
+from tests.edits import edited, issues_of, put
+from tests.test_bad_config import BASE
 from traffic_edge.conformance.refdata import REFDATA, require_refdata
 from traffic_edge.data import api_limits
 from traffic_edge.data.api_limits import LIST_LIMITS
@@ -93,3 +96,40 @@ def test_grpc_names_and_match_totals_are_the_crds(release: str, channel: str) ->
 
 def test_every_release_the_program_installs_has_limits() -> None:
     assert {release for release, _ in ROUTE_API_VERSIONS} == set(LIST_LIMITS)
+
+
+# -------------------------------------------------------------------------------- the limits as the rules apply them
+
+BACKENDS = [{"service": "web", "port": 8080}]
+
+
+def _rule(index: int, matches: int) -> dict[str, Any]:
+    return {"backends": BACKENDS, **({"matches": [{"path": f"/r{index}/p{n}"} for n in range(matches)]} if matches
+                                      else {})}
+
+
+@pytest.mark.parametrize(("matches", "total"), [
+    ([64, 64], None),  # at the limit
+    ([64, 64, 0], 129),  # a rule without matches counts: the API server fills in one
+], ids=["at-limit", "empty-rule-counts"])
+def test_matches_count_across_a_route_as_the_api_server_counts_them(matches: list[int], total: int | None) -> None:
+    edit = put("routes[0].rules", [_rule(index, count) for index, count in enumerate(matches)])
+    if total is None:
+        parse_config(edited(BASE, edit))
+        return
+    assert [str(issue) for issue in issues_of(BASE, edit)] == [
+        f"routes[0].rules: {total} matches in all, and a HTTPRoute takes at most {api_limits.MATCHES_PER_ROUTE} "
+        "(fix: split the route in two)"]
+
+
+@pytest.mark.parametrize(("duration", "refused"), [("1h", False), ("2562047h", False), ("0h", True),
+                                                   ("2562048h", True)])
+def test_the_ca_lives_as_long_as_cert_manager_and_a_go_duration_allow(duration: str, refused: bool) -> None:
+    """cert-manager @ v1.21.1 refuses under one hour; Go's time.ParseDuration holds at most 2562047h."""
+    edit = put("issuers.internalCa", {"duration": duration})
+    if not refused:
+        parse_config(edited(BASE, edit))
+        return
+    assert [str(issue) for issue in issues_of(BASE, edit)] == [
+        f"issuers.internalCa.duration: {duration} is outside what cert-manager takes (1h to 2562047h) (fix: use e.g. "
+        "87600h (ten years))"]
