@@ -17,7 +17,7 @@ from tests.test_bad_config import BASE
 from traffic_edge.conformance.refdata import REFDATA, require_refdata
 from traffic_edge.data import api_limits
 from traffic_edge.data.api_limits import LIST_LIMITS
-from traffic_edge.data.versions import ROUTE_API_VERSIONS
+from traffic_edge.data.versions import GATEWAY_API_VERSION, ROUTE_API_VERSIONS
 
 PINS = [(release, channel) for release, channel in ROUTE_API_VERSIONS if (REFDATA / "gateway-api" / release).is_dir()]
 ROWS = [(release, channel, row) for release, channel in PINS for row in LIST_LIMITS[release].values()
@@ -133,3 +133,18 @@ def test_the_ca_lives_as_long_as_cert_manager_and_a_go_duration_allow(duration: 
     assert [str(issue) for issue in issues_of(BASE, edit)] == [
         f"issuers.internalCa.duration: {duration} is outside what cert-manager takes (1h to 2562047h) (fix: use e.g. "
         "87600h (ten years))"]
+
+
+@pytest.mark.parametrize("over", [False, True], ids=["at-limit", "over"])
+def test_header_matches_and_the_rewrite_stay_within_the_crds_limits(over: bool) -> None:
+    headers = LIST_LIMITS[GATEWAY_API_VERSION][("HTTPRoute", "spec.rules[].matches[].headers")].max_items + over
+    match = {"path": "/api", "headers": [{"name": f"x-h{n}", "value": "1"} for n in range(headers)]}
+    edits = (put("routes[0].rules[0].matches", [match]),
+             put("routes[0].rules[0].rewritePrefix", "/" + "r" * (api_limits.REWRITE_MAX - 1 + over)))
+    if not over:
+        parse_config(edited(BASE, *edits))
+        return
+    assert [str(issue) for issue in issues_of(BASE, *edits)] == [
+        f"routes[0].rules[0].matches[0].headers: {headers} items, and a HTTPRoute takes at most {headers - 1} in "
+        "spec.rules[].matches[].headers (fix: match on fewer headers)",
+        f"routes[0].rules[0].rewritePrefix: is longer than {api_limits.REWRITE_MAX} characters"]
