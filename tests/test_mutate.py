@@ -7,11 +7,12 @@ text in an f-string) and tests that kill some mutants and miss others on purpose
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
 
-from tools.mutate.__main__ import plan
+from tools.mutate.__main__ import arguments, plan, run
 from tools.mutate.coverage_map import build
 from tools.mutate.mutants import Mutant, Settings, generate
 from tools.mutate.report import Equivalent, scores
@@ -202,3 +203,19 @@ def test_a_run_classes_each_mutant(project: Path, mutants: dict[str, Mutant]) ->
     assert score["counts"]["equivalent"] == 1
     assert (score["killed"], score["scored"]) == (4, 6)  # equivalent and baseline failing are not scored
     assert _tree(project) == before
+
+
+def test_again_takes_only_the_survivors_of_a_saved_run(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    survivors = ["allowed.return | compare | n > LIMIT → n >= LIMIT",
+                 "unused.return | near-miss | 'never called' → 'never calle'"]
+    saved = tmp_path / "run.json"
+    saved.write_text(json.dumps({"mutants": [
+        {"module": REL, "id": survivors[0], "status": "survived"},
+        {"module": REL, "id": survivors[1], "status": "no-coverage"},
+        {"module": REL, "id": "countdown.n | int | 1 → 0", "status": "killed"},
+        {"module": "pkg/other.py", "id": "LIMIT | int | 3 → 4", "status": "survived"},  # another module's
+    ]}))
+    run(arguments(["--root", str(project), "--package", "pkg", "--again", str(saved), "--list", REL]))
+    assert [line.split("\t")[1] for line in capsys.readouterr().out.splitlines()] == survivors

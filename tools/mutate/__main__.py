@@ -8,6 +8,7 @@ never through the files on disk. Prints every survivor as a diff and a score per
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import time
@@ -17,7 +18,7 @@ from pathlib import Path
 from tools.mutate.coverage_map import TestMap, importers, load, selection
 from tools.mutate.mutants import Mutant, generate
 from tools.mutate.report import EQUIVALENT, Equivalent, load_equivalents, load_settings, print_report, to_json
-from tools.mutate.runner import Job, Outcome, Runner
+from tools.mutate.runner import SURVIVED, Job, Outcome, Runner
 
 DEFAULT_MODULES = (
     "traffic_edge/data/permissions",
@@ -94,6 +95,8 @@ def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
                         " (file::name); repeatable, default tests/test_*.py")
     parser.add_argument("--reuse-map", action="store_true", help="use the cached line → tests map even if sources"
                         " or tests changed since (a map takes minutes to build)")
+    parser.add_argument("--again", type=Path, metavar="FILE",
+                        help="only the mutants that survived in a run saved with --json (by identity)")
     parser.add_argument("--equivalent", type=Path, default=EQUIVALENT, help="the equivalent-mutants file")
     return parser.parse_args(argv)
 
@@ -104,6 +107,10 @@ def run(args: argparse.Namespace) -> list[Outcome]:
     equivalents = load_equivalents(args.equivalent)
     mutants = [m for rel in module_files(root, args.modules or DEFAULT_MODULES) for m in generate(root, rel, settings)]
     mutants = [m for m in mutants if not args.rule or m.rule in args.rule]
+    if args.again:
+        saved = json.loads(args.again.read_text())["mutants"]
+        survivors = {(m["module"], m["id"]) for m in saved if m["status"] in SURVIVED}
+        mutants = [m for m in mutants if (m.module, m.identity) in survivors]
     if args.list:
         for mutant in mutants:
             print(f"{mutant.module}:{mutant.line}\t{mutant.identity}")
