@@ -330,3 +330,26 @@ def test_a_name_a_more_specific_listener_takes_needs_no_cover_from_the_wider_one
         f"routes[0].hostnames[0]: {NAME} is served by listener https of gateway edge, whose certificate wildcard "
         f"does not cover it (it names *.example.test): every TLS handshake for it would fail (fix: add {NAME} to "
         "gateways[0].certificates[0].dnsNames)"]
+
+
+@pytest.mark.parametrize(("listener", "route", "dns_names", "covered"), [
+    ("a.example.test", "*.example.test", ["a.example.test"], True),  # the listener's one name, as long as the route
+    ("*.example.test", "*.b.example.test", ["*.b.example.test"], True),  # the route's narrower wildcard
+    ("*.example.test", "*.c.example.test", ["*.b.example.test"], False),
+], ids=["exact-listener", "narrower-route", "uncovered"])
+def test_a_wildcard_route_needs_cover_only_for_the_names_its_listener_takes(
+    listener: str, route: str, dns_names: list[str], covered: bool
+) -> None:
+    """Where a route's and a listener's hostnames meet, the listener serves the narrower of the two."""
+    config = edited(put("gateways[0].listeners[1]", _listener("https", 443, listener, "api")),
+                    _on_gateway("certificates", {"name": "api", "issuer": "internal-ca", "dnsNames": dns_names}),
+                    put("routes[0].hostnames", [route]))
+    if covered:
+        parse_config(config)
+        return
+    with pytest.raises(ConfigError) as raised:
+        parse_config(config)
+    assert [str(issue) for issue in raised.value.issues] == [
+        f"routes[0].hostnames[0]: {route} is served by listener https of gateway edge, whose certificate api does "
+        f"not cover it (it names {dns_names[0]}): every TLS handshake for it would fail (fix: add {route} to "
+        "gateways[0].certificates[1].dnsNames)"]
