@@ -353,3 +353,27 @@ def test_a_wildcard_route_needs_cover_only_for_the_names_its_listener_takes(
         f"routes[0].hostnames[0]: {route} is served by listener https of gateway edge, whose certificate api does "
         f"not cover it (it names {dns_names[0]}): every TLS handshake for it would fail (fix: add {route} to "
         "gateways[0].certificates[1].dnsNames)"]
+
+
+@pytest.mark.parametrize(("match", "apart"), [
+    ({"path": "/api", "pathType": "Exact"}, True),
+    ({"path": "/web"}, True),
+    ({"path": "/api", "method": "POST"}, True),
+    ({"path": "/api", "headers": [{"name": "x-env", "value": "b"}]}, True),
+    ({"path": "/api", "headers": [{"name": "x-env", "value": "b", "type": "RegularExpression"}]}, True),
+    ({"path": "/api"}, False),
+], ids=["path-type", "path", "method", "header", "header-type", "same"])
+def test_two_routes_on_one_name_are_told_apart_by_any_part_of_their_match(match: Config, apart: bool) -> None:
+    """routes[0] asks for PathPrefix /api on www.example.test; a second route asking the same is never served."""
+    other = {"name": "web2", "namespace": "apps", "gateway": "edge", "hostnames": ["www.example.test"],
+             "rules": [{"matches": [match], "backends": [{"service": "web2", "port": 8080}]}]}
+    config = edited(append("routes", other))
+    if apart:
+        parse_config(config)
+        return
+    with pytest.raises(ConfigError) as raised:
+        parse_config(config)
+    assert [str(issue) for issue in raised.value.issues] == [
+        "routes[2].rules[0].matches[0]: asks for what routes[0].rules[0].matches[0] asks for, on listener https of "
+        "gateway edge for www.example.test: only the older route would be served (fix: merge the two, or tell them "
+        "apart by hostname, path, method or header)"]
