@@ -377,3 +377,37 @@ def test_two_routes_on_one_name_are_told_apart_by_any_part_of_their_match(match:
         "routes[2].rules[0].matches[0]: asks for what routes[0].rules[0].matches[0] asks for, on listener https of "
         "gateway edge for www.example.test: only the older route would be served (fix: merge the two, or tell them "
         "apart by hostname, path, method or header)"]
+
+
+CHARGE = {"service": "pay.v1.Pay", "method": "Charge"}
+
+
+@pytest.mark.parametrize(("kind", "first", "second", "apart"), [
+    ("GRPCRoute", [CHARGE], {**CHARGE, "method": "Refund"}, True),
+    ("GRPCRoute", [CHARGE], {**CHARGE, "service": "pay.v1.Other"}, True),
+    ("GRPCRoute", [CHARGE], {**CHARGE, "headers": [{"name": "x-env", "value": "b"}]}, True),
+    ("GRPCRoute", [CHARGE], CHARGE, False),
+    ("GRPCRoute", None, {}, False),  # a rule without matches asks for every call, as an empty match does
+    ("GRPCRoute", None, {"service": "pay.v1.Pay"}, True),
+    ("HTTPRoute", None, {"path": "/"}, False),  # ... and for every request, as PathPrefix / does
+    ("HTTPRoute", None, {"path": "/", "method": "GET"}, True),
+], ids=["grpc-method", "grpc-service", "grpc-header", "grpc-same", "grpc-all", "grpc-all-and-one-service", "http-all",
+        "http-all-and-get"])
+def test_what_a_route_asks_for_is_its_matches_or_everything(
+    kind: str, first: list[Config] | None, second: Config, apart: bool
+) -> None:
+    def route(name: str, matches: list[Config] | None) -> Config:
+        return {"name": name, "kind": kind, "namespace": "apps", "gateway": "edge", "listener": "https",
+                "hostnames": ["api.example.test"],
+                "rules": [{"backends": [{"service": name, "port": 8080}], **({"matches": matches} if matches else {})}]}
+
+    config = edited(append("routes", route("one", first)), append("routes", route("two", [second])))
+    if apart:
+        parse_config(config)
+        return
+    with pytest.raises(ConfigError) as raised:
+        parse_config(config)
+    asked = "routes[2].rules[0].matches[0]" if first else "routes[2].rules[0]"
+    assert [str(issue).split(": only")[0] for issue in raised.value.issues] == [
+        f"routes[3].rules[0].matches[0]: asks for what {asked} asks for, on listener https of gateway edge for "
+        "api.example.test"]
