@@ -380,6 +380,7 @@ def test_two_routes_on_one_name_are_told_apart_by_any_part_of_their_match(match:
 
 
 CHARGE = {"service": "pay.v1.Pay", "method": "Charge"}
+ENV_B = {"name": "x-env", "value": "b"}
 
 
 @pytest.mark.parametrize(("kind", "first", "second", "apart"), [
@@ -387,11 +388,17 @@ CHARGE = {"service": "pay.v1.Pay", "method": "Charge"}
     ("GRPCRoute", [CHARGE], {**CHARGE, "service": "pay.v1.Other"}, True),
     ("GRPCRoute", [CHARGE], {**CHARGE, "headers": [{"name": "x-env", "value": "b"}]}, True),
     ("GRPCRoute", [CHARGE], CHARGE, False),
+    ("GRPCRoute", [{**CHARGE, "headers": [ENV_B]}], {**CHARGE, "headers": [{**ENV_B, "name": "x-team"}]}, True),
+    ("GRPCRoute", [{**CHARGE, "headers": [ENV_B]}], {**CHARGE, "headers": [{**ENV_B, "value": "c"}]}, True),
+    ("GRPCRoute", [{**CHARGE, "headers": [ENV_B]}], {**CHARGE, "headers": [{**ENV_B, "type": "RegularExpression"}]},
+     True),
+    ("GRPCRoute", [{**CHARGE, "headers": [ENV_B]}], {**CHARGE, "headers": [{**ENV_B, "name": "X-Env"}]}, False),
     ("GRPCRoute", None, {}, False),  # a rule without matches asks for every call, as an empty match does
     ("GRPCRoute", None, {"service": "pay.v1.Pay"}, True),
     ("HTTPRoute", None, {"path": "/"}, False),  # ... and for every request, as PathPrefix / does
     ("HTTPRoute", None, {"path": "/", "method": "GET"}, True),
-], ids=["grpc-method", "grpc-service", "grpc-header", "grpc-same", "grpc-all", "grpc-all-and-one-service", "http-all",
+], ids=["grpc-method", "grpc-service", "grpc-header", "grpc-same", "header-name", "header-value", "header-type",
+        "header-name-case", "grpc-all", "grpc-all-and-one-service", "http-all",
         "http-all-and-get"])
 def test_what_a_route_asks_for_is_its_matches_or_everything(
     kind: str, first: list[Config] | None, second: Config, apart: bool
