@@ -418,3 +418,56 @@ def test_what_a_route_asks_for_is_its_matches_or_everything(
     assert [str(issue).split(": only")[0] for issue in raised.value.issues] == [
         f"routes[3].rules[0].matches[0]: asks for what {asked} asks for, on listener https of gateway edge for "
         "api.example.test"]
+
+
+@pytest.mark.parametrize(("http", "grpc", "reported"), [
+    ("a.b.example.test", "*.b.example.test", "routes[0].hostnames[0]: a.b.example.test meets the hostnames of "
+                                             "routes[2].hostnames[0]"),  # at the name the other's takes in
+    ("*.b.example.test", "a.b.example.test", "routes[2].hostnames[0]: a.b.example.test meets the hostnames of "
+                                             "routes[0].hostnames[0]"),
+    ("*.b.example.test", "*.b.example.test", "routes[2].hostnames[0]: *.b.example.test meets the hostnames of "
+                                             "routes[0].hostnames[0]"),  # once
+    ("b.example.test", "*.b.example.test", None),  # a wildcard takes in a label more, not its own suffix
+    ("a.example.test", "*.b.example.test", None),
+], ids=["exact-under-wildcard", "wildcard-over-exact", "same-wildcard", "suffix-itself", "apart"])
+def test_an_http_and_a_grpc_route_meet_where_one_hostname_takes_in_the_other(
+    http: str, grpc: str, reported: str | None
+) -> None:
+    api = {"name": "api", "kind": "GRPCRoute", "namespace": "apps", "gateway": "edge", "listener": "https",
+           "hostnames": [grpc], "rules": [{"backends": [{"service": "api", "port": 8080}]}]}
+    names = ["*.example.test", "*.b.example.test", "b.example.test"]
+    config = edited(put("gateways[0].certificates[0].dnsNames", names), put("routes[0].hostnames", [http]),
+                    append("routes", api))
+    if reported is None:
+        parse_config(config)
+        return
+    with pytest.raises(ConfigError) as raised:
+        parse_config(config)
+    assert [str(issue) for issue in raised.value.issues] == [
+        f"{reported} on listener https of gateway edge, and of an HTTPRoute and a GRPCRoute meeting there only one is "
+        "accepted (fix: give the gRPC service a hostname of its own)"]
+
+
+def _second_gateway(config: Config) -> None:
+    config["gateways"].append({**copy.deepcopy(BASE["gateways"][0]), "name": "edge2"})
+    config["namespaces"]["apps"]["gateways"].append("edge2")
+
+
+@pytest.mark.parametrize(("edits", "refused"), [
+    ([], 1),  # the same request once, however many names the two share
+    ([put("routes[2].hostnames", ["api.example.test"])], 0),
+    ([put("routes[2].gateway", "edge2"), _second_gateway], 0),
+    ([put("routes[0].listener", "https"), put("routes[2].listener", "https2"),
+      _on_gateway("listeners", _listener("https2", 8443, "*.example.test", "wildcard"))], 0),
+], ids=["both-names", "other-name", "other-gateway", "other-listener"])
+def test_the_same_match_twice_is_refused_only_where_both_meet(edits: list[Edit], refused: int) -> None:
+    shared = ["www.example.test", "app.example.test"]
+    other = {"name": "web2", "namespace": "apps", "gateway": "edge", "hostnames": shared,
+             "rules": [{"matches": [{"path": "/api"}], "backends": [{"service": "web2", "port": 8080}]}]}
+    config = edited(put("routes[0].hostnames", shared), append("routes", other), *edits)
+    if not refused:
+        parse_config(config)
+        return
+    with pytest.raises(ConfigError) as raised:
+        parse_config(config)
+    assert [str(issue).split(":")[0] for issue in raised.value.issues] == ["routes[2].rules[0].matches[0]"] * refused
