@@ -429,15 +429,19 @@ def test_what_a_route_asks_for_is_its_matches_or_everything(
                                              "routes[0].hostnames[0]"),  # once
     ("b.example.test", "*.b.example.test", None),  # a wildcard takes in a label more, not its own suffix
     ("a.example.test", "*.b.example.test", None),
-], ids=["exact-under-wildcard", "wildcard-over-exact", "same-wildcard", "suffix-itself", "apart"])
+    (None, "a.example.test", "routes[2].hostnames[0]: a.example.test meets the hostnames of routes[0].hostnames"),
+], ids=["exact-under-wildcard", "wildcard-over-exact", "same-wildcard", "suffix-itself", "apart", "every-name"])
 def test_an_http_and_a_grpc_route_meet_where_one_hostname_takes_in_the_other(
-    http: str, grpc: str, reported: str | None
+    http: str | None, grpc: str, reported: str | None
 ) -> None:
+    """None: an HTTPRoute without hostnames, on a listener without one: every name."""
     api = {"name": "api", "kind": "GRPCRoute", "namespace": "apps", "gateway": "edge", "listener": "https",
            "hostnames": [grpc], "rules": [{"backends": [{"service": "api", "port": 8080}]}]}
     names = ["*.example.test", "*.b.example.test", "b.example.test"]
-    config = edited(put("gateways[0].certificates[0].dnsNames", names), put("routes[0].hostnames", [http]),
-                    append("routes", api))
+    every_name = (put("gateways[0].listeners[1]", _listener("https", 443, None, "wildcard")),
+                  put("routes[0].hostnames", []))
+    config = edited(put("gateways[0].certificates[0].dnsNames", names), append("routes", api),
+                    *(every_name if http is None else [put("routes[0].hostnames", [http])]))
     if reported is None:
         parse_config(config)
         return
