@@ -306,29 +306,32 @@ def _on_gateway(key: str, item: Config) -> Edit:
 NAME = "a.b.example.test"  # one label below the reach of the wildcard certificate *.example.test
 
 
-@pytest.mark.parametrize(("wide", "specific", "dns_names", "covered"), [
-    ("*.b.example.test", _listener("api", 443, NAME, "api"), [NAME], True),  # an exact name beats a wildcard
-    (None, _listener("b", 443, "*.b.example.test", "api"), ["*.b.example.test"], True),  # a wildcard beats none
-    ("*.b.example.test", _listener("api", 8443, NAME, "api"), [NAME], False),  # another port takes nothing
-    ("*.b.example.test", _listener("b", 443, "*.example.test", "api"), ["*.example.test"], False),  # a wider one
-], ids=["exact-over-wildcard", "wildcard-over-none", "other-port", "less-specific"])
+@pytest.mark.parametrize(("wide", "specific", "dns_names", "name", "covered"), [
+    ("*.b.example.test", _listener("api", 443, NAME, "api"), [NAME], NAME, True),  # an exact name beats a wildcard
+    (None, _listener("b", 443, "*.b.example.test", "api"), ["*.b.example.test"], NAME, True),  # a wildcard: none
+    ("*.b.example.test", _listener("api", 8443, NAME, "api"), [NAME], NAME, False),  # another port takes nothing
+    ("*.b.example.test", _listener("b", 443, "*.example.test", "api"), ["*.example.test"], NAME, False),  # wider
+    ("*.b.example.test", _listener("c", 443, "c.b.example.test", "api"), ["c.b.example.test"], NAME, False),  # another
+    ("*.example.test", _listener("b", 443, "*.b.example.test", "api"), ["*.b.example.test"], "a.xb.example.test",
+     False),  # a suffix look-alike
+], ids=["exact-over-wildcard", "wildcard-over-none", "other-port", "less-specific", "other-exact-name", "look-alike"])
 def test_a_name_a_more_specific_listener_takes_needs_no_cover_from_the_wider_one(
-    wide: str | None, specific: Config, dns_names: list[str], covered: bool
+    wide: str | None, specific: Config, dns_names: list[str], name: str, covered: bool
 ) -> None:
     """Gateway API v1.6.1 GatewaySpec.Listeners: a request goes to the most specific listener on its port (an exact
     name, then more dots, then no hostname), which presents its own certificate: the wider one's need not name it."""
     config = edited(put("gateways[0].listeners[1]", _listener("https", 443, wide, "wildcard")),
                     _on_gateway("listeners", specific),
                     _on_gateway("certificates", {"name": "api", "issuer": "internal-ca", "dnsNames": dns_names}),
-                    put("routes[0].hostnames", [NAME]))
+                    put("routes[0].hostnames", [name]))
     if covered:
         parse_config(config)
         return
     with pytest.raises(ConfigError) as raised:
         parse_config(config)
     assert [str(issue) for issue in raised.value.issues] == [
-        f"routes[0].hostnames[0]: {NAME} is served by listener https of gateway edge, whose certificate wildcard "
-        f"does not cover it (it names *.example.test): every TLS handshake for it would fail (fix: add {NAME} to "
+        f"routes[0].hostnames[0]: {name} is served by listener https of gateway edge, whose certificate wildcard "
+        f"does not cover it (it names *.example.test): every TLS handshake for it would fail (fix: add {name} to "
         "gateways[0].certificates[0].dnsNames)"]
 
 
@@ -336,7 +339,8 @@ def test_a_name_a_more_specific_listener_takes_needs_no_cover_from_the_wider_one
     ("a.example.test", "*.example.test", ["a.example.test"], True),  # the listener's one name, as long as the route
     ("*.example.test", "*.b.example.test", ["*.b.example.test"], True),  # the route's narrower wildcard
     ("*.example.test", "*.c.example.test", ["*.b.example.test"], False),
-], ids=["exact-listener", "narrower-route", "uncovered"])
+    ("*.example.test", "*.example.test", ["a.example.test"], False),  # the listener's own wildcard, judged here
+], ids=["exact-listener", "narrower-route", "uncovered", "listeners-wildcard"])
 def test_a_wildcard_route_needs_cover_only_for_the_names_its_listener_takes(
     listener: str, route: str, dns_names: list[str], covered: bool
 ) -> None:
@@ -475,3 +479,19 @@ def test_the_same_match_twice_is_refused_only_where_both_meet(edits: list[Edit],
     with pytest.raises(ConfigError) as raised:
         parse_config(config)
     assert [str(issue).split(":")[0] for issue in raised.value.issues] == ["routes[2].rules[0].matches[0]"] * refused
+
+
+@pytest.mark.parametrize(("count", "named"), [
+    (7, "n0.example.test, n1.example.test, n2.example.test, n3.example.test, n4.example.test and 2 more"),
+    (5, "n0.example.test, n1.example.test, n2.example.test, n3.example.test, n4.example.test"),
+])
+def test_a_listeners_own_name_uncovered_is_reported_once_at_the_listener(count: int, named: str) -> None:
+    names = [f"n{n}.example.test" for n in range(count)]
+    config = edited(put("gateways[0].listeners[1]", _listener("https", 443, "a.example.test", "api")),
+                    _on_gateway("certificates", {"name": "api", "issuer": "internal-ca", "dnsNames": names}),
+                    put("routes[0].hostnames", ["a.example.test"]))
+    with pytest.raises(ConfigError) as raised:
+        parse_config(config)
+    assert [str(issue).split(": every")[0] for issue in raised.value.issues] == [
+        "gateways[0].listeners[1].hostname: a.example.test is served by listener https of gateway edge, whose "
+        f"certificate api does not cover it (it names {named})"]
