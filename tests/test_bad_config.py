@@ -495,3 +495,27 @@ def test_a_listeners_own_name_uncovered_is_reported_once_at_the_listener(count: 
     assert [str(issue).split(": every")[0] for issue in raised.value.issues] == [
         "gateways[0].listeners[1].hostname: a.example.test is served by listener https of gateway edge, whose "
         f"certificate api does not cover it (it names {named})"]
+
+
+@pytest.mark.parametrize(("prefix", "rfc2136", "refused"), [
+    ("edns-%{record_type}.", True, False),  # the default: the apex's TXT record stays inside the zone
+    ("edns-%{record_type}", True, True),  # no trailing dot
+    ("edns.", True, True),  # no record type
+    ("edns-%{record_type.", True, True),  # no template without its closing brace
+    ("edns-", False, False),  # external-dns does not run: nothing is published
+], ids=["default", "no-dot", "no-record-type", "unclosed-template", "external-dns-off"])
+def test_the_zone_apex_is_published_only_with_a_prefix_that_keeps_its_ownership_inside(
+    prefix: str, rfc2136: bool, refused: bool
+) -> None:
+    """kubernetes-sigs/external-dns @ v0.22.0 : docs/registry/txt.md: for an apex, %{record_type} and a trailing dot."""
+    dns = (put("dns", {"rfc2136": RFC2136}), put("tsigSecret", {"secure": "v1:c2VjcmV0"})) if rfc2136 else ()
+    config = edited(*dns, put("externalDns", {"txtPrefix": prefix}), put("routes[0].hostnames[0]", "example.test"),
+                    put("gateways[0].listeners[1].hostname", "example.test"),
+                    put("gateways[0].certificates[0].dnsNames", ["example.test"]))
+    if not refused:
+        parse_config(config)
+        return
+    with pytest.raises(ConfigError) as raised:
+        parse_config(config)
+    assert [str(issue).split(",")[0] for issue in raised.value.issues] == [
+        "externalDns.txtPrefix: routes[0].hostnames[0] publishes the zone apex example.test"]
