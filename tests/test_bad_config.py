@@ -133,9 +133,15 @@ CASES: list[tuple[str, list[Edit], str]] = [
     ("namespace-grant-unknown-gateway", [put("namespaces.apps.gateways", ["edge", "egde"])],
      "namespaces.apps.gateways[1]: egde is not a configured gateway"),
     ("https-without-certificate", [drop("gateways[0].listeners[1].certificate")],
-     "gateways[0].listeners[1].certificate: a HTTPS listener that terminates TLS needs a certificate"),
+     "gateways[0].listeners[1].certificate: a HTTPS listener that terminates TLS needs a certificate (fix: name one "
+     "of gateways[0].certificates)"),
     ("certificate-not-on-gateway", [put("gateways[0].listeners[1].certificate", "other")],
-     "gateways[0].listeners[1].certificate: other is not a certificate of gateway edge"),
+     "gateways[0].listeners[1].certificate: other is not a certificate of gateway edge (fix: add it to certificates "
+     "or use one of wildcard)"),
+    ("certificate-on-gateway-without-any", [put("gateways[0].listeners[1].certificate", "other"),
+                                            put("gateways[0].certificates", [])],
+     "gateways[0].listeners[1].certificate: other is not a certificate of gateway edge (fix: add it to certificates "
+     "or use one of (none defined))"),
     ("certificate-on-http", [put("gateways[0].listeners[0].certificate", "wildcard")],
      "gateways[0].listeners[0].certificate: a HTTP listener takes no certificate"),
     ("issuer-not-configured", [drop("issuers.internalCa")],
@@ -186,6 +192,9 @@ CASES: list[tuple[str, list[Edit], str]] = [
      "versions.gatewayApi: Gateway API v0.9.9 is not one this program knows"),
     ("hostname-on-tcp-listener", [put("gateways[0].listeners[2].hostname", "db.example.test")],
      "gateways[0].listeners[2].hostname: TCP listeners carry no hostname"),
+    ("hostname-on-udp-listener", [put("gateways[0].listeners[2].protocol", "UDP"),
+                                  put("gateways[0].listeners[2].hostname", "dns.example.test")],
+     "gateways[0].listeners[2].hostname: UDP listeners carry no hostname"),
     ("tls-listener-without-mode", [put("gateways[0].listeners[2].protocol", "TLS")],
      "gateways[0].listeners[2].tlsMode: a TLS listener needs a mode"),
     ("http01-gateway-unknown", [put("issuers.acme.gateway", "edg")],

@@ -33,8 +33,8 @@ def check(config: StackConfig) -> Iterator[Issue]:
         yield from _solver(config, solver)
     yield from _names(config)
     for issuer in acme_settings(config):
-        decided = config.production or issuer.allow_outside_production or issuer.path == "issuers.acme"
-        if issuer.production_server and not decided:  # `acme`'s is declared only where decided
+        decided = config.production or issuer.allow_outside_production
+        if issuer.production_server and not decided:  # never `acme`'s: declared only where decided (production_allowed)
             yield Issue(
                 f"{issuer.path}.server",
                 "is Let's Encrypt production, and this stack is not marked production: its rate limits and real "
