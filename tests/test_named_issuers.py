@@ -201,6 +201,10 @@ def test_each_cluster_issuer_name_is_declared_once() -> None:
     ca_named_alike = put("issuers.internalCa.name", "letsencrypt-prod")
     assert Issue("issuers.acmeIssuers.letsencrypt-prod", "the ClusterIssuer letsencrypt-prod is declared by "
                  "issuers.internalCa.name too", "give this issuer another name") in issues_of(BASE, ca_named_alike)
+    root_named_alike = put("issuers.acmeIssuers.selfsigned-root", BASE["issuers"]["acmeIssuers"]["letsencrypt-prod"])
+    assert Issue("issuers.acmeIssuers.selfsigned-root", "the ClusterIssuer selfsigned-root is declared by "
+                 "issuers.internalCa (its self-signed root) too", "give this issuer another name") in issues_of(
+        BASE, root_named_alike)
 
 
 def test_a_certificate_names_an_issuer_of_the_stack() -> None:
