@@ -17,8 +17,9 @@ from collections.abc import Iterator, Sequence
 from traffic_edge.config.errors import Issue
 from traffic_edge.config.model import Gateway, Listener, StackConfig
 
-# What a connection on a port is told apart by: TLS-family listeners by SNI hostname, HTTP by Host, TCP by nothing.
-FAMILIES = {"HTTP": "HTTP", "HTTPS": "TLS", "TLS": "TLS", "TCP": "TCP"}
+# What a connection on a port is told apart by: HTTPS and TLS listeners by SNI hostname (one family), HTTP by Host,
+# TCP by nothing; every protocol but HTTPS is its own family.
+FAMILIES = {"HTTPS": "TLS"}
 
 Indexed = tuple[int, Listener]
 
