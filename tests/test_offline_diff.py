@@ -305,10 +305,9 @@ def test_secret_values_are_never_printed(tmp_path: Path, capsys: pytest.CaptureF
 
 
 def test_a_secret_appearing_is_masked_and_a_secret_unchanged_is_quiet() -> None:
-    assert value_changes({"k": "x"}, {"k": SECRET}) == [
-        Change("k", SECRET, SECRET, secret=True)
-    ]
-    assert value_changes({}, {"k": SECRET}) == [Change("k", MISSING, SECRET, secret=True)]
+    assert value_changes({"k": "x"}, {"k": SECRET}) == [Change("k", SECRET, SECRET)]
+    assert value_changes({}, {"k": SECRET}) == [Change("k", MISSING, SECRET)]
+    assert value_changes({"k": {"user": "admin"}}, {"k": SECRET}) == [Change("k", SECRET, SECRET)]  # nothing below
     assert value_changes({"k": SECRET}, {"k": SECRET}) == []
 
 

@@ -36,12 +36,11 @@ MISSING: Final = _Missing()
 
 @dataclass(frozen=True)
 class Change:
-    """One changed value; `old`/`new` are MISSING where a side lacks it, masked if `secret`."""
+    """One changed value; `old`/`new` are MISSING where a side lacks it, both SECRET where either side was secret."""
 
     path: str
     old: Any
     new: Any
-    secret: bool = False
     forces: ReplaceRule | None = None
 
 
@@ -122,7 +121,7 @@ def value_changes(old: Any, new: Any, path: str = "") -> list[Change]:
     if SECRET in (old, new):
         if old == new:
             return []
-        return [Change(path, _masked(old), _masked(new), secret=True)]
+        return [Change(path, _masked(old), _masked(new))]
     if isinstance(old, dict) and isinstance(new, dict):
         return [
             change
@@ -190,7 +189,7 @@ def provider_adoptions(olds: Mapping[str, Resource], news: Mapping[str, Resource
 def _compare(type_: str, old: Resource, new: Resource) -> tuple[Change, ...]:
     changes = value_changes(old.get("inputs") or {}, new.get("inputs") or {})
     flagged = [
-        Change(c.path, c.old, c.new, c.secret, next(iter(replace_rules_for(type_, c.path)), None)) for c in changes
+        Change(c.path, c.old, c.new, next(iter(replace_rules_for(type_, c.path)), None)) for c in changes
     ]
     return tuple(flagged + _option_changes(old, new))
 
