@@ -15,7 +15,7 @@ import pytest
 from traffic_edge.offline import diff
 from traffic_edge.offline.diff import render as diff_render
 from traffic_edge.offline.diff import replace_rules, sources
-from traffic_edge.offline.diff.compare import MISSING, SECRET, UNKNOWN, Change, value_changes
+from traffic_edge.offline.diff.compare import MISSING, SECRET, UNKNOWN, Change, ResourceDiff, StackDiff, value_changes
 
 PROJECT = "traffic-edge"
 GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
@@ -709,3 +709,27 @@ def test_a_deleted_certificate_says_what_becomes_of_its_secret(owner_refs: bool,
 
 def test_deletions_without_data_are_not_called_out() -> None:
     assert diff.diff_stack("dev", plan(route("web")), plan()).losses == ()
+
+
+def test_each_kind_of_change_reads_as_its_sign_and_word() -> None:
+    """What a reviewer scans for in a terminal: the sign and the word of each resource line, and the summary."""
+    kinds = ("replace", "reparent", "delete", "add", "change", "move")
+    resources = tuple(ResourceDiff(kind, "kubernetes:core/v1:Service", f"svc-{kind}", f"k-{kind}")
+                      for kind in kinds)
+    one_output = StackDiff("dev", resources, (Change("url", "a", "b"),))
+    text = diff_render.render_text([one_output])
+    lines = [line for line in text.splitlines() if "kubernetes:core/v1:Service" in line]
+    assert lines == [
+        "  +- REPLACED kubernetes:core/v1:Service svc-replace",
+        "  +- RE-PARENTED kubernetes:core/v1:Service svc-reparent",
+        "  - DELETED kubernetes:core/v1:Service svc-delete",
+        "  + ADDED kubernetes:core/v1:Service svc-add",
+        "  ~ CHANGED kubernetes:core/v1:Service svc-change",
+        "  > MOVED kubernetes:core/v1:Service svc-move",
+    ]
+    assert one_output.summary() == ("dev: 1 to add, 1 to change, 1 to replace, 1 to delete, 1 re-parented, "
+                                    "1 moved by alias, 1 output changed")
+    two_outputs = StackDiff("dev", (), (Change("a", 1, 2), Change("b", 1, 2)), note="new stack")
+    assert two_outputs.summary() == ("dev: 0 to add, 0 to change, 0 to replace, 0 to delete, 2 outputs changed "
+                                     "(new stack)")
+    assert StackDiff("dev", (), ()).summary() == "dev: no changes"
