@@ -528,3 +528,54 @@ def test_the_zone_apex_is_published_only_with_a_prefix_that_keeps_its_ownership_
         parse_config(config)
     assert [str(issue).split(",")[0] for issue in raised.value.issues] == [
         "externalDns.txtPrefix: routes[0].hostnames[0] publishes the zone apex example.test"]
+
+
+def _gateway_with_certificate_in_apps(name: str, namespace: str) -> Config:
+    return {"name": name, "namespace": namespace,
+            "certificates": [{"name": "site", "issuer": "internal-ca", "dnsNames": ["*.example.test"],
+                              "namespace": "apps"}],
+            "listeners": [{"name": "https", "protocol": "HTTPS", "port": 443, "hostname": "*.example.test",
+                           "certificate": "site"}]}
+
+
+def _redirecting_gateway(name: str, namespace: str, http_listener: str) -> Config:
+    return {"name": name, "namespace": namespace,
+            "certificates": [{"name": "site", "issuer": "internal-ca", "dnsNames": ["*.example.test"]}],
+            "listeners": [{"name": http_listener, "protocol": "HTTP", "port": 80},
+                          {"name": "https", "protocol": "HTTPS", "port": 443, "hostname": "*.example.test",
+                           "certificate": "site"}]}
+
+
+API_CERTIFICATE = {"name": "api", "issuer": "internal-ca", "dnsNames": ["api.example.test"],
+                   "secretName": "edge-wildcard-tls"}
+ONLY_GATEWAYS = [put("routes", []), put("namespaces", {}), put("issuers", {"internalCa": {}})]
+GRANT_INTO_B_GRANT_APPS = _gateway_with_certificate_in_apps("a", "gateway")
+GRANT_INTO_B_GRANT_APPS["certificates"][0]["namespace"] = "b-grant-apps"
+
+
+@pytest.mark.parametrize(("edits", "issue"), [
+    ([_on_gateway("certificates", API_CERTIFICATE)],
+     "gateways[0].certificates[1].secretName: derives the Secret edge-wildcard-tls in namespace gateway, as "
+     "gateways[0].certificates[0].name does"),  # a Secret named like another certificate's
+    ([_on_gateway("certificates", {**API_CERTIFICATE, "namespace": "apps"})], None),  # in another namespace
+    ([put("gateways", [_gateway_with_certificate_in_apps("a", "b-from-c"),
+                       _gateway_with_certificate_in_apps("a-from-b", "c")]), *ONLY_GATEWAYS],
+     "gateways[1].certificates[0].namespace: derives the ReferenceGrant gateway-a-from-b-from-c in namespace apps, as "
+     "gateways[0].certificates[0].namespace does"),  # two gateways' grants into one namespace
+    ([put("gateways", [GRANT_INTO_B_GRANT_APPS, _gateway_with_certificate_in_apps("a-grant-b", "gateway")]),
+      *ONLY_GATEWAYS],
+     "gateways[1].certificates[0].namespace: derives the Pulumi resource of ReferenceGrant "
+     "gateway-a-grant-b-grant-apps, as gateways[0].certificates[0].namespace does"),  # two namespaces, one Pulumi name
+    ([put("gateways", [_redirecting_gateway("a", "x", "b-http"), _redirecting_gateway("a-b", "y", "http")]),
+      *ONLY_GATEWAYS],
+     "gateways[1].listeners[0].name: derives the Pulumi resource of HTTPRoute gateway-a-b-http-redirect, as "
+     "gateways[0].listeners[0].name does"),  # redirects in two namespaces, one Pulumi name
+], ids=["secret-name-of-another", "other-namespace", "grant", "grant-resource", "redirect-resource"])
+def test_a_derived_name_is_refused_only_where_two_objects_would_share_it(edits: list[Edit], issue: str | None) -> None:
+    config = edited(*edits)
+    if issue is None:
+        parse_config(config)
+        return
+    with pytest.raises(ConfigError) as raised:
+        parse_config(config)
+    assert [str(found) for found in raised.value.issues] == [f"{issue} (fix: rename one of them)"]
