@@ -579,3 +579,12 @@ def test_a_derived_name_is_refused_only_where_two_objects_would_share_it(edits: 
     with pytest.raises(ConfigError) as raised:
         parse_config(config)
     assert [str(found) for found in raised.value.issues] == [f"{issue} (fix: rename one of them)"]
+
+
+def test_listeners_sharing_a_port_are_named_all_in_one_line() -> None:
+    tcp = [{"name": f"db{n}", "protocol": "TCP", "port": 5432} for n in (2, 3)]
+    with pytest.raises(ConfigError) as raised:
+        parse_config(edited(*(_on_gateway("listeners", listener) for listener in tcp)))
+    assert [str(issue).split(", and")[0] for issue in raised.value.issues] == [
+        "gateways[0].listeners[2].port: db (listeners[2], TCP), db2 (listeners[3], TCP) and db3 (listeners[4], TCP) "
+        "share port 5432"]
