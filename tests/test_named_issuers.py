@@ -265,6 +265,10 @@ def test_secret_names_stay_unique_per_namespace() -> None:
                  "namespace cert-manager, as issuers.acmeIssuers.letsencrypt-staging.solvers[0].type (the TSIG key of "
                  "dns.rfc2136) does", "rename one of them") in issues_of(
         BASE, put("issuers.acmeIssuers.letsencrypt-prod.accountKeySecret", "rfc2136-tsig"))
+    legacy = put("issuers", {"acme": {"email": "ops@example.test", "solver": "dns01"},
+                             "internalCa": {"secretName": "letsencrypt-staging-account-key"}})
+    assert Issue("issuers.internalCa.secretName", "derives the Secret letsencrypt-staging-account-key in namespace "
+                 "cert-manager, as issuers.acme does", "rename one of them") in issues_of(BASE, legacy)
     parse_config(edited(BASE, put("gateways[0].certificates[1].secretName", "platform-tls")))  # another namespace
 
 
@@ -334,3 +338,27 @@ def test_the_picture_and_the_policy_pack_read_the_names_the_stack_gives(
     [violation] = [v for v in check_plan(plan) if v.policy == POLICY]
     assert violation.urn.endswith("::edge-issuers-letsencrypt-prod")
     assert "acmeIssuers.letsencrypt-prod.allowOutsideProduction" in violation.message
+
+
+@pytest.mark.parametrize(("issuer", "secret", "collides"), [
+    ("ca-issuer", "idp-demo-ca", True),  # the tenant's CA key pair
+    ("letsencrypt-staging", "letsencrypt-staging-account-key", True),  # the tenant's ACME account key
+    ("ca-issuer", "letsencrypt-staging-account-key", False),  # no ACME Issuer of the tenant's, so no such Secret
+], ids=["ca-key-pair", "acme-account-key", "issuer-not-used"])
+def test_a_tenant_certificates_secret_keeps_clear_of_its_own_issuers_secrets(
+    issuer: str, secret: str, collides: bool
+) -> None:
+    def tenant(config: Config) -> None:
+        config["tenants"] = {"team-c": {"namespaces": ["team-c"], "hostnameSuffix": f"team-c.{DOMAIN}"}}
+        config["guardrails"] = {"platformGroups": ["kubeadm:cluster-admins"]}
+        config["gateways"].append({"name": "team-c", "namespace": "team-c", "certificates": [
+            {"name": "app", "issuer": issuer, "dnsNames": [f"app.team-c.{DOMAIN}"], "secretName": secret}],
+            "listeners": [{"name": "https", "protocol": "HTTPS", "port": 443, "hostname": f"app.team-c.{DOMAIN}",
+                           "certificate": "app"}]})
+
+    if not collides:
+        plan_of(BASE, tenant)
+        return
+    assert str(issues_of(BASE, tenant)[0]) == (
+        f"gateways[1].certificates (tenant team-c's Issuers): derives the Secret {secret} in namespace team-c, as "
+        "gateways[1].certificates[0].secretName does (fix: rename one of them)")
