@@ -311,6 +311,14 @@ def test_a_secret_appearing_is_masked_and_a_secret_unchanged_is_quiet() -> None:
     assert value_changes({"k": SECRET}, {"k": SECRET}) == []
 
 
+def test_values_are_compared_leaf_by_leaf_whatever_their_shape() -> None:
+    assert value_changes({"l": [1]}, {"l": [1, 2]}) == [Change("l[1]", MISSING, 2)]
+    assert value_changes({"l": [1, 2]}, {"l": [1]}) == [Change("l[1]", 2, MISSING)]
+    assert value_changes({"l": [1]}, {"l": "x"}) == [Change("l", [1], "x")]  # another type: the whole value
+    assert value_changes({"l": ["x"]}, {"l": [SECRET]}) == [Change("l[0]", SECRET, SECRET)]
+    assert value_changes({"n": 1}, {"n": True}) == [Change("n", 1, True)]  # equal in Python, not in JSON
+
+
 def test_the_secret_marker_is_the_one_the_renderer_writes() -> None:
     from traffic_edge.offline import engine  # noqa: PLC0415 - imports Pulumi; only this test needs it
 
