@@ -741,3 +741,16 @@ def test_each_kind_of_change_reads_as_its_sign_and_word() -> None:
     assert two_outputs.summary() == ("dev: 0 to add, 0 to change, 0 to replace, 0 to delete, 2 outputs changed "
                                      "(new stack)")
     assert StackDiff("dev", (), ()).summary() == "dev: no changes"
+
+
+def test_moving_to_an_explicit_provider_is_counted_not_changed() -> None:
+    """pulumi-kubernetes replaces only when the active cluster differs, and the default provider names none."""
+    old, new = zone(), zone()
+    new["provider"] = "urn:pulumi:dev::traffic-edge::pulumi:providers:gcp::edge::p-id"
+    adopted = diff.diff_stack("dev", plan(old), plan(new))
+    assert (adopted.resources, adopted.note) == (
+        (), "1 now through an explicit provider instead of the default one: no replacement")
+    elsewhere = {**new, "provider": "urn:pulumi:prod::traffic-edge::pulumi:providers:gcp::edge::p-id"}
+    assert diff.diff_stack("dev", plan(new), plan(elsewhere)).resources == ()  # one provider, another stack's URN
+    back = diff.diff_stack("dev", plan(new), plan(old))
+    assert [(c.path, c.new) for c in back.resources[0].changes] == [("(provider)", None)]
