@@ -751,6 +751,7 @@ def test_moving_to_an_explicit_provider_is_counted_not_changed() -> None:
     assert (adopted.resources, adopted.note) == (
         (), "1 now through an explicit provider instead of the default one: no replacement")
     elsewhere = {**new, "provider": "urn:pulumi:prod::traffic-edge::pulumi:providers:gcp::edge::p-id"}
-    assert diff.diff_stack("dev", plan(new), plan(elsewhere)).resources == ()  # one provider, another stack's URN
+    same = diff.diff_stack("dev", plan(new), plan(elsewhere))
+    assert (same.resources, same.note) == ((), "")  # one provider, another stack's URN
     back = diff.diff_stack("dev", plan(new), plan(old))
     assert [(c.path, c.new) for c in back.resources[0].changes] == [("(provider)", None)]
