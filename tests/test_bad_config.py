@@ -546,6 +546,13 @@ def _redirecting_gateway(name: str, namespace: str, http_listener: str) -> Confi
                            "certificate": "site"}]}
 
 
+def _gateway_with_certificate(name: str, certificate: str) -> Config:
+    return {"name": name,
+            "certificates": [{"name": certificate, "issuer": "internal-ca", "dnsNames": ["*.example.test"]}],
+            "listeners": [{"name": "https", "protocol": "HTTPS", "port": 443, "hostname": "*.example.test",
+                           "certificate": certificate}]}
+
+
 API_CERTIFICATE = {"name": "api", "issuer": "internal-ca", "dnsNames": ["api.example.test"],
                    "secretName": "edge-wildcard-tls"}
 ONLY_GATEWAYS = [put("routes", []), put("namespaces", {}), put("issuers", {"internalCa": {}})]
@@ -570,7 +577,11 @@ GRANT_INTO_B_GRANT_APPS["certificates"][0]["namespace"] = "b-grant-apps"
       *ONLY_GATEWAYS],
      "gateways[1].listeners[0].name: derives the Pulumi resource of HTTPRoute gateway-a-b-http-redirect, as "
      "gateways[0].listeners[0].name does"),  # redirects in two namespaces, one Pulumi name
-], ids=["secret-name-of-another", "other-namespace", "grant", "grant-resource", "redirect-resource"])
+    ([put("gateways", [_gateway_with_certificate("a", "b-c"), _gateway_with_certificate("a-b", "c")]),
+      *ONLY_GATEWAYS],
+     "gateways[1].certificates[0].name: derives the Certificate a-b-c in namespace gateway, as "
+     "gateways[0].certificates[0].name does"),  # its Secret and Pulumi name too: one pair, said once
+], ids=["secret-name-of-another", "other-namespace", "grant", "grant-resource", "redirect-resource", "once"])
 def test_a_derived_name_is_refused_only_where_two_objects_would_share_it(edits: list[Edit], issue: str | None) -> None:
     config = edited(*edits)
     if issue is None:
@@ -588,3 +599,18 @@ def test_listeners_sharing_a_port_are_named_all_in_one_line() -> None:
     assert [str(issue).split(", and")[0] for issue in raised.value.issues] == [
         "gateways[0].listeners[2].port: db (listeners[2], TCP), db2 (listeners[3], TCP) and db3 (listeners[4], TCP) "
         "share port 5432"]
+
+
+@pytest.mark.parametrize(("namespace", "refused"), [("default", False), ("kube-system", True)])
+def test_an_egress_allow_list_is_the_users_in_default_and_no_one_elses_in_the_clusters_own(
+    namespace: str, refused: bool
+) -> None:
+    """default holds users' workloads; kube-system, kube-public and kube-node-lease hold the cluster's own."""
+    egress = [{"name": "internal-https", "to": {"cidrs": ["10.0.0.0/8"]}, "ports": [443]}]
+    config = edited(put(f"namespaces.{namespace}", {"create": False, "egress": egress}))
+    if not refused:
+        parse_config(config)
+        return
+    with pytest.raises(ConfigError) as raised:
+        parse_config(config)
+    assert [str(issue).split(":")[0] for issue in raised.value.issues] == [f"namespaces.{namespace}.egress"]
