@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from tests.conftest import DEPLOYMENT, PROJECT, Config, parse_config
-from tests.edits import Edit, issues_of, put
+from tests.edits import Edit, edited, issues_of, put
 from traffic_edge.config import Issue
 from traffic_edge.config.tenancy import SUFFIX_LABEL, TENANT_LABEL
 from traffic_edge.conformance.admission import ParamStore, Request, UserInfo, admit
@@ -217,3 +217,28 @@ def test_the_stacks_own_objects_pass_every_policy(plan: EdgePlan) -> None:
         request = Request("CREATE", plural[obj["kind"]], obj, PLATFORM,
                           namespace_object=namespaces[obj["metadata"]["namespace"]])
         assert admit(policies, bindings, store, request).allowed, obj["metadata"]
+
+
+def grandchild(suffix: str) -> Edit:
+    def edit(config: Config) -> None:
+        config["tenants"]["team-c-eu-de"] = {"namespaces": ["team-c-eu-de"], "hostnameSuffix": suffix,
+                                             "parent": "team-c-eu"}
+        config["gateways"].append({
+            "name": "team-c-eu-de", "namespace": "team-c-eu-de",
+            "certificates": [{"name": "app", "issuer": "internal-ca", "dnsNames": [f"*.{suffix}"]}],
+            "listeners": [{"name": "https", "protocol": "HTTPS", "port": 443, "hostname": f"*.{suffix}",
+                           "certificate": "app"}],
+        })
+
+    return edit
+
+
+def test_a_grandchild_nests_under_its_parent_by_whole_labels() -> None:
+    parse_config(edited(nested(), grandchild(f"de.{CHILD}")))  # three levels: no cycle, each under the next
+    look_alike = f"de{CHILD}"  # ends with the parent's suffix, but not at a label
+    assert Issue("tenants.team-c-eu-de.hostnameSuffix", f"{look_alike} is not under the suffix {CHILD} of its parent "
+                 f"team-c-eu", f"use a name under {CHILD}, e.g. team-c-eu-de.{CHILD}") in issues_of(
+        nested(), grandchild(look_alike))
+    below_a_cycle = issues_of(nested(), grandchild(f"de.{CHILD}"), put("tenants.team-c.parent", "team-c-eu"))
+    assert Issue("tenants.team-c-eu-de.parent", "the parents of team-c-eu-de come back round (team-c-eu-de → "
+                 "team-c-eu → team-c → team-c-eu)", "give the top tenant no parent") in below_a_cycle
