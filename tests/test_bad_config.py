@@ -131,7 +131,10 @@ CASES: list[tuple[str, list[Edit], str]] = [
      "routes[0].namespace: namespace shop may not attach routes to gateway edge "
      "(fix: add edge to namespaces.shop.gateways)"),
     ("namespace-grant-unknown-gateway", [put("namespaces.apps.gateways", ["edge", "egde"])],
-     "namespaces.apps.gateways[1]: egde is not a configured gateway"),
+     "namespaces.apps.gateways[1]: egde is not a configured gateway (fix: use one of edge)"),
+    ("httproute-on-tcp-listener", [put("routes[0].listener", "db")],
+     "routes[0].listener: a HTTPRoute attaches to HTTPS or HTTP listeners (fix: attach it to a HTTPS or HTTP "
+     "listener of gateway edge)"),
     ("https-without-certificate", [drop("gateways[0].listeners[1].certificate")],
      "gateways[0].listeners[1].certificate: a HTTPS listener that terminates TLS needs a certificate (fix: name one "
      "of gateways[0].certificates)"),
