@@ -130,6 +130,8 @@ CASES: list[tuple[str, list[Edit], str]] = [
     ("namespace-not-whitelisted", [put("routes[0].namespace", "shop")],
      "routes[0].namespace: namespace shop may not attach routes to gateway edge "
      "(fix: add edge to namespaces.shop.gateways)"),
+    ("tcproute-namespace-not-whitelisted", [put("routes[1].namespace", "shop")],
+     "routes[1].namespace: namespace shop may not attach routes to gateway edge"),  # not a tenant: no tenant words
     ("namespace-grant-unknown-gateway", [put("namespaces.apps.gateways", ["edge", "egde"])],
      "namespaces.apps.gateways[1]: egde is not a configured gateway (fix: use one of edge)"),
     ("httproute-on-tcp-listener", [put("routes[0].listener", "db")],
