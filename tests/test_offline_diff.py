@@ -755,3 +755,14 @@ def test_moving_to_an_explicit_provider_is_counted_not_changed() -> None:
     assert (same.resources, same.note) == ((), "")  # one provider, another stack's URN
     back = diff.diff_stack("dev", plan(new), plan(old))
     assert [(c.path, c.new) for c in back.resources[0].changes] == [("(provider)", None)]
+
+
+def test_a_zone_moved_by_alias_but_replaced_is_called_out_as_replaced() -> None:
+    """An alias keeps the URN's history, not the zone: a replacing change still deletes it and its records."""
+    moved = {**zone("example.org."), "urn": urn(ZONE, "zone"), "name": "zone",
+             "aliases": [{"spec": {"name": "dns-zone"}}]}
+    result = diff.diff_stack("dev", plan(zone("example.com.")), plan(moved))
+    assert [(r.kind, r.name, r.old_key) for r in result.resources] == [
+        ("replace", "zone", f"{PROJECT}::{ZONE}::dns-zone")]
+    assert [(loss.what, loss.fate, loss.how) for loss in result.losses] == [
+        ("DNS zone example.com. and every record in it", "deleted", "replaced")]
