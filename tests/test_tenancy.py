@@ -312,3 +312,14 @@ def test_shape_errors_name_their_key(path: str, value: str, message: str) -> Non
     found = issues_of(_edit(path, value))
     assert [issue.path for issue in found] == [path]
     assert message in found[0].message
+
+
+@pytest.mark.parametrize("index", [0, 1, 2], ids=["http", "https", "tls"])
+def test_each_listener_of_a_tenants_gateway_names_a_hostname_in_its_suffix(index: int) -> None:
+    """An HTTP, HTTPS or TLS listener without hostname, or outside the suffix, would serve other tenants' names."""
+    at = f"gateways[1].listeners[{index}].hostname"
+    suffix = f"team-c.{DOMAIN}"
+    assert Issue(at, f"x.team-b.{DOMAIN} is outside tenant team-c's suffix {suffix}", f"use a name under {suffix}") in (
+        issues_of(_edit(at, f"x.team-b.{DOMAIN}")))
+    assert Issue(at, f"tenant team-c's listeners need a hostname under {suffix}", f"set hostname: '*.{suffix}'") in (
+        issues_of(lambda config: config["gateways"][1]["listeners"][index].pop("hostname")))
