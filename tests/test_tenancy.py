@@ -323,3 +323,21 @@ def test_each_listener_of_a_tenants_gateway_names_a_hostname_in_its_suffix(index
         issues_of(_edit(at, f"x.team-b.{DOMAIN}")))
     assert Issue(at, f"tenant team-c's listeners need a hostname under {suffix}", f"set hostname: '*.{suffix}'") in (
         issues_of(lambda config: config["gateways"][1]["listeners"][index].pop("hostname")))
+
+
+@pytest.mark.parametrize("namespace", ["cert-manager", "external-dns", "aws-load-balancer-controller",
+                                       "azure-alb-system", "envoy-gateway-system"])
+def test_no_tenant_owns_a_namespace_of_the_edges_own_workloads(namespace: str) -> None:
+    """cert-manager's, external-dns's, every controller's workload (whichever runs) and the active controller's."""
+    assert Issue("tenants.team-b.namespaces[1]", f"{namespace} is a platform namespace",
+                 "use one of the tenant's own") in issues_of(_edit("tenants.team-b.namespaces", ["team-b", namespace]))
+
+
+def test_a_namespace_attaches_to_its_own_tenants_gateway_or_is_the_platforms() -> None:
+    for namespace in ("team-c-api", "reports"):  # team-c's own, and one no tenant owns
+        config = base()
+        config["namespaces"][namespace] = {**config["namespaces"].get(namespace, {}), "gateways": ["team-c"]}
+        parse_config(config)
+    assert Issue("namespaces.team-b.gateways[0]", "team-c is tenant team-c's gateway and team-b belongs to tenant "
+                 "team-b", "attach a namespace only to its own tenant's gateways or to shared ones") in issues_of(
+        _edit("namespaces.team-b.gateways", ["team-c"]))
