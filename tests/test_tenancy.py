@@ -341,3 +341,19 @@ def test_a_namespace_attaches_to_its_own_tenants_gateway_or_is_the_platforms() -
     assert Issue("namespaces.team-b.gateways[0]", "team-c is tenant team-c's gateway and team-b belongs to tenant "
                  "team-b", "attach a namespace only to its own tenant's gateways or to shared ones") in issues_of(
         _edit("namespaces.team-b.gateways", ["team-c"]))
+
+
+def test_a_suffix_fits_the_63_characters_of_its_label() -> None:
+    """The suffix is a label value (config.tenancy.SUFFIX_LABEL): at most 63 characters."""
+    longest = f"{'a' * (62 - len(DOMAIN))}.{DOMAIN}"
+    too_long = Issue("tenants.team-b.hostnameSuffix", "is longer than 63 characters, the limit of the label that "
+                     "carries it", "use a shorter suffix")
+    assert len(longest) == 63
+    assert too_long not in issues_of(_edit("tenants.team-b.hostnameSuffix", longest))
+    assert too_long in issues_of(_edit("tenants.team-b.hostnameSuffix", "a" + longest))
+
+
+def test_a_tenant_may_name_its_own_gateway() -> None:
+    config = base()
+    config["tenants"]["team-c"]["gateway"] = "team-c"
+    parse_config(config)
