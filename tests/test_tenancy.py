@@ -357,3 +357,13 @@ def test_a_tenant_may_name_its_own_gateway() -> None:
     config = base()
     config["tenants"]["team-c"]["gateway"] = "team-c"
     parse_config(config)
+
+
+def test_a_tenants_gateway_lists_its_own_and_platform_namespaces_and_issues_in_its_own() -> None:
+    config = base()
+    config["gateways"][1]["listeners"][1]["allowedRoutes"] = {"namespaces": ["team-c-api", "reports"]}
+    config["gateways"][1]["certificates"][0]["namespace"] = "team-c"  # the gateway's own, written out
+    parse_config(config)
+    assert Issue("gateways[1].listeners[1].allowedRoutes.namespaces[0]", "team-b belongs to tenant team-b",
+                 "admit only tenant team-c's namespaces or platform ones") in issues_of(
+        _edit("gateways[1].listeners[1].allowedRoutes", {"namespaces": ["team-b"]}))
