@@ -117,6 +117,22 @@ def test_the_redirect_and_challenges_must_stay_admitted_on_a_selecting_port_80_l
     assert admitted(plan, "edge", "http") == {"from": "Selector", "selector": {"matchLabels": {"team": "apps"}}}
 
 
+def test_challenges_come_from_their_certificates_namespace_which_the_port_80_selector_must_admit() -> None:
+    def certificate_in_certs(config: Config) -> None:
+        config["gateways"][0]["certificates"].append({"name": "site", "issuer": "letsencrypt-staging",
+                                                      "dnsNames": [f"www.{DOMAIN}"], "namespace": "certs"})
+
+    labels = {"team": "apps", "env": "lab"}
+    edits = (put("gateways[0].listeners[0].allowedRoutes", {"selector": {"matchLabels": labels}}),
+             put("namespaces.gateway", {"labels": labels}),
+             put("namespaces.certs", {"labels": {"team": "ops"}}), put("issuers.acme", {"email": f"ops@{DOMAIN}"}),
+             certificate_in_certs)
+    assert issues_of(BASE, *edits) == [Issue(
+        "gateways[0].listeners[0].allowedRoutes.selector", "namespace certs lacks the labels env=lab, team=apps, and "
+        "cert-manager's HTTP-01 challenge routes comes from there", "add them to namespaces.certs.labels")]
+    plan_of(BASE, *edits, put("namespaces.certs", {"labels": labels}))
+
+
 # ---------------------------------------------------------------------------------- allowedRoutes.all on port 80
 
 
