@@ -619,3 +619,16 @@ def test_an_egress_allow_list_is_the_users_in_default_and_no_one_elses_in_the_cl
     with pytest.raises(ConfigError) as raised:
         parse_config(config)
     assert [str(issue).split(":")[0] for issue in raised.value.issues] == [f"namespaces.{namespace}.egress"]
+
+
+@pytest.mark.parametrize(("owner", "refused"), [("platform", True), ("adopt", False), ("install", False)])
+def test_a_bundle_source_is_for_crds_this_stack_installs_or_adopts(owner: str, refused: bool) -> None:
+    config = edited(put("versions", {"gatewayApiCrds": owner}),
+                    put("artifacts", {"gatewayApi": {"file": "/srv/mirror/standard-install.yaml"}}))
+    if not refused:
+        parse_config(config)
+        return
+    with pytest.raises(ConfigError) as raised:
+        parse_config(config)
+    assert [str(issue) for issue in raised.value.issues] == [
+        "artifacts.gatewayApi: this stack leaves the Gateway API CRDs to the platform (fix: remove it)"]
