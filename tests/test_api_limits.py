@@ -148,3 +148,13 @@ def test_header_matches_and_the_rewrite_stay_within_the_crds_limits(over: bool) 
         f"routes[0].rules[0].matches[0].headers: {headers} items, and a HTTPRoute takes at most {headers - 1} in "
         "spec.rules[].matches[].headers (fix: match on fewer headers)",
         f"routes[0].rules[0].rewritePrefix: is longer than {api_limits.REWRITE_MAX} characters"]
+
+
+@pytest.mark.parametrize("over", [False, True], ids=["at-limit", "over"])
+def test_a_path_stays_within_the_crds_length(over: bool) -> None:
+    edit = put("routes[0].rules[0].matches[0].path", "/" + "p" * (api_limits.PATH_MAX - 1 + over))
+    if not over:
+        parse_config(edited(BASE, edit))
+        return
+    assert [str(issue) for issue in issues_of(BASE, edit)] == [
+        f"routes[0].rules[0].matches[0].path: is longer than {api_limits.PATH_MAX} characters"]

@@ -132,6 +132,10 @@ CASES: list[tuple[str, list[Edit], str]] = [
      "(fix: add edge to namespaces.shop.gateways)"),
     ("tcproute-namespace-not-whitelisted", [put("routes[1].namespace", "shop")],
      "routes[1].namespace: namespace shop may not attach routes to gateway edge"),  # not a tenant: no tenant words
+    ("ip-address-as-listener-hostname", [put("gateways[0].listeners[1].hostname", "10.0.0.1")],
+     "gateways[0].listeners[1].hostname: 10.0.0.1 is an IP address"),
+    ("ip-address-as-certificate-name", [put("gateways[0].certificates[0].dnsNames", ["*.example.test", "10.0.0.1"])],
+     "gateways[0].certificates[0].dnsNames[1]: 10.0.0.1 is an IP address"),
     ("namespace-grant-unknown-gateway", [put("namespaces.apps.gateways", ["edge", "egde"])],
      "namespaces.apps.gateways[1]: egde is not a configured gateway (fix: use one of edge)"),
     ("httproute-on-tcp-listener", [put("routes[0].listener", "db")],
