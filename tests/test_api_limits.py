@@ -158,3 +158,17 @@ def test_a_path_stays_within_the_crds_length(over: bool) -> None:
         return
     assert [str(issue) for issue in issues_of(BASE, edit)] == [
         f"routes[0].rules[0].matches[0].path: is longer than {api_limits.PATH_MAX} characters"]
+
+
+@pytest.mark.parametrize("over", [False, True], ids=["at-limit", "over"])
+def test_a_grpc_service_name_stays_within_the_crds_length(over: bool) -> None:
+    service = "a" * (api_limits.GRPC_NAME_MAX + over)
+    grpc = {"name": "api", "kind": "GRPCRoute", "namespace": "apps", "gateway": "edge", "listener": "https",
+            "hostnames": ["grpc.example.test"],
+            "rules": [{"matches": [{"service": service}], "backends": [{"service": "api", "port": 8080}]}]}
+    edit = put("routes", [*BASE["routes"], grpc])
+    if not over:
+        parse_config(edited(BASE, edit))
+        return
+    assert [str(issue).split(" is not")[0] for issue in issues_of(BASE, edit)] == [
+        f"routes[2].rules[0].matches[0].service: '{service}'"]
