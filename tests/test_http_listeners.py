@@ -207,3 +207,8 @@ def test_only_a_gateway_with_port_80_listeners_of_both_kinds_names_those_that_ca
     redirecting = plan_of(BASE, with_https, put("gateways[0].listeners[0].httpMode", "redirect"))
     assert ROUTE_LISTENERS_ANNOTATION not in redirecting.gateways[0].gateway.manifest()["metadata"].get(
         "annotations", {})
+    # A listener carrying routes on another port is none of the policy's: the redirecting Gateway still names none.
+    elsewhere = {"name": "alt", "protocol": "HTTP", "port": 8080, "httpMode": "routes"}
+    with_alt = plan_of(BASE, with_https, put("gateways[0].listeners[0].httpMode", "redirect"),
+                       lambda config: config["gateways"][0]["listeners"].append(dict(elsewhere)))
+    assert ROUTE_LISTENERS_ANNOTATION not in with_alt.gateways[0].gateway.manifest()["metadata"].get("annotations", {})
