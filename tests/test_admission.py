@@ -600,3 +600,10 @@ def test_gateway_apis_own_safe_upgrades_policy() -> None:
     assert downgrade.denials[0].message.startswith("Installing CRDs with version before v1.5.0 is prohibited")
     status = Request("UPDATE", "customresourcedefinitions/status", _crd_request("UPDATE", older).obj, PLATFORM)
     assert admit([policy], bindings, store, status).allowed  # the binding matches the resource, not /status
+
+
+def test_a_param_kind_names_the_gateway_at_the_version_its_crd_serves(policies: dict[str, Manifest]) -> None:
+    """The API server resolves paramKind by group, version and kind: a version the CRD does not serve leaves the
+    policy unable to find its params, and every request it matches is refused (failurePolicy Fail)."""
+    kinds = {name: policy["spec"]["paramKind"] for name, policy in policies.items() if "paramKind" in policy["spec"]}
+    assert kinds == {"http-listener-routes": {"apiVersion": f"{GW}/v1", "kind": "Gateway"}}

@@ -212,3 +212,12 @@ def test_only_a_gateway_with_port_80_listeners_of_both_kinds_names_those_that_ca
     with_alt = plan_of(BASE, with_https, put("gateways[0].listeners[0].httpMode", "redirect"),
                        lambda config: config["gateways"][0]["listeners"].append(dict(elsewhere)))
     assert ROUTE_LISTENERS_ANNOTATION not in with_alt.gateways[0].gateway.manifest()["metadata"].get("annotations", {})
+
+
+def test_every_port_80_listener_that_carries_routes_is_named() -> None:
+    def a_second_carrying_one(config: Config) -> None:
+        config["gateways"][0]["listeners"].append({"name": "legacy", "protocol": "HTTP", "port": 80,
+                                                   "hostname": f"*.legacy.{DOMAIN}", "httpMode": "routes"})
+
+    gateway = plan_of(BASE, two_on_port_80, a_second_carrying_one).gateways[0].gateway.manifest()
+    assert gateway["metadata"]["annotations"] == {ROUTE_LISTENERS_ANNOTATION: "http,legacy"}
