@@ -212,3 +212,9 @@ def test_a_tenant_kept_out_by_the_selector_is_told_why() -> None:
     assert Issue("routes[5].namespace", "team-c is tenant team-c's namespace, and listener https of gateway edge "
                  "admits no tenant it was not given", "give it the gateway: add edge to namespaces.team-c.gateways"
                  ) in found
+
+
+def test_the_name_label_the_api_server_adds_is_one_a_selector_may_pick() -> None:
+    by_name = {"selector": {"matchLabels": {"kubernetes.io/metadata.name": "apps"}}}
+    plan = plan_of(BASE, put("gateways[0].listeners[1].allowedRoutes", by_name))
+    assert admitted(plan, "edge", "https")["selector"] == {"matchLabels": {"kubernetes.io/metadata.name": "apps"}}
