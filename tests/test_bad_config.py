@@ -501,6 +501,7 @@ def test_the_same_match_twice_is_refused_only_where_both_meet(edits: list[Edit],
 
 @pytest.mark.parametrize(("count", "named"), [
     (7, "n0.example.test, n1.example.test, n2.example.test, n3.example.test, n4.example.test and 2 more"),
+    (6, "n0.example.test, n1.example.test, n2.example.test, n3.example.test, n4.example.test and 1 more"),
     (5, "n0.example.test, n1.example.test, n2.example.test, n3.example.test, n4.example.test"),
 ])
 def test_a_listeners_own_name_uncovered_is_reported_once_at_the_listener(count: int, named: str) -> None:
@@ -636,3 +637,8 @@ def test_a_bundle_source_is_for_crds_this_stack_installs_or_adopts(owner: str, r
         parse_config(config)
     assert [str(issue) for issue in raised.value.issues] == [
         "artifacts.gatewayApi: this stack leaves the Gateway API CRDs to the platform (fix: remove it)"]
+
+
+def test_tcp_and_udp_share_a_port_number_on_their_own_transports() -> None:
+    """UDP listeners are told apart from TCP-borne ones by transport: port 53 for both is two sockets, not a clash."""
+    parse_config(edited(_on_gateway("listeners", {"name": "dns", "protocol": "UDP", "port": 5432})))
