@@ -218,3 +218,13 @@ def test_the_name_label_the_api_server_adds_is_one_a_selector_may_pick() -> None
     by_name = {"selector": {"matchLabels": {"kubernetes.io/metadata.name": "apps"}}}
     plan = plan_of(BASE, put("gateways[0].listeners[1].allowedRoutes", by_name))
     assert admitted(plan, "edge", "https")["selector"] == {"matchLabels": {"kubernetes.io/metadata.name": "apps"}}
+
+
+def test_a_port_80_listener_carrying_routes_still_admits_the_challenges_namespaces() -> None:
+    def certificate_in_certs(config: Config) -> None:
+        config["gateways"][0]["certificates"].append({"name": "site", "issuer": "letsencrypt-staging",
+                                                      "dnsNames": [f"www.{DOMAIN}"], "namespace": "certs"})
+
+    plan = plan_of(BASE, put("gateways[0].listeners[0].httpMode", "routes"),
+                   put("issuers.acme", {"email": f"ops@{DOMAIN}"}), certificate_in_certs)
+    assert admitted(plan, "edge", "http")["selector"]["matchExpressions"][0]["values"] == ["certs", "gateway"]
