@@ -158,6 +158,15 @@ CASES = [
     ("aks", [put("dns", {"private": True, "networks": ["vnet-1"]}), put("issuers", {})],
      "dns.networks[0]: vnet-1 is not a network of aks (fix: write it as /subscriptions/<id>/resourceGroups/<group>/"
      "providers/Microsoft.Network/virtualNetworks/<name>)"),
+    # a network reference is the whole of one: nothing before or after it
+    ("gke", [put("dns", {"private": True, "networks": ["projects/p/global/networks/n/subnetworks/s"]}),
+             put("issuers", {})],
+     "dns.networks[0]: projects/p/global/networks/n/subnetworks/s is not a network of gke"),
+    ("eks", [put("dns", {"private": True, "networks": ["vpc-0123456789abcdef0/extra"]}), put("issuers", {})],
+     "dns.networks[0]: vpc-0123456789abcdef0/extra is not a network of eks"),
+    ("aks", [put("dns", {"private": True, "networks": [f"{AZURE_ZONE}/virtualNetworks/vnet-1/subnets/a"]}),
+             put("issuers", {})],
+     f"dns.networks[0]: {AZURE_ZONE}/virtualNetworks/vnet-1/subnets/a is not a network of aks"),
     # on-prem
     ("onprem", [put("dns", {"adopt": {"name": "lab"}})], "dns.adopt: is for cloud DNS zones; on-prem DNS is "
      "dns.rfc2136 (fix: remove it)"),
