@@ -154,6 +154,9 @@ CASES = [
      "dns.adopt.id: is a private zone (fix: set dns.private: true, or adopt a public zone)"),
     ("aks", [put("dns", {"adopt": {"id": f"{AZURE_ZONE}/dnszones/example.com"}})], "dns.adopt.id: names zone "
      "example.com, not aks.example.com (dns.zone, defaulting to domain) (fix: set dns.zone: example.com)"),
+    ("aks", [put("dns", {"adopt": {"id": f"{AZURE_ZONE}/dnszones/s.example.com"}})], "dns.adopt.id: names zone "
+     "s.example.com, not aks.example.com (dns.zone, defaulting to domain) (fix: adopt the zone of aks.example.com or "
+     "of a parent of it)"),  # a suffix look-alike is no parent
     ("aks", [put("dns", {"adopt": {"id": "aks.example.com"}})], "dns.adopt.id: is not a Azure DNS zone ID"),
     ("aks", [put("dns", {"private": True, "networks": ["vnet-1"]}), put("issuers", {})],
      "dns.networks[0]: vnet-1 is not a network of aks (fix: write it as /subscriptions/<id>/resourceGroups/<group>/"
