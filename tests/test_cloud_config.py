@@ -174,6 +174,7 @@ CASES = [
     ("onprem", [put("dns", {"adopt": {"name": "lab"}})], "dns.adopt: is for cloud DNS zones; on-prem DNS is "
      "dns.rfc2136 (fix: remove it)"),
     ("onprem", [put("dns", {"private": True})], "dns.private: is for cloud DNS zones"),
+    ("onprem", [put("dns", {"networks": ["vpc-0123456789abcdef0"]})], "dns.networks: is for cloud DNS zones"),
 ]
 
 
@@ -210,6 +211,16 @@ def test_valid_cloud_configs_parse(base: str) -> None:
     assert config.dns.protect is True
     assert config.dns.private is False
     assert config.dns.adopt is None
+
+
+def test_a_zone_name_with_its_trailing_dot_is_the_zone() -> None:
+    """Route 53 and Azure write zone names fully qualified (`example.com.`): the same zone as without the dot."""
+    adopted = parse_config(edited("eks", put("dns", {"adopt": {"name": "eks.example.com."}}))).dns.adopt
+    assert adopted is not None
+    assert adopted.name == "eks.example.com."
+    assert issues_of(edited("eks", put("dns", {"adopt": {"name": "example.com."}}))) == [
+        "dns.adopt.name: names zone example.com, not eks.example.com (dns.zone, defaulting to domain) (fix: set "
+        "dns.zone: example.com)"]
 
 
 def test_a_cluster_stack_stands_in_for_every_fact() -> None:
