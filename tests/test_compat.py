@@ -230,6 +230,14 @@ def test_compat_issues_reach_the_config_error() -> None:
     assert "[gateway-api-downgrade]" in str(raised.value)
 
 
+def test_a_downgrade_is_refused_from_the_first_bundle_with_the_safe_upgrades_policy() -> None:
+    """v1.5.0 is the first bundle installing safe-upgrades (SAFE_UPGRADES_SINCE): from it on, older ones are refused."""
+    with pytest.raises(ConfigError) as raised:
+        parse_config(with_versions(cilium(), gatewayApi="v1.4.1", installedGatewayApi="v1.5.0"))
+    assert [issue.path for issue in raised.value.issues] == ["versions.gatewayApi"]
+    parse_config(with_versions(cilium(), gatewayApi="v1.4.1", installedGatewayApi="v1.4.9"))
+
+
 @pytest.mark.parametrize("stack_file", STACK_FILES, ids=[path.name for path in STACK_FILES])
 def test_example_stacks_pass(stack_file: Path) -> None:
     raw = yaml.safe_load(stack_file.read_text())["config"]

@@ -280,3 +280,21 @@ def test_a_tls_listener_carries_a_minimum_only_where_the_gateway_terminates_it(m
         return
     assert [line.split(" [")[0] for line in refusal(config)] == [
         "gateways[0].minTlsVersion: gateway edge terminates no TLS"]
+
+
+@pytest.mark.parametrize(("data_plane", "trips"), [
+    ({"replicas": 2}, []),  # no budget: nothing to judge
+    ({"replicas": 2, "disruptionBudget": {"minAvailable": "50%"}}, []),  # one of two pods may go
+    ({"disruptionBudget": {"maxUnavailable": "50%"}}, []),  # one replica by default: 50% rounds up to it
+    ({"replicas": 2, "disruptionBudget": {"minAvailable": 1, "maxUnavailable": 1}},
+     ["gateways[0].dataPlane.disruptionBudget: both of minAvailable and maxUnavailable"]),
+], ids=["replicas-only", "half-of-two", "default-replica", "both"])
+def test_a_disruption_budget_is_judged_as_the_disruption_controller_counts(
+    data_plane: Config, trips: list[str]
+) -> None:
+    """Percentages round up (kubernetes pkg/controller/disruption); a gateway without replicas runs one proxy."""
+    config = gateway(lab(), dataPlane=data_plane)
+    if not trips:
+        parse_config(config)
+        return
+    assert [line.split(" [")[0].split(" (")[0] for line in refusal(config)] == trips
