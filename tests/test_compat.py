@@ -204,6 +204,11 @@ def test_a_redirect_on_a_wildcard_http_listener_would_publish_the_wildcard() -> 
     assert [issue.path for issue in check(config)] == ["gateways[0].listeners[0].hostname"]
 
 
+def test_a_route_without_hostnames_on_an_exact_listener_publishes_that_name() -> None:
+    exact = listener("https", "HTTPS", 443, hostname=f"web.{DOMAIN}", certificate="wildcard")
+    assert check(model(lab(**RFC2136, listeners=[HTTP, exact], routes=[route("web", hostnames=[])]))) == []
+
+
 def test_without_dns_external_dns_rules_do_not_apply() -> None:
     tripping, *_ = CASES["external-dns-listener-wildcard"]
     without_dns: Config = {key: value for key, value in tripping.items() if key not in RFC2136}

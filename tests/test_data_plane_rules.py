@@ -183,6 +183,10 @@ def test_cilium_addresses_need_its_load_balancer_service() -> None:
                          "declare it in controller.loadBalancer), or remove addresses)")
 
 
+def test_cilium_on_node_ports_passes_for_a_gateway_without_addresses() -> None:
+    parse_config(controller(CILIUM, serviceType="NodePort"))
+
+
 def test_a_budget_that_allows_no_eviction() -> None:
     assert refusal(gateway(lab(), dataPlane={"replicas": 2, "disruptionBudget": {"minAvailable": "100%"}})) == [
         "gateways[0].dataPlane.disruptionBudget.minAvailable: minAvailable 100% of 2 proxies "

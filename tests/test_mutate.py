@@ -46,6 +46,7 @@ class Grant:
 
 
 GRANT = Grant("roles/dns.reader", scope="zone", source="https://example.com/upstream-doc")
+DENIED = Grant("roles/dns.admin", "project", "a fixture's own reason")
 DOC = "https://example.com/replace-rules"
 
 
@@ -105,6 +106,10 @@ def test_first_already_fails():
     assert first([]) == "x"
 '''
 REL = "pkg/rules.py"
+USES = '''from pkg.rules import Grant as Granted
+
+FOUND = Granted("roles/dns.reader", "zone", "an imported dataclass's source")
+'''
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +118,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "pkg").mkdir()
     (root / "pkg" / "__init__.py").write_text("")
     (root / "pkg" / "rules.py").write_text(MODULE)
+    (root / "pkg" / "uses.py").write_text(USES)
     (root / "tests").mkdir()
     (root / "tests" / "test_rules.py").write_text(TESTS)
     return root
@@ -169,9 +175,17 @@ def test_each_mutant_is_one_change_in_place(project: Path, mutants: dict[str, Mu
     assert not any(identity.startswith("DOC") for identity in mutants)  # a link is prose wherever it stands
     assert not any("names are identity" in identity for identity in mutants)  # bound to `reason` by position
     assert "RULE | near-miss | 'kubernetes:*' → 'kubernetes:'" in mutants  # the rule's data is still mutated
+    assert not any("own reason" in identity for identity in mutants)  # a dataclass field, bound by position
+    assert "DENIED | near-miss | 'project' → 'projec'" in mutants
     assert not any(identity.startswith("Scope") for identity in mutants)  # a Literal type alias is typing
     assert cel.runtime
     assert not dropped.runtime
+
+
+def test_prose_binds_through_an_imported_dataclass(project: Path) -> None:
+    found = [mutant.identity for mutant in generate(project, "pkg/uses.py", Settings())]
+    assert not any("source" in identity for identity in found)
+    assert "FOUND | near-miss | 'zone' → 'zon'" in found
 
 
 def _tree(root: Path) -> dict[str, str]:
@@ -219,3 +233,40 @@ def test_again_takes_only_the_survivors_of_a_saved_run(
     ]}))
     run(arguments(["--root", str(project), "--package", "pkg", "--again", str(saved), "--list", REL]))
     assert [line.split("\t")[1] for line in capsys.readouterr().out.splitlines()] == survivors
+
+
+TABLE = '''"""A table the tests are parametrized over."""
+
+LIMITS = {"low": 1, "high": 9}
+'''
+
+TABLE_TESTS = '''import pytest
+
+from pkg.table import LIMITS
+
+
+@pytest.mark.parametrize("name", sorted(LIMITS))
+def test_positive(name):
+    assert LIMITS[name] > 0
+
+
+def test_low_is_one():
+    assert LIMITS["low"] == 1
+'''
+
+
+def test_a_dropped_row_runs_the_cases_it_leaves(tmp_path: Path) -> None:
+    """Dropping a row takes its parametrized case's id with it (pytest exit 4): the cases left decide."""
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "table.py").write_text(TABLE)
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_table.py").write_text(TABLE_TESTS)
+    found = {m.identity: m for m in generate(tmp_path, "pkg/table.py", Settings())}
+    picked = {"LIMITS | drop-key | 'high' → ": "survived", "LIMITS | drop-key | 'low' → ": "killed"}
+    test_map = build(tmp_path, "pkg", ["tests/test_table.py"], 1, log=lambda _: None)
+    jobs, known = plan(tmp_path, "pkg", [found[i] for i in picked], test_map, [], timeout=30.0)
+    assert not known
+    assert all("tests/test_table.py::test_positive[high]" in job.tests for job in jobs)
+    outcomes = Runner(tmp_path, jobs=2).run(jobs)
+    assert {o.mutant.identity: o.status for o in outcomes} == picked

@@ -69,7 +69,7 @@ def module_name(rel: str) -> str:
 class Context:
     """What the rules need to know about a node's surroundings."""
 
-    def __init__(self, tree: ast.Module, settings: Settings) -> None:
+    def __init__(self, tree: ast.Module, settings: Settings, imported: Mapping[str, list[str]] | None = None) -> None:
         self.tree = tree
         self.settings = settings
         self.where = slots(tree)
@@ -77,8 +77,9 @@ class Context:
         self.prose: set[int] = set()
         self.mappings = {t.id for s in tree.body if isinstance(s, ast.Assign) and isinstance(s.value, ast.Dict)
                          for t in s.targets if isinstance(t, ast.Name)}
-        # a module function's parameters by position: `_rule(types, paths, "why", SOURCE)` passes prose positionally
-        self.parameters = {f.name: [a.arg for a in f.args.args] for f in tree.body if isinstance(f, ast.FunctionDef)}
+        # parameters by position, of this module's functions and dataclasses and of those it imports from the
+        # project: `_rule(types, paths, "why", SOURCE)` and `Trip(path, detail)` pass prose positionally
+        self.parameters = {**(imported or {}), **signatures(tree)}
         for node in ast.walk(tree):
             self._mark(node)
 
@@ -214,6 +215,38 @@ class Context:
         return ".".join(part for part in (*names, label) if part) + path or "<module>"
 
 
+def _is_dataclass(node: ast.ClassDef) -> bool:
+    return any(ast.unparse(d.func if isinstance(d, ast.Call) else d).split(".")[-1] == "dataclass"
+               for d in node.decorator_list)
+
+
+def signatures(tree: ast.Module) -> dict[str, list[str]]:
+    """A module's functions and dataclasses → the names their positional arguments bind to."""
+    found: dict[str, list[str]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            found[node.name] = [a.arg for a in node.args.args]
+        elif isinstance(node, ast.ClassDef) and _is_dataclass(node):
+            found[node.name] = [f.target.id for f in node.body if isinstance(f, ast.AnnAssign)
+                                and isinstance(f.target, ast.Name) and "ClassVar" not in ast.unparse(f.annotation)]
+    return found
+
+
+def imported_signatures(root: Path, tree: ast.Module) -> dict[str, list[str]]:
+    """The signatures of the names a module imports from modules of the project, under the names it uses."""
+    found: dict[str, list[str]] = {}
+    for node in tree.body:
+        if not isinstance(node, ast.ImportFrom) or not node.module or node.level:
+            continue
+        base = root.joinpath(*node.module.split("."))
+        path = next((p for p in (base.with_suffix(".py"), base / "__init__.py") if p.is_file()), None)
+        if path is None:
+            continue
+        theirs = signatures(ast.parse(path.read_text()))
+        found.update({alias.asname or alias.name: theirs[alias.name] for alias in node.names if alias.name in theirs})
+    return found
+
+
 def _function_lines(tree: ast.Module) -> set[int]:
     lines: set[int] = set()
     for node in ast.walk(tree):
@@ -228,7 +261,7 @@ def generate(root: Path, rel: str, settings: Settings) -> list[Mutant]:
     text = (root / rel).read_text()
     tree = ast.parse(text)
     source = Source(text)
-    context = Context(tree, settings)
+    context = Context(tree, settings, imported_signatures(root, tree))
     runtime_lines = _function_lines(tree)
     seen: set[str] = {text}
     counts: dict[str, int] = {}
