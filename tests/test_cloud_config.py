@@ -152,6 +152,9 @@ CASES = [
     ("aks", [put("platform.clusterName", "-edge")], "platform.clusterName: must be an AKS cluster name"),
     ("aks", [put("dns", {"adopt": {"id": f"{AZURE_ZONE}/privateDnsZones/aks.example.com"}})],
      "dns.adopt.id: is a private zone (fix: set dns.private: true, or adopt a public zone)"),
+    ("aks", [put("dns", {"adopt": {"id": f"{AZURE_ZONE}/dnszones/aks.example.com"}, "private": True}),
+             put("issuers", {})],
+     "dns.adopt.id: is a public zone (fix: set dns.private: false, or adopt a private zone)"),
     ("aks", [put("dns", {"adopt": {"id": f"{AZURE_ZONE}/dnszones/example.com"}})], "dns.adopt.id: names zone "
      "example.com, not aks.example.com (dns.zone, defaulting to domain) (fix: set dns.zone: example.com)"),
     ("aks", [put("dns", {"adopt": {"id": f"{AZURE_ZONE}/dnszones/s.example.com"}})], "dns.adopt.id: names zone "
@@ -166,7 +169,7 @@ CASES = [
              put("issuers", {})],
      "dns.networks[0]: projects/p/global/networks/n/subnetworks/s is not a network of gke"),
     ("eks", [put("dns", {"private": True, "networks": ["vpc-0123456789abcdef0/extra"]}), put("issuers", {})],
-     "dns.networks[0]: vpc-0123456789abcdef0/extra is not a network of eks"),
+     "dns.networks[0]: vpc-0123456789abcdef0/extra is not a network of eks (fix: write it as a VPC ID, vpc-…)"),
     ("aks", [put("dns", {"private": True, "networks": [f"{AZURE_ZONE}/virtualNetworks/vnet-1/subnets/a"]}),
              put("issuers", {})],
      f"dns.networks[0]: {AZURE_ZONE}/virtualNetworks/vnet-1/subnets/a is not a network of aks"),

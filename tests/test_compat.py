@@ -209,6 +209,22 @@ def test_a_route_without_hostnames_on_an_exact_listener_publishes_that_name() ->
     assert check(model(lab(**RFC2136, listeners=[HTTP, exact], routes=[route("web", hostnames=[])]))) == []
 
 
+def test_a_redirect_on_an_exact_http_listener_publishes_that_name() -> None:
+    exact = listener("http", "HTTP", 80, hostname=f"web.{DOMAIN}")
+    assert check(model(lab(**RFC2136, listeners=[exact, HTTPS]))) == []
+
+
+def test_an_acm_certificate_belongs_on_an_https_listener_of_the_alb_controller() -> None:
+    elsewhere, *_ = CASES["acm-certificate-misplaced"]
+    [issue] = check(model(elsewhere))
+    assert issue.message.startswith("listener https is not a envoy-gateway listener [acm-certificate-misplaced]")
+    on_tls = listener("tls", "TLS", 8443, hostname=f"db.{DOMAIN}", certificateArn=ARN)
+    found = check(model(lab(**EKS, listeners=[HTTP, ALB_HTTPS, on_tls])))
+    assert [issue.message.split(" [", 1)[0] for issue in found if issue.path.endswith(".certificateArn")] == [
+        "listener tls is not an HTTPS listener"]
+    assert "gateways[0].listeners[2].certificateArn" in [issue.path for issue in found]
+
+
 def test_without_dns_external_dns_rules_do_not_apply() -> None:
     tripping, *_ = CASES["external-dns-listener-wildcard"]
     without_dns: Config = {key: value for key, value in tripping.items() if key not in RFC2136}

@@ -16,7 +16,10 @@ from tests.rule_tables import RuleCase, contract_tests
 from tests.test_compat import HTTP, HTTPS, cilium, lab, listener, route, with_versions
 from traffic_edge.config import ConfigError
 from traffic_edge.config.model import StackConfig
+from traffic_edge.config.rules import controllers as controller_rules
 from traffic_edge.config.rules.controllers import RULES, check
+from traffic_edge.controllers.base import ControllerRelease
+from traffic_edge.data.versions import GATEWAY_API_VERSION
 
 Config = dict[str, Any]
 SUBNET = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/net/providers/Microsoft.Network/" \
@@ -133,9 +136,8 @@ def test_application_gateway_modes_name_the_keys_they_need() -> None:
         "mode byo needs albId", "mode byo needs frontend",
     ]
     managed = settings(aks, applicationGateway={"mode": "managed", "subnetId": SUBNET, "albId": ALB_ID})
-    assert [issue.path for issue in check(StackConfig.model_validate(managed))] == [
-        "controller.applicationGateway.albId"
-    ]
+    assert [(issue.path, issue.message.split(" [", 1)[0]) for issue in check(StackConfig.model_validate(managed))] \
+        == [("controller.applicationGateway.albId", "mode managed takes no albId")]
     brought = settings(aks, applicationGateway={"mode": "byo", "subnetId": SUBNET, "albId": ALB_ID,
                                                 "frontend": "edge-frontend"})
     assert check(StackConfig.model_validate(brought)) == []
@@ -180,3 +182,15 @@ def test_the_vpc_is_a_vpc_id() -> None:
     assert [str(issue) for issue in raised.value.issues if issue.path == "platform.vpcId"] == [
         "platform.vpcId: must be a VPC ID, vpc-…"
     ]
+
+
+@pytest.mark.parametrize(("requires", "trips"), [(GATEWAY_API_VERSION, False), ("v1.6.2", True)])
+def test_a_controller_runs_on_the_oldest_gateway_api_it_needs(
+    monkeypatch: pytest.MonkeyPatch, requires: str, trips: bool
+) -> None:
+    """`requires_gateway_api` is the oldest release that works: the stack's own release passes, one below trips.
+    (No row needs today's default release, so the boundary is set here.)"""
+    needs = ControllerRelease(minor="1.20", reads={}, source="fixture", requires_gateway_api=requires)
+    monkeypatch.setattr(controller_rules, "controller_release", lambda config: needs)
+    config = StackConfig.model_validate(cilium("1.20.2"))
+    assert ("versions.gatewayApi" in [issue.path for issue in check(config)]) is trips

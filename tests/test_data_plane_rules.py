@@ -211,6 +211,16 @@ def test_a_class_another_tool_provides() -> None:
     [line] = refusal(gateway(lab(), className="envoy-gateway", externalClass=True))
     assert line.startswith("gateways[0].externalClass: envoy-gateway is envoy-gateway's own class "
                            "[external-class-of-the-controller]")
+    [line] = refusal(gateway(lab(), externalClass=True))
+    assert line.startswith("gateways[0].externalClass: no className is set [external-class-of-the-controller]")
+
+
+def test_an_unknown_class_lists_every_class_of_the_controller() -> None:
+    [line] = refusal(gateway(gke(), className="gke-l7-shared"))
+    known = ", ".join(item.name for item in CONTROLLERS["gke"].classes)
+    assert known.count(", ") >= 1
+    assert line.startswith(f"gateways[0].className: gke-l7-shared is not a class of gke ({known}), and nothing in "
+                           "this stack creates it [gateway-class-unknown]")
 
 
 def test_an_ssl_policy_for_a_class_of_unknown_scope() -> None:
@@ -292,7 +302,13 @@ def test_a_tls_listener_carries_a_minimum_only_where_the_gateway_terminates_it(m
     ({"disruptionBudget": {"maxUnavailable": "50%"}}, []),  # one replica by default: 50% rounds up to it
     ({"replicas": 2, "disruptionBudget": {"minAvailable": 1, "maxUnavailable": 1}},
      ["gateways[0].dataPlane.disruptionBudget: both of minAvailable and maxUnavailable"]),
-], ids=["replicas-only", "half-of-two", "default-replica", "both"])
+    ({"replicas": 2, "disruptionBudget": {}},
+     ["gateways[0].dataPlane.disruptionBudget: neither of minAvailable and maxUnavailable"]),
+    # 67% of 3 is 2.01 pods, rounded up to all 3: no proxy may go (by hundredths: 67 of 100, not 2 of 3)
+    ({"replicas": 3, "disruptionBudget": {"minAvailable": "67%"}},
+     ["gateways[0].dataPlane.disruptionBudget.minAvailable: minAvailable 67% of 3 proxies"]),
+    ({"replicas": 3, "disruptionBudget": {"minAvailable": "66%"}}, []),
+], ids=["replicas-only", "half-of-two", "default-replica", "both", "neither", "rounds-up-to-all", "leaves-one"])
 def test_a_disruption_budget_is_judged_as_the_disruption_controller_counts(
     data_plane: Config, trips: list[str]
 ) -> None:

@@ -65,7 +65,13 @@ build_k8s_provider() {
       && go get "github.com/pulumi/pulumi-kubernetes/sdk/v4@$K8S_PROVIDER_SDK_GO")
   fi
   cp "$HERE/$w/go.mod" "$work/"; cp "$HERE/$w/go.sum" "$work/" 2>/dev/null || true
-  src=$(cd "$work" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi-kubernetes/provider/v4)
+  # `go list -m` names no directory for a module not yet in the module cache (a new machine): download it first
+  src=$(cd "$work" && go mod download github.com/pulumi/pulumi-kubernetes/provider/v4 \
+    && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi-kubernetes/provider/v4)
+  if [ ! -d "$src/cmd/pulumi-resource-kubernetes" ]; then
+    echo "toolchain: no source of github.com/pulumi/pulumi-kubernetes/provider/v4 in the module cache ('$src')" >&2
+    exit 1
+  fi
   mkdir -p "$work/cmd" && cp -r "$src/cmd/pulumi-resource-kubernetes" "$work/cmd/" && chmod -R u+w "$work/cmd"
   python3 - "$work/cmd/pulumi-resource-kubernetes" "$K8S_PROVIDER_VERSION" <<'PY'
 import json, pathlib, sys
