@@ -11,9 +11,8 @@ import pulumi
 import pytest
 import yaml
 
-from tests.conftest import SECRET_PLACEHOLDER, Config, RenderStack, parse_config, record_component, write_stack
+from tests.conftest import SECRET_PLACEHOLDER, Config, RenderStack, record_component, write_stack
 from traffic_edge.components.external_dns import ExternalDns, ExternalDnsArgs, external_dns_values
-from traffic_edge.config import ConfigError
 from traffic_edge.config.model import StackConfig
 from traffic_edge.conformance.validator import require_refdata, validate_helm_values
 from traffic_edge.data.versions import CHARTS, EXTERNAL_DNS_IMAGES, external_dns_image
@@ -88,43 +87,6 @@ def test_httproutes_of_application_charts_are_published_where_a_listener_serves_
                       "certificates": [{"name": "c", "issuer": "internal-ca", "dnsNames": [f"*.{DOMAIN}"]}]}],
     })
     assert external_dns_sources(config) == sources
-
-
-def passthrough_only(**keys: Any) -> Config:
-    """An edge whose only routes would be a TLS passthrough listener's: nothing for external-dns to watch."""
-    return {
-        "platform": {"kind": "onprem"},
-        "domain": DOMAIN,
-        "dns": {"rfc2136": {"nameserver": "10.0.0.53", "tsigKeyName": f"edge-key.{DOMAIN}"}},
-        "issuers": {"internalCa": {}},
-        "namespaces": {"apps": {"gateways": ["edge"]}},
-        "tsigSecret": {"secure": "c2VjcmV0"},
-        "gateways": [{"name": "edge", "listeners": [
-            {"name": "api", "protocol": "TLS", "port": 6443, "hostname": f"api.{DOMAIN}", "tlsMode": "Passthrough"},
-        ]}],
-        **keys,
-    }
-
-
-def test_external_dns_with_nothing_to_watch_is_refused() -> None:
-    with pytest.raises(ConfigError) as raised:
-        parse_config(passthrough_only())
-    assert [str(issue) for issue in raised.value.issues] == [
-        "externalDns.enabled: external-dns would watch nothing: no route has a name to publish and no listener "
-        "serves HTTPRoutes, and external-dns refuses to start without a --source (kubernetes-sigs/external-dns @ "
-        "v0.22.0 : pkg/apis/externaldns/types.go L719, `source` is Required) (fix: set externalDns.enabled: false, "
-        "give a route a hostname, or add externalDns.sources: [service])"
-    ]
-
-
-@pytest.mark.parametrize("keys", [
-    {"externalDns": {"enabled": False}},
-    {"externalDns": {"sources": ["service"]}},
-    {"routes": [{"name": "api", "kind": "TLSRoute", "namespace": "apps", "gateway": "edge",
-                 "hostnames": [f"api.{DOMAIN}"], "rules": [{"backends": [{"service": "api", "port": 6443}]}]}]},
-], ids=["disabled", "service-source", "published-route"])
-def test_external_dns_with_something_to_watch_passes(keys: Config) -> None:
-    parse_config(passthrough_only(**keys))
 
 
 @pytest.mark.parametrize(

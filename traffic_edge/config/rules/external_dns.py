@@ -1,5 +1,4 @@
-"""external-dns has something to publish, and can own every name it publishes: a zone apex needs a TXT prefix
-that stays inside the zone."""
+"""external-dns can own every name it publishes: a zone apex needs a TXT prefix that stays inside the zone."""
 
 from __future__ import annotations
 
@@ -7,7 +6,7 @@ from collections.abc import Iterator
 
 from traffic_edge.config.errors import Issue
 from traffic_edge.config.model import StackConfig
-from traffic_edge.config.queries import external_dns_runs, published_route_kinds, route_hostnames
+from traffic_edge.config.queries import external_dns_runs, route_hostnames
 
 RECORD_TYPE = "%{record_type}"
 
@@ -20,25 +19,8 @@ def apex_safe(prefix: str) -> bool:
 
 
 def check(config: StackConfig) -> Iterator[Issue]:
-    if external_dns_runs(config):
-        yield from _nothing_to_watch(config)
-        yield from _apex_outside_zone(config)
-
-
-def _nothing_to_watch(config: StackConfig) -> Iterator[Issue]:
-    if not published_route_kinds(config) and not config.external_dns.sources:
-        yield Issue(
-            "externalDns.enabled",
-            "external-dns would watch nothing: no route has a name to publish and no listener serves HTTPRoutes, "
-            "and external-dns refuses to start without a --source (kubernetes-sigs/external-dns @ v0.22.0 : "
-            "pkg/apis/externaldns/types.go L719, `source` is Required)",
-            "set externalDns.enabled: false, give a route a hostname, or add externalDns.sources: [service]",
-        )
-
-
-def _apex_outside_zone(config: StackConfig) -> Iterator[Issue]:
     prefix = config.external_dns.txt_prefix
-    if apex_safe(prefix):
+    if not external_dns_runs(config) or apex_safe(prefix):
         return
     for index, route in enumerate(config.routes):
         for path, hostname in route_hostnames(route):
