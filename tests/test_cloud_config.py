@@ -133,6 +133,8 @@ CASES = [
      "the hosted zone ID, e.g. Z0123456789ABCDEFGHIJ)"),
     ("eks", [put("dns", {"adopt": {"name": "example.com"}})], "dns.adopt.name: names zone example.com, not "
      "eks.example.com (dns.zone, defaulting to domain) (fix: set dns.zone: example.com)"),
+    ("eks", [put("dns", {"adopt": {"name": "example.com."}})], "dns.adopt.name: names zone example.com, not "
+     "eks.example.com (dns.zone, defaulting to domain) (fix: set dns.zone: example.com)"),  # its trailing dot
     ("eks", [put("dns", {"adopt": {"name": "example.org"}})], "dns.adopt.name: names zone example.org, not "
      "eks.example.com (dns.zone, defaulting to domain) (fix: adopt the zone of eks.example.com or of a parent of it)"),
     ("eks", [put("dns", {"adopt": {"id": "Z123"}, "networks": ["vpc-0123456789abcdef0"], "private": True}),
@@ -205,6 +207,15 @@ def test_the_partition_follows_from_the_region(region: str, partition: str) -> N
     assert region_partition(region) == partition
     parse_config(edited("eks", put("platform.region", region), drop("platform.oidcProviderArn"),
                         put("platform.clusterStack", "acme/eks/prod"), put("platform.partition", partition)))
+
+
+@pytest.mark.parametrize(("base", "dns"), [
+    ("gke", {"adopt": {"name": "edge-zone"}}),  # Cloud DNS names a zone by a NAME of its own, not its DNS name
+    ("eks", {"adopt": {"name": "eks.example.com."}}),  # a zone's name with its trailing dot is the zone
+    ("eks", {"adopt": {"name": "example.com."}, "zone": "example.com"}),
+], ids=["gke-zone-name", "trailing-dot", "parent-zone"])
+def test_an_adopted_zone_that_is_the_stacks_zone_parses(base: str, dns: Config) -> None:
+    parse_config(edited(base, put("dns", dns)))
 
 
 @pytest.mark.parametrize("base", ["gke", "eks", "aks"])
