@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from e2e.charts import PROJECT_DIR
+from e2e.charts import PROJECT_DIR, REFDATA
 from e2e.cloud_objects import row_name
 from e2e.controlplane import unwind_on_sigterm
 from e2e.lifecycle import PHASES
@@ -69,6 +69,17 @@ def by_platform(stack_files: list[Path]) -> tuple[list[Path], list[Path]]:
             [file for file, kind in kinds.items() if kind not in ("onprem", None)])
 
 
+def artifact_cache(root: Path) -> Path:
+    """The rows' previews verify the Gateway API bundle against its pinned digest, fetched from a GitHub release
+    no host here reaches: it is rebuilt from refdata into this run's cache, as a user without the release asset
+    does (`python -m traffic_edge bundle`), so the run never depends on what an earlier one left in ~/.cache."""
+    cache = root / "artifacts"
+    subprocess.run([sys.executable, "-m", "traffic_edge", "bundle", "--sources", str(REFDATA / "gateway-api")],
+                   cwd=PROJECT_DIR, env={**os.environ, "TRAFFIC_EDGE_ARTIFACT_CACHE": str(cache)}, check=True,
+                   stdout=subprocess.DEVNULL)
+    return cache
+
+
 def run_child(module: str, args: list[str], name: str, root: Path, bin_dir: Path, cwd: Path) -> StackResult:
     """One job in a child process in the CLI's environment; a child that dies without a result fails its row."""
     root.mkdir(parents=True)
@@ -111,6 +122,7 @@ def main() -> None:
     root = (args.workdir or Path(tempfile.mkdtemp(prefix="traffic-edge-e2e-"))).resolve()
     bin_dir = toolchain(args.bin, root)
     print(f"[e2e] run dir {root}", flush=True)
+    os.environ["TRAFFIC_EDGE_ARTIFACT_CACHE"] = str(artifact_cache(root))  # every row's child inherits it
     started = time.monotonic()
     old_project = export_commit(PROJECT_DIR, LAST_LANDED, root / "old")
     upgrade = ["--old-project", str(old_project)] if old_project is not None else []
