@@ -69,7 +69,7 @@ def module_name(rel: str) -> str:
 class Context:
     """What the rules need to know about a node's surroundings."""
 
-    def __init__(self, tree: ast.Module, settings: Settings, imported: Mapping[str, list[str]] | None = None) -> None:
+    def __init__(self, tree: ast.Module, settings: Settings, imported: Mapping[str, list[str]]) -> None:
         self.tree = tree
         self.settings = settings
         self.where = slots(tree)
@@ -79,7 +79,7 @@ class Context:
                          for t in s.targets if isinstance(t, ast.Name)}
         # parameters by position, of this module's functions and dataclasses and of those it imports from the
         # project: `_rule(types, paths, "why", SOURCE)` and `Trip(path, detail)` pass prose positionally
-        self.parameters = {**(imported or {}), **signatures(tree)}
+        self.parameters = {**imported, **signatures(tree)}
         for node in ast.walk(tree):
             self._mark(node)
 
